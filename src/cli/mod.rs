@@ -1,0 +1,276 @@
+//! The native CLI: arguments, files, environment, clock and exit codes. Binary-private.
+#![allow(clippy::disallowed_methods)]
+
+mod paths;
+
+use std::fs::File;
+use std::io::{BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use paths::Found;
+use test_report::config::{Config, FailOn, SummaryTests};
+use test_report::convert;
+use test_report::parse::{self, FormatChoice};
+use test_report::pipeline::{self, EnvMap, FileReport, Inputs, Outcome, Report};
+
+/// Read buffer per report file; large enough for format detection to see the root element.
+const READ_BUFFER_BYTES: usize = 256 * 1024;
+/// Set by GitHub Actions: the file the job summary is appended to.
+const ENV_GITHUB_STEP_SUMMARY: &str = "GITHUB_STEP_SUMMARY";
+/// Environment variables passed to the core: CI metadata only, never arbitrary secrets.
+const ENV_PREFIXES: &[&str] = &["GITHUB_", "RUNNER_", "CI"];
+
+#[derive(Parser)]
+#[command(name = "test-report", version, about = "Reads test reports; writes summaries and converted reports")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(clap::Args)]
+struct Sources {
+    /// Report files, directories or globs; `!pattern` excludes. Commas and newlines also separate.
+    #[arg(required = true, value_name = "PATH")]
+    paths: Vec<String>,
+    /// Input format, or auto to detect it from each file's content.
+    #[arg(long, default_value = "auto")]
+    format: FormatChoice,
+    /// Resolve relative paths from here instead of the current directory.
+    #[arg(long, value_name = "DIR")]
+    working_directory: Option<PathBuf>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Print the Markdown job summary; append it to $GITHUB_STEP_SUMMARY when that is set.
+    Summary {
+        #[command(flatten)]
+        sources: Sources,
+        /// Which tests to list.
+        #[arg(long, value_enum, default_value_t = SummaryTestsArg::Failed)]
+        summary_tests: SummaryTestsArg,
+        /// When to exit non-zero: failures (1 for failed tests), errors (2 for unreadable reports), nothing.
+        #[arg(long, value_enum, default_value_t = FailOnArg::Errors)]
+        fail_on: FailOnArg,
+        /// Treat "no tests found" as an error (exit 2).
+        #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
+        fail_on_empty: bool,
+        /// Heading of the summary.
+        #[arg(long, default_value = test_report::config::DEFAULT_TITLE)]
+        title: String,
+    },
+    /// Print totals per file; with --json the machine-readable contract. Exit 2 if a file is unreadable.
+    Parse {
+        #[command(flatten)]
+        sources: Sources,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print the reports converted to another format.
+    Convert {
+        #[command(flatten)]
+        sources: Sources,
+        #[arg(long, value_enum)]
+        to: Target,
+        /// Write here instead of standard output.
+        #[arg(long, short, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum SummaryTestsArg {
+    Failed,
+    All,
+    None,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum FailOnArg {
+    Failures,
+    Errors,
+    Nothing,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Target {
+    Ctrf,
+    Junit,
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match execute(cli.command) {
+        Ok(code) => ExitCode::from(code),
+        Err(message) => {
+            eprintln!("test-report: {message}");
+            ExitCode::from(pipeline::ExitCode::BadInput.code() as u8)
+        }
+    }
+}
+
+fn execute(command: Command) -> Result<u8, String> {
+    match command {
+        Command::Summary {
+            sources,
+            summary_tests,
+            fail_on,
+            fail_on_empty,
+            title,
+        } => {
+            let config = Config {
+                format: sources.format,
+                job_summary: true,
+                summary_tests: match summary_tests {
+                    SummaryTestsArg::Failed => SummaryTests::Failed,
+                    SummaryTestsArg::All => SummaryTests::All,
+                    SummaryTestsArg::None => SummaryTests::None,
+                },
+                fail_on: match fail_on {
+                    FailOnArg::Failures => FailOn::Failures,
+                    FailOnArg::Errors => FailOn::Errors,
+                    FailOnArg::Nothing => FailOn::Nothing,
+                },
+                fail_on_empty,
+                title,
+            };
+            let outcome = run(&sources, config)?;
+            let markdown = outcome.summary.as_deref().unwrap_or_default();
+            print!("{markdown}");
+            if let Some(path) = std::env::var_os(ENV_GITHUB_STEP_SUMMARY).filter(|p| !p.is_empty()) {
+                append(Path::new(&path), markdown)?;
+            }
+            report_problems(&outcome);
+            Ok(outcome.exit_code as u8)
+        }
+        Command::Parse { sources, json } => {
+            let config = Config {
+                format: sources.format,
+                job_summary: false,
+                ..Config::default()
+            };
+            let outcome = run(&sources, config)?;
+            if json {
+                let text = serde_json::to_string_pretty(&outcome.report).map_err(|e| e.to_string())?;
+                println!("{text}");
+            } else {
+                print_table(&outcome.report);
+            }
+            Ok(exit_for_errors(&outcome.report))
+        }
+        Command::Convert { sources, to, output } => {
+            let files = read_files(&sources)?;
+            let text = match to {
+                Target::Ctrf => convert::ctrf::write(&files, now_ms()),
+                Target::Junit => convert::junit::write(&files),
+            };
+            match output {
+                Some(path) => std::fs::write(&path, text).map_err(|e| format!("{}: could not write: {e}", path.display()))?,
+                None => print!("{text}"),
+            }
+            let report = Report::new(&files);
+            for f in &report.files {
+                if let Some(e) = &f.error {
+                    eprintln!("test-report: {}: {e}", f.path);
+                }
+            }
+            Ok(exit_for_errors(&report))
+        }
+    }
+}
+
+fn exit_for_errors(report: &Report) -> u8 {
+    if report.has_file_errors() || report.files.is_empty() {
+        pipeline::ExitCode::BadInput.code() as u8
+    } else {
+        pipeline::ExitCode::Ok.code() as u8
+    }
+}
+
+fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| test_report::model::millis(d))
+        .unwrap_or(0)
+}
+
+fn run(sources: &Sources, config: Config) -> Result<Outcome, String> {
+    let files = read_files(sources)?;
+    let env: EnvMap = std::env::vars()
+        .filter(|(k, _)| ENV_PREFIXES.iter().any(|p| k.starts_with(p)))
+        .collect();
+    Ok(pipeline::run(&Inputs {
+        config,
+        patterns: paths::split_patterns(&sources.paths),
+        files,
+        env,
+    }))
+}
+
+fn read_files(sources: &Sources) -> Result<Vec<FileReport>, String> {
+    let cwd = match &sources.working_directory {
+        Some(dir) => dir.clone(),
+        None => std::env::current_dir().map_err(|e| format!("cannot read the current directory: {e}"))?,
+    };
+    let patterns = paths::split_patterns(&sources.paths);
+    let found = paths::expand(&patterns, &cwd)?;
+    if found.is_empty() {
+        eprintln!("test-report: no report files match {}", patterns.join(", "));
+    }
+    Ok(found
+        .into_iter()
+        .map(|f| match f {
+            Found::Missing(path) => FileReport::unreadable(paths::relative(&path, &cwd), "file does not exist"),
+            Found::File(path) => {
+                let shown = paths::relative(&path, &cwd);
+                match File::open(&path) {
+                    Ok(file) => FileReport {
+                        path: shown,
+                        result: parse::parse(BufReader::with_capacity(READ_BUFFER_BYTES, file), sources.format),
+                    },
+                    Err(e) => FileReport::unreadable(shown, &e.to_string()),
+                }
+            }
+        })
+        .collect())
+}
+
+fn append(path: &Path, text: &str) -> Result<(), String> {
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .map_err(|e| format!("{}: cannot open the step summary: {e}", path.display()))?;
+    file.write_all(text.as_bytes())
+        .map_err(|e| format!("{}: cannot write the step summary: {e}", path.display()))
+}
+
+fn report_problems(outcome: &Outcome) {
+    for d in &outcome.diagnostics {
+        eprintln!("test-report: {d}");
+    }
+    if let Some(failure) = &outcome.failure {
+        eprintln!("test-report: {failure}");
+    }
+}
+
+fn print_table(report: &Report) {
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{:>7} {:>7} {:>7} {:>7} {:>7} {:>7} {:>10}  file", "tests", "passed", "failed", "errored", "skipped", "flaky", "ms");
+    for f in &report.files {
+        let t = &f.totals;
+        match &f.error {
+            Some(e) => {
+                let _ = writeln!(out, "{:>66}  {}: {e}", "error", f.path);
+            }
+            None => {
+                let _ = writeln!(out, "{:>7} {:>7} {:>7} {:>7} {:>7} {:>7} {:>10}  {}", t.tests, t.passed, t.failed, t.errored, t.skipped, t.flaky, t.duration_ms, f.path);
+            }
+        }
+    }
+    let t = &report.totals;
+    let _ = writeln!(out, "{:>7} {:>7} {:>7} {:>7} {:>7} {:>7} {:>10}  total", t.tests, t.passed, t.failed, t.errored, t.skipped, t.flaky, t.duration_ms);
+}

@@ -1,0 +1,4 @@
+//! Pure writers from the model to other report formats.
+
+pub mod ctrf;
+pub mod junit;

@@ -1,0 +1,77 @@
+//! Writing text from test reports into GitHub-flavoured Markdown without it being read as markup.
+
+use std::fmt::Write;
+use std::time::Duration;
+
+/// Text in a Markdown paragraph or table cell: HTML and Markdown punctuation escaped, newlines
+/// flattened, so a test named `<T>` or `a|b` neither vanishes nor breaks the table.
+pub fn inline(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '|' => out.push_str("&#124;"),
+            '\n' | '\r' => out.push(' '),
+            '\\' | '`' | '*' | '_' | '[' | ']' | '#' | '~' | '!' | '(' | ')' => {
+                out.push('\\');
+                out.push(c);
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A fenced code block that no content can close early: the fence is longer than the longest
+/// run of backticks inside.
+pub fn code_block(out: &mut String, text: &str) {
+    let longest = text
+        .split(|c| c != '`')
+        .map(str::len)
+        .max()
+        .unwrap_or(0);
+    let fence = "`".repeat(longest.max(2) + 1);
+    let _ = write!(out, "{fence}text\n{text}\n{fence}\n");
+}
+
+/// `1h 02m`, `1m 23s`, `4.2s`, `230ms`: precise where it matters, short where it does not.
+pub fn format_duration(d: Duration) -> String {
+    let ms = d.as_millis();
+    if ms < 1_000 {
+        format!("{ms}ms")
+    } else if ms < 60_000 {
+        format!("{:.1}s", d.as_secs_f64())
+    } else if ms < 3_600_000 {
+        format!("{}m {:02}s", ms / 60_000, (ms / 1_000) % 60)
+    } else {
+        format!("{}h {:02}m", ms / 3_600_000, (ms / 60_000) % 60)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn inline_text_cannot_inject_markup() {
+        assert_eq!(inline("a|b <img> *x*"), "a&#124;b &lt;img&gt; \\*x\\*");
+    }
+
+    #[test]
+    fn fence_outgrows_backticks_inside() {
+        let mut out = String::new();
+        code_block(&mut out, "```\ncode\n```");
+        assert!(out.starts_with("````text\n"));
+        assert!(out.ends_with("\n````\n"));
+    }
+
+    #[test]
+    fn durations_read_naturally() {
+        assert_eq!(format_duration(Duration::from_millis(230)), "230ms");
+        assert_eq!(format_duration(Duration::from_millis(4_250)), "4.2s");
+        assert_eq!(format_duration(Duration::from_secs(83)), "1m 23s");
+        assert_eq!(format_duration(Duration::from_secs(3_720)), "1h 02m");
+    }
+}

@@ -1,0 +1,382 @@
+//! The job summary: readable in ten seconds, never over GitHub's size limit.
+//!
+//! Layout: a headline with the verdict, one totals line, one row per report file, reports that
+//! could not be read, then the tests worth looking at (failed and errored with message and a
+//! collapsible trace, flaky ones, and with `summary-tests: all` the rest).
+//!
+//! Degradation order when the Markdown would exceed [`SUMMARY_MAX_BYTES`], first that fits wins:
+//! 1. everything; 2. without passed/skipped listings (`all` behaves as `failed`);
+//! 3. traces cut to [`SHORT_TRACE_BYTES`]; 4. no traces; 5. names only, the list cut with a
+//! count of what was left out. Each step is announced in the summary itself.
+
+use std::fmt::Write;
+use std::time::Duration;
+
+use super::markdown::{code_block, format_duration, inline};
+use crate::config::{Config, SummaryTests};
+use crate::model::{truncate_utf8, Case, Status, Totals};
+use crate::pipeline::{Conclusion, EnvMap, FileReport, Report};
+
+/// GitHub rejects a step summary larger than 1 MiB ("Step summary upload aborted", docs:
+/// "Adding a job summary": "the maximum size of the summary for a single step is 1MiB").
+pub const SUMMARY_MAX_BYTES: usize = 1024 * 1024;
+/// Bytes of one failure message shown before it is cut.
+pub const MESSAGE_BYTES: usize = 2 * 1024;
+/// Bytes of one trace shown at full detail.
+pub const TRACE_BYTES: usize = 16 * 1024;
+/// Bytes of one trace once the summary had to shrink.
+pub const SHORT_TRACE_BYTES: usize = 1024;
+/// Report-file rows in the files table; beyond it, one row counts the rest.
+pub const MAX_FILE_ROWS: usize = 200;
+
+/// Bytes of a path shown in a table cell.
+pub const MAX_PATH_BYTES: usize = 512;
+
+/// How much of each test the summary shows; lower levels are the degradation steps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Detail {
+    NamesOnly,
+    Messages,
+    ShortTraces,
+    Traces,
+    Everything,
+}
+
+const ENV_SERVER_URL: &str = "GITHUB_SERVER_URL";
+const ENV_REPOSITORY: &str = "GITHUB_REPOSITORY";
+const ENV_RUN_ID: &str = "GITHUB_RUN_ID";
+const ENV_SHA: &str = "GITHUB_SHA";
+
+pub fn render(config: &Config, files: &[FileReport], report: &Report, conclusion: Conclusion, env: &EnvMap) -> String {
+    render_within(config, files, report, conclusion, env, SUMMARY_MAX_BYTES)
+}
+
+fn render_within(
+    config: &Config,
+    files: &[FileReport],
+    report: &Report,
+    conclusion: Conclusion,
+    env: &EnvMap,
+    budget: usize,
+) -> String {
+    let mut head = String::new();
+    write_head(&mut head, config, files, report, conclusion);
+    let mut foot = String::new();
+    write_footer(&mut foot, env);
+    let all = config.summary_tests == SummaryTests::All;
+    let levels = [Detail::Everything, Detail::Traces, Detail::ShortTraces, Detail::Messages, Detail::NamesOnly];
+    for level in levels {
+        if level == Detail::Everything && !all {
+            continue;
+        }
+        let degraded = level < Detail::Traces || (all && level < Detail::Everything);
+        let note = if degraded { shrink_note(budget, shrink_reason(level)) } else { String::new() };
+        let room = budget.saturating_sub(head.len() + note.len() + foot.len());
+        let mut body = String::new();
+        if write_tests(&mut body, config, files, level, room) {
+            return head + &note + &body + &foot;
+        }
+    }
+    // Even names only did not fit: the list is cut to the room left.
+    let note = shrink_note(budget, "only the first tests are listed");
+    let room = budget.saturating_sub(head.len() + note.len() + foot.len());
+    let mut body = String::new();
+    write_tests(&mut body, config, files, Detail::NamesOnly, room);
+    let mut out = head + &note + &body + &foot;
+    out.truncate(truncate_utf8(&out, budget).len());
+    out
+}
+
+fn shrink_note(budget: usize, reason: &str) -> String {
+    format!(
+        "> [!NOTE]\n> The full report is larger than GitHub's {} KiB summary limit, so {reason}.\n\n",
+        budget / 1024
+    )
+}
+
+fn shrink_reason(level: Detail) -> &'static str {
+    match level {
+        Detail::Everything | Detail::Traces => "passed and skipped tests are not listed",
+        Detail::ShortTraces => "traces are shortened",
+        Detail::Messages => "traces are left out",
+        Detail::NamesOnly => "only test names are listed",
+    }
+}
+
+fn write_head(out: &mut String, config: &Config, files: &[FileReport], report: &Report, conclusion: Conclusion) {
+    let icon = match conclusion {
+        Conclusion::Success => "✅",
+        Conclusion::Failure => "❌",
+        Conclusion::Neutral => "⚪",
+    };
+    let _ = writeln!(out, "## {icon} {}\n", inline(&config.title));
+    let t = &report.totals;
+    let _ = writeln!(out, "{}\n", totals_sentence(t));
+    if !report.files.is_empty() {
+        write_files_table(out, files);
+    }
+    let broken: Vec<&FileReport> = files.iter().filter(|f| f.error().is_some()).collect();
+    if !broken.is_empty() {
+        let _ = writeln!(out, "### ⚠️ Reports that could not be read ({})\n", broken.len());
+        for file in broken.iter().take(MAX_FILE_ROWS) {
+            if let Some(err) = file.error() {
+                let _ = writeln!(out, "- `{}`: {}", code_span_text(&file.path), inline(&err.to_string()));
+            }
+        }
+        if broken.len() > MAX_FILE_ROWS {
+            let _ = writeln!(out, "- … and {} more", broken.len() - MAX_FILE_ROWS);
+        }
+        out.push('\n');
+    }
+}
+
+/// `**120** tests · ✅ **110** passed · ❌ **3** failed · … · ⏱️ 1m 23s`, zero counts left out.
+fn totals_sentence(t: &Totals) -> String {
+    let mut parts = vec![format!("**{}** tests", t.tests)];
+    for (n, icon, word) in [
+        (t.passed, "✅", "passed"),
+        (t.failed, "❌", "failed"),
+        (t.errored, "💥", "errored"),
+        (t.skipped, "⏭️", "skipped"),
+        (t.flaky, "🔁", "flaky"),
+    ] {
+        if n > 0 {
+            parts.push(format!("{icon} **{n}** {word}"));
+        }
+    }
+    parts.push(format!("⏱️ {}", format_duration(Duration::from_millis(t.duration_ms))));
+    parts.join(" · ")
+}
+
+fn write_files_table(out: &mut String, files: &[FileReport]) {
+    out.push_str("| Report | Tests | Passed | Failed | Errored | Skipped | Flaky | Time |\n");
+    out.push_str("|:--|--:|--:|--:|--:|--:|--:|--:|\n");
+    for file in files.iter().take(MAX_FILE_ROWS) {
+        let t = file.totals();
+        let icon = if file.error().is_some() {
+            "⚠️"
+        } else if t.has_failures() {
+            "❌"
+        } else if t.tests == 0 {
+            "⚪"
+        } else {
+            "✅"
+        };
+        let _ = writeln!(
+            out,
+            "| {icon} `{}` | {} | {} | {} | {} | {} | {} | {} |",
+            code_span_text(&file.path),
+            t.tests,
+            t.passed,
+            t.failed,
+            t.errored,
+            t.skipped,
+            t.flaky,
+            format_duration(Duration::from_millis(t.duration_ms))
+        );
+    }
+    if files.len() > MAX_FILE_ROWS {
+        let _ = writeln!(out, "| … and {} more report files | | | | | | | |", files.len() - MAX_FILE_ROWS);
+    }
+    out.push('\n');
+}
+
+/// Text for inside a single-backtick code span in a table: no backticks, no pipes, no newlines.
+fn code_span_text(s: &str) -> String {
+    truncate_utf8(s, MAX_PATH_BYTES).replace('`', "'").replace('|', "&#124;").replace(['\n', '\r'], " ")
+}
+
+/// The test's name as a person searches for it: `Class.method`, or `group › test` when either part
+/// reads like a sentence (jest, rspec), without repeating a classname the name already carries.
+fn display_name(case: &Case) -> String {
+    match case.classname.as_deref() {
+        Some(class) if !class.is_empty() && !case.name.contains(class) => {
+            if class.contains(' ') || case.name.contains(' ') {
+                format!("{class} › {}", case.name)
+            } else {
+                format!("{class}.{}", case.name)
+            }
+        }
+        _ => case.name.clone(),
+    }
+}
+
+struct Listed<'a> {
+    file: &'a str,
+    suite: &'a str,
+    case: &'a Case,
+}
+
+fn cases_where<'a>(files: &'a [FileReport], pick: impl Fn(Status) -> bool) -> Vec<Listed<'a>> {
+    files
+        .iter()
+        .flat_map(|f| {
+            f.runs().iter().flat_map(move |run| {
+                run.suites
+                    .iter()
+                    .flat_map(move |s| s.cases.iter().map(move |c| (f.path.as_str(), s.name.as_str(), c)))
+            })
+        })
+        .filter(|(_, _, c)| pick(c.status))
+        .map(|(file, suite, case)| Listed { file, suite, case })
+        .collect()
+}
+
+/// Appends the test listings; false when `room` ran out before everything was written.
+fn write_tests(out: &mut String, config: &Config, files: &[FileReport], level: Detail, room: usize) -> bool {
+    if config.summary_tests == SummaryTests::None {
+        return true;
+    }
+    let failing = cases_where(files, Status::is_failure);
+    let mut complete = write_section(out, "❌ Failed tests", &failing, level, room, write_failure);
+    let flaky = cases_where(files, |s| matches!(s, Status::Flaky { .. }));
+    complete &= write_section(out, "🔁 Flaky tests", &flaky, level, room, write_flaky);
+    if config.summary_tests == SummaryTests::All && level == Detail::Everything {
+        let skipped = cases_where(files, |s| s == Status::Skipped);
+        complete &= write_collapsed(out, "⏭️ Skipped tests", &skipped, room);
+        let passed = cases_where(files, |s| s == Status::Passed);
+        complete &= write_collapsed(out, "✅ Passed tests", &passed, room);
+    }
+    complete
+}
+
+type EntryWriter = fn(&mut String, &Listed<'_>, Detail);
+
+fn write_section(out: &mut String, title: &str, cases: &[Listed<'_>], level: Detail, room: usize, entry: EntryWriter) -> bool {
+    if cases.is_empty() {
+        return true;
+    }
+    let _ = writeln!(out, "### {title} ({})\n", cases.len());
+    for (i, listed) in cases.iter().enumerate() {
+        let mut one = String::new();
+        entry(&mut one, listed, level);
+        // Keep room for the line that says how many were left out.
+        if out.len() + one.len() + 64 > room {
+            let _ = writeln!(out, "… and {} more\n", cases.len() - i);
+            return false;
+        }
+        out.push_str(&one);
+    }
+    true
+}
+
+fn write_location(out: &mut String, listed: &Listed<'_>) {
+    let _ = write!(out, " — `{}`", code_span_text(listed.file));
+    if !listed.suite.is_empty() {
+        let _ = write!(out, " · {}", inline(listed.suite));
+    }
+    if let Some(loc) = &listed.case.location {
+        match loc.line {
+            Some(line) => {
+                let _ = write!(out, " · `{}:{line}`", code_span_text(&loc.file));
+            }
+            None => {
+                let _ = write!(out, " · `{}`", code_span_text(&loc.file));
+            }
+        }
+    }
+}
+
+fn write_failure(out: &mut String, listed: &Listed<'_>, level: Detail) {
+    let case = listed.case;
+    let icon = if case.status == Status::Errored { "💥" } else { "❌" };
+    let _ = write!(out, "{icon} **{}**", inline(&display_name(case)));
+    if case.status == Status::Errored {
+        out.push_str(" (error)");
+    }
+    write_location(out, listed);
+    out.push_str("\n\n");
+    if level == Detail::NamesOnly {
+        return;
+    }
+    if let Some(message) = case.headline() {
+        for line in truncate_utf8(message, MESSAGE_BYTES).lines().take(20) {
+            let _ = writeln!(out, "> {}", inline(line));
+        }
+        out.push('\n');
+    }
+    let trace_bytes = match level {
+        Detail::Everything | Detail::Traces => TRACE_BYTES,
+        Detail::ShortTraces => SHORT_TRACE_BYTES,
+        Detail::Messages | Detail::NamesOnly => return,
+    };
+    let traces: Vec<&str> = case.problems.iter().filter_map(|p| p.trace.as_deref()).collect();
+    if traces.is_empty() {
+        return;
+    }
+    out.push_str("<details><summary>Trace</summary>\n\n");
+    for trace in traces {
+        let shown = truncate_utf8(trace, trace_bytes);
+        let mut text = shown.to_owned();
+        if shown.len() < trace.len() {
+            let _ = write!(text, "\n… [{} more bytes]", trace.len() - shown.len());
+        }
+        code_block(out, &text);
+    }
+    out.push_str("\n</details>\n\n");
+}
+
+fn write_flaky(out: &mut String, listed: &Listed<'_>, level: Detail) {
+    let case = listed.case;
+    let attempts = match case.status {
+        Status::Flaky { attempts } => attempts,
+        _ => 1,
+    };
+    let _ = write!(out, "🔁 **{}** passed on attempt {attempts}", inline(&display_name(case)));
+    write_location(out, listed);
+    out.push_str("\n\n");
+    if level >= Detail::Messages {
+        let first = case.retries.first().and_then(|p| p.message.as_deref().or(p.kind.as_deref()));
+        if let Some(message) = first {
+            if let Some(line) = message.lines().next() {
+                let _ = writeln!(out, "> {}\n", inline(truncate_utf8(line, MESSAGE_BYTES)));
+            }
+        }
+    }
+}
+
+fn write_collapsed(out: &mut String, title: &str, cases: &[Listed<'_>], room: usize) -> bool {
+    if cases.is_empty() {
+        return true;
+    }
+    let _ = writeln!(out, "<details><summary>{title} ({})</summary>\n", cases.len());
+    let mut complete = true;
+    for (i, listed) in cases.iter().enumerate() {
+        let case = listed.case;
+        let mut line = format!("- {}", inline(&display_name(case)));
+        if let Some(d) = case.duration {
+            let _ = write!(line, " ({})", format_duration(d));
+        }
+        if case.status == Status::Skipped {
+            if let Some(reason) = case.headline() {
+                let _ = write!(line, ": {}", inline(truncate_utf8(reason.lines().next().unwrap_or(""), 200)));
+            }
+        }
+        line.push('\n');
+        if out.len() + line.len() + 64 > room {
+            let _ = writeln!(out, "- … and {} more", cases.len() - i);
+            complete = false;
+            break;
+        }
+        out.push_str(&line);
+    }
+    out.push_str("\n</details>\n\n");
+    complete
+}
+
+fn write_footer(out: &mut String, env: &EnvMap) {
+    let get = |k: &str| env.get(k).filter(|v| !v.is_empty());
+    let mut parts = Vec::new();
+    if let Some(sha) = get(ENV_SHA) {
+        parts.push(format!("commit `{}`", code_span_text(truncate_utf8(sha, 7))));
+    }
+    if let (Some(server), Some(repo), Some(run)) = (get(ENV_SERVER_URL), get(ENV_REPOSITORY), get(ENV_RUN_ID)) {
+        parts.push(format!("[workflow run]({server}/{repo}/actions/runs/{run})"));
+    }
+    if !parts.is_empty() {
+        let _ = writeln!(out, "<sub>{}</sub>", parts.join(" · "));
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,208 @@
+//! The normalized result every input format parses into and every writer reads from.
+//!
+//! `TestRun → Suite → Case`. One `Case` per test: retries and reruns of one test are folded
+//! into it while parsing, so counting cases counts tests. Text is sanitized once, here, when it
+//! enters the model (control characters and ANSI escapes removed, capped at a byte budget on a
+//! UTF-8 boundary), so no writer has to think about it again.
+
+mod text;
+
+use std::time::Duration;
+
+use serde::Serialize;
+
+pub use text::{clean_text, truncate_utf8};
+
+/// The outcome of one test after its attempts are folded together.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase", tag = "status")]
+pub enum Status {
+    Passed,
+    /// An assertion failed: the test ran and its expectation was not met.
+    Failed,
+    /// The test could not run to an assertion: an unexpected exception, a setup error, a timeout.
+    Errored,
+    Skipped,
+    /// Failed at least once, then passed. `attempts` counts every run, the passing one included.
+    Flaky { attempts: u32 },
+}
+
+impl Status {
+    /// Severity for picking the worst of several outcomes (a suite's, or a run's conclusion).
+    pub fn is_failure(self) -> bool {
+        matches!(self, Status::Failed | Status::Errored)
+    }
+
+    /// The one-word name used in JSON outputs and CTRF.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Passed => "passed",
+            Status::Failed => "failed",
+            Status::Errored => "errored",
+            Status::Skipped => "skipped",
+            Status::Flaky { .. } => "flaky",
+        }
+    }
+}
+
+/// Where a test lives in the repository, as the report says it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Location {
+    pub file: String,
+    pub line: Option<u32>,
+}
+
+/// One failure, error or skip reason as the report gave it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Problem {
+    pub message: Option<String>,
+    /// The exception or assertion type (`type` attribute in JUnit).
+    pub kind: Option<String>,
+    pub trace: Option<String>,
+}
+
+impl Problem {
+    pub fn is_empty(&self) -> bool {
+        self.message.is_none() && self.kind.is_none() && self.trace.is_none()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Case {
+    pub name: String,
+    /// The class, module or file that groups the test (`classname` in JUnit).
+    pub classname: Option<String>,
+    pub status: Status,
+    pub duration: Option<Duration>,
+    /// The failures or errors of the final attempt; for a skipped test its reason.
+    pub problems: Vec<Problem>,
+    /// Failures of earlier attempts (Surefire `rerunFailure`/`flakyFailure`, pytest reruns).
+    pub retries: Vec<Problem>,
+    pub stdout: Option<String>,
+    pub stderr: Option<String>,
+    pub location: Option<Location>,
+    pub properties: Vec<(String, String)>,
+}
+
+impl Case {
+    pub fn new(name: String, status: Status) -> Case {
+        Case {
+            name,
+            classname: None,
+            status,
+            duration: None,
+            problems: Vec::new(),
+            retries: Vec::new(),
+            stdout: None,
+            stderr: None,
+            location: None,
+            properties: Vec::new(),
+        }
+    }
+
+    /// The first message worth showing a person: the failure's message, else its type, else the
+    /// first line of its trace.
+    pub fn headline(&self) -> Option<&str> {
+        let p = self.problems.first()?;
+        p.message
+            .as_deref()
+            .filter(|m| !m.trim().is_empty())
+            .or(p.kind.as_deref())
+            .or_else(|| p.trace.as_deref().and_then(|t| t.lines().find(|l| !l.trim().is_empty())))
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Suite {
+    /// Names of the enclosing suites and this one, outermost first, joined by " › ".
+    pub name: String,
+    pub cases: Vec<Case>,
+    pub duration: Option<Duration>,
+    pub timestamp: Option<String>,
+    pub properties: Vec<(String, String)>,
+    pub stdout: Option<String>,
+    pub stderr: Option<String>,
+}
+
+/// Everything one report file held.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct TestRun {
+    pub name: Option<String>,
+    pub suites: Vec<Suite>,
+    /// The run's own wall time when the report states it; otherwise derived in [`TestRun::duration`].
+    pub declared_duration: Option<Duration>,
+}
+
+impl TestRun {
+    pub fn cases(&self) -> impl Iterator<Item = &Case> {
+        self.suites.iter().flat_map(|s| s.cases.iter())
+    }
+
+    /// Wall time: the declared run time, else the sum of suite times, else of case times.
+    /// Suite times are preferred over case sums because they include setup and teardown.
+    pub fn duration(&self) -> Duration {
+        if let Some(d) = self.declared_duration {
+            return d;
+        }
+        self.suites
+            .iter()
+            .map(|s| {
+                s.duration
+                    .unwrap_or_else(|| s.cases.iter().filter_map(|c| c.duration).sum())
+            })
+            .sum()
+    }
+
+    pub fn totals(&self) -> Totals {
+        let mut t = Totals::default();
+        for case in self.cases() {
+            t.add(case.status);
+        }
+        t.duration_ms = millis(self.duration());
+        t
+    }
+}
+
+/// Counts by status. `tests` counts each test once, whatever its number of attempts.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Totals {
+    pub tests: u64,
+    pub passed: u64,
+    pub failed: u64,
+    pub errored: u64,
+    pub skipped: u64,
+    pub flaky: u64,
+    pub duration_ms: u64,
+}
+
+impl Totals {
+    pub fn add(&mut self, status: Status) {
+        self.tests += 1;
+        match status {
+            Status::Passed => self.passed += 1,
+            Status::Failed => self.failed += 1,
+            Status::Errored => self.errored += 1,
+            Status::Skipped => self.skipped += 1,
+            Status::Flaky { .. } => self.flaky += 1,
+        }
+    }
+
+    pub fn merge(&mut self, other: &Totals) {
+        self.tests += other.tests;
+        self.passed += other.passed;
+        self.failed += other.failed;
+        self.errored += other.errored;
+        self.skipped += other.skipped;
+        self.flaky += other.flaky;
+        self.duration_ms += other.duration_ms;
+    }
+
+    pub fn has_failures(&self) -> bool {
+        self.failed + self.errored > 0
+    }
+}
+
+/// Milliseconds, saturating: a report that claims 10^20 seconds must not wrap.
+pub fn millis(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}

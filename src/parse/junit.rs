@@ -1,0 +1,756 @@
+//! JUnit XML in the dialects real producers write.
+//!
+//! One pass over quick-xml events with a stack of open elements. Accepted shapes:
+//! `<testsuites>` or bare `<testsuite>` roots (or a lone `<testcase>`), suites nested to any depth
+//! (flattened, a suite's own cases after its children's, names joined with " › "), several XML
+//! documents concatenated in one file (libtest), and namespaced elements.
+//!
+//! Status of one `<testcase>`, first rule that applies:
+//! 1. `status` or `result` attribute `disabled`/`skipped`/`notrun`/`ignored`/`suppressed` → skipped
+//!    (a disabled test did not run, whatever children it carries: mikepenz testFailedDisabled).
+//! 2. any `<error>` → errored; any `<failure>` → failed (error outranks failure, EnricoMi).
+//! 3. `<skipped>` → skipped.
+//! 4. only Surefire `<flakyFailure>`/`<flakyError>` → flaky, attempts = their number + 1.
+//! 5. otherwise passed. `<rerunFailure>`/`<rerunError>` are kept as earlier attempts.
+//!
+//! Repeated `<testcase>` elements with the same classname, name and file inside one suite are
+//! attempts of one test (pytest-rerunfailures, @web/test-runner, go-junit-report retries): they
+//! fold into one case that is flaky when any attempt passed and any failed.
+//!
+//! Entities: only XML's predefined entities and character references are expanded. DTD-declared
+//! entities (billion laughs) and external entities (XXE) are left as written and never read.
+
+use std::collections::hash_map::DefaultHasher;
+use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
+use std::io::BufRead;
+use std::time::Duration;
+
+use quick_xml::events::attributes::AttrError;
+use quick_xml::events::{BytesRef, BytesStart, Event};
+use quick_xml::Reader;
+use quick_xml::XmlVersion;
+
+use super::source::{EventTooLarge, Source};
+use super::{ParseError, ParseErrorKind, Parsed};
+use crate::diagnostic::Diagnostic;
+use crate::model::{clean_text, truncate_utf8, Case, Location, Problem, Status, Suite, TestRun};
+
+/// Bytes kept of one failure message. Messages beyond this are assertion dumps; the trace keeps more.
+pub const MAX_MESSAGE_BYTES: usize = 8 * 1024;
+/// Bytes kept of one stack trace or failure body.
+pub const MAX_TRACE_BYTES: usize = 64 * 1024;
+/// Bytes kept of one test's or suite's stdout/stderr. Kept only for tests that did not pass.
+pub const MAX_OUTPUT_BYTES: usize = 16 * 1024;
+/// Deepest element nesting accepted; real reports nest a handful of levels.
+pub const MAX_DEPTH: usize = 1024;
+/// Separator between the names of nested suites.
+pub const SUITE_PATH_SEPARATOR: &str = " › ";
+
+pub fn parse<R: BufRead>(source: Source<R>) -> Result<Parsed, ParseError> {
+    let mut reader = Reader::from_reader(source);
+    let config = reader.config_mut();
+    config.check_end_names = true;
+    config.allow_dangling_amp = true;
+    let mut state = State::default();
+    let mut buf = Vec::new();
+    loop {
+        reader.get_mut().mark();
+        let event = match reader.read_event_into(&mut buf) {
+            Ok(event) => event,
+            Err(err) => return Err(xml_error(&err, reader.get_ref().line(), &state)),
+        };
+        let line = reader.get_ref().line();
+        match event {
+            Event::Start(e) => state.open(&e, line)?,
+            Event::Empty(e) => {
+                state.open(&e, line)?;
+                state.close(line);
+            }
+            Event::End(_) => state.close(line),
+            Event::Text(t) => state.text(&t.xml10_content()),
+            Event::CData(t) => state.text(&t.xml10_content()),
+            Event::GeneralRef(r) => state.text(&resolve_reference(&r)),
+            Event::Eof => break,
+            Event::Decl(_) | Event::PI(_) | Event::DocType(_) | Event::Comment(_) => {}
+        }
+        buf.clear();
+    }
+    if let Some(open) = state.stack.last() {
+        return Err(ParseError {
+            kind: ParseErrorKind::Syntax,
+            line: Some(reader.get_ref().line()),
+            message: format!(
+                "unexpected end of file inside <{}> opened at line {}: the report was cut off (did the test process crash or the disk fill up?)",
+                open.name, open.line
+            ),
+        });
+    }
+    if state.runs.is_empty() {
+        return Err(ParseError {
+            kind: ParseErrorKind::Unsupported,
+            line: None,
+            message: "no JUnit <testsuites>, <testsuite> or <testcase> element found".into(),
+        });
+    }
+    Ok(Parsed {
+        runs: state.runs,
+        diagnostics: state.diagnostics,
+    })
+}
+
+fn xml_error(err: &quick_xml::Error, line: u64, state: &State) -> ParseError {
+    let (kind, message) = match err {
+        quick_xml::Error::Io(io) if io.get_ref().is_some_and(|e| e.is::<EventTooLarge>()) => (
+            ParseErrorKind::TooLarge,
+            format!("{}: the report is not a reasonable test report", EventTooLarge),
+        ),
+        quick_xml::Error::Io(io) => (ParseErrorKind::Io, format!("could not read the file: {io}")),
+        quick_xml::Error::Encoding(e) => (
+            ParseErrorKind::Encoding,
+            format!("not valid UTF-8 ({e}): re-encode the report as UTF-8"),
+        ),
+        other => {
+            let inside = state
+                .stack
+                .last()
+                .map(|f| format!(" inside <{}>", f.name))
+                .unwrap_or_default();
+            (ParseErrorKind::Syntax, format!("malformed XML{inside}: {other}"))
+        }
+    };
+    ParseError {
+        kind,
+        line: Some(line),
+        message,
+    }
+}
+
+fn resolve_reference(r: &BytesRef<'_>) -> String {
+    if let Ok(Some(c)) = r.resolve_char_ref() {
+        return c.to_string();
+    }
+    let name = r.xml10_content();
+    match quick_xml::escape::resolve_predefined_entity(&name) {
+        Some(text) => text.to_owned(),
+        None => format!("&{name};"),
+    }
+}
+
+/// Text collected up to a byte budget; the rest is counted, not kept.
+#[derive(Debug, Default)]
+struct Text {
+    kept: String,
+    dropped: usize,
+    cap: usize,
+}
+
+impl Text {
+    fn with_cap(cap: usize) -> Text {
+        Text {
+            kept: String::new(),
+            dropped: 0,
+            cap,
+        }
+    }
+
+    fn push(&mut self, s: &str) {
+        let room = self.cap.saturating_sub(self.kept.len());
+        let part = truncate_utf8(s, room);
+        self.kept.push_str(part);
+        self.dropped += s.len() - part.len();
+    }
+
+    fn finish(self) -> Option<String> {
+        let mut text = clean_text(self.kept.trim_matches(|c: char| c.is_whitespace()));
+        if self.dropped > 0 {
+            text.push_str(&format!("\n… [{} more bytes not kept]", self.dropped));
+        }
+        (!text.is_empty()).then_some(text)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ProblemKind {
+    Failure,
+    Error,
+    Skipped,
+    /// Surefire `flakyFailure`/`flakyError`: an earlier attempt of a test that then passed.
+    Flaky,
+    /// Surefire `rerunFailure`/`rerunError`: an earlier attempt of a test that failed in the end.
+    Rerun,
+}
+
+#[derive(Debug)]
+struct ProblemBuilder {
+    kind: ProblemKind,
+    message: Option<String>,
+    kind_attr: Option<String>,
+    body: Text,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stream {
+    Out,
+    Err,
+}
+
+#[derive(Debug)]
+enum FrameKind {
+    /// `<testsuites>`.
+    Run,
+    Suite,
+    Case,
+    Problem,
+    Output(Stream),
+    Property { name: String, value: Text },
+    /// An element whose text nobody wants (`<system-out>` inside a flaky attempt).
+    Ignored,
+    Other,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum TextTarget {
+    Problem,
+    Output(Stream),
+    Property,
+}
+
+#[derive(Debug)]
+struct Frame {
+    name: String,
+    line: u64,
+    kind: FrameKind,
+}
+
+#[derive(Debug, Default)]
+struct RunBuilder {
+    name: Option<String>,
+    declared: Option<Duration>,
+    top_level_time: Duration,
+    suites: Vec<Suite>,
+}
+
+#[derive(Debug)]
+struct SuiteBuilder {
+    suite: Suite,
+    /// Time of this suite's cases including nested suites', for suites without a `time`.
+    case_time: Duration,
+    seen: HashMap<u64, usize>,
+}
+
+#[derive(Debug)]
+struct CaseBuilder {
+    case: Case,
+    file: Option<String>,
+    line: Option<u32>,
+    disabled: bool,
+    problems: Vec<(ProblemKind, Problem)>,
+    stdout: Option<Text>,
+    stderr: Option<Text>,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    runs: Vec<TestRun>,
+    run: Option<RunBuilder>,
+    suites: Vec<SuiteBuilder>,
+    case: Option<CaseBuilder>,
+    problem: Option<ProblemBuilder>,
+    stack: Vec<Frame>,
+    diagnostics: Vec<Diagnostic>,
+}
+
+/// Attributes of one start tag as (local name, value) pairs, values normalized per XML 1.0.
+fn attributes(e: &BytesStart<'_>, line: u64) -> Result<Vec<(String, String)>, ParseError> {
+    let mut out = Vec::new();
+    for attr in e.attributes() {
+        let attr = match attr {
+            Ok(a) => a,
+            Err(AttrError::Duplicated(..)) => continue,
+            Err(err) => {
+                return Err(ParseError {
+                    kind: ParseErrorKind::Syntax,
+                    line: Some(line),
+                    message: format!(
+                        "malformed attribute in <{}>: {err}",
+                        e.local_name().as_ref()
+                    ),
+                })
+            }
+        };
+        let value = attr
+            .normalized_value(XmlVersion::Implicit1_0)
+            .map(|v| v.into_owned())
+            .unwrap_or_else(|_| attr.value.clone().into_owned());
+        out.push((attr.key.local_name().as_ref().to_owned(), value));
+    }
+    Ok(out)
+}
+
+fn take(attrs: &mut [(String, String)], key: &str) -> Option<String> {
+    attrs
+        .iter_mut()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| std::mem::take(v))
+        .filter(|v| !v.trim().is_empty())
+}
+
+/// Seconds as JUnit writers print them: `1.5`, `1,5` (decimal comma), `1,234.5` (grouping).
+pub fn parse_seconds(raw: &str) -> Option<Duration> {
+    let s = raw.trim();
+    let normalized = if s.contains('.') {
+        s.replace(',', "")
+    } else {
+        s.replace(',', ".")
+    };
+    let secs: f64 = normalized.parse().ok()?;
+    Duration::try_from_secs_f64(secs).ok()
+}
+
+fn clean_attr(value: Option<String>, cap: usize) -> Option<String> {
+    value
+        .map(|v| clean_text(truncate_utf8(&v, cap)))
+        .filter(|v| !v.trim().is_empty())
+}
+
+fn key_hash(case: &Case, file: Option<&str>) -> u64 {
+    let mut h = DefaultHasher::new();
+    case.classname.hash(&mut h);
+    case.name.hash(&mut h);
+    file.hash(&mut h);
+    h.finish()
+}
+
+impl State {
+    fn open(&mut self, e: &BytesStart<'_>, line: u64) -> Result<(), ParseError> {
+        if self.stack.len() >= super::junit::MAX_DEPTH {
+            return Err(ParseError {
+                kind: ParseErrorKind::Unsupported,
+                line: Some(line),
+                message: format!("elements nested deeper than {MAX_DEPTH} levels"),
+            });
+        }
+        let name = e.local_name().as_ref().to_owned();
+        let in_case = self.case.is_some();
+        let in_problem = self.problem.is_some();
+        let kind = match name.as_str() {
+            "testsuites" if self.stack.is_empty() => {
+                let mut attrs = attributes(e, line)?;
+                self.run = Some(RunBuilder {
+                    name: take(&mut attrs, "name"),
+                    declared: take(&mut attrs, "time").and_then(|t| parse_seconds(&t)),
+                    ..RunBuilder::default()
+                });
+                FrameKind::Run
+            }
+            "testsuite" | "testsuites" if !in_case => {
+                let mut attrs = attributes(e, line)?;
+                self.open_suite(
+                    take(&mut attrs, "name"),
+                    take(&mut attrs, "time").and_then(|t| parse_seconds(&t)),
+                    take(&mut attrs, "timestamp"),
+                );
+                FrameKind::Suite
+            }
+            "testcase" if !in_case => {
+                let attrs = attributes(e, line)?;
+                if self.suites.is_empty() {
+                    self.open_suite(None, None, None);
+                    // A bare <testcase> root: its implicit suite closes with it.
+                    self.stack.push(Frame {
+                        name: String::new(),
+                        line,
+                        kind: FrameKind::Suite,
+                    });
+                }
+                self.case = Some(CaseBuilder::new(attrs));
+                FrameKind::Case
+            }
+            _ if self.stack.is_empty() => {
+                return Err(ParseError {
+                    kind: ParseErrorKind::Unsupported,
+                    line: Some(line),
+                    message: format!(
+                        "root element <{name}> is not JUnit XML (expected <testsuites> or <testsuite>)"
+                    ),
+                })
+            }
+            "failure" | "error" | "skipped" | "flakyFailure" | "flakyError" | "rerunFailure"
+            | "rerunError"
+                if in_case && !in_problem =>
+            {
+                let mut attrs = attributes(e, line)?;
+                let kind = match name.as_str() {
+                    "failure" => ProblemKind::Failure,
+                    "error" => ProblemKind::Error,
+                    "skipped" => ProblemKind::Skipped,
+                    "flakyFailure" | "flakyError" => ProblemKind::Flaky,
+                    _ => ProblemKind::Rerun,
+                };
+                if let Some(case) = self.case.as_mut() {
+                    // Catch2 and some C harnesses put file/line on the failure element.
+                    if case.file.is_none() {
+                        case.file = take(&mut attrs, "file");
+                        case.line = take(&mut attrs, "line").and_then(|l| l.trim().parse().ok());
+                    }
+                }
+                self.problem = Some(ProblemBuilder {
+                    kind,
+                    message: clean_attr(take(&mut attrs, "message"), MAX_MESSAGE_BYTES),
+                    kind_attr: clean_attr(take(&mut attrs, "type"), MAX_MESSAGE_BYTES),
+                    body: Text::with_cap(MAX_TRACE_BYTES),
+                });
+                FrameKind::Problem
+            }
+            "system-out" | "system-err" if in_problem => FrameKind::Ignored,
+            "system-out" | "system-err" if self.stack_top_is_case_or_suite() => {
+                let stream = if name == "system-out" {
+                    Stream::Out
+                } else {
+                    Stream::Err
+                };
+                FrameKind::Output(stream)
+            }
+            "property" if !in_problem => {
+                let mut attrs = attributes(e, line)?;
+                let mut value = Text::with_cap(MAX_MESSAGE_BYTES);
+                if let Some(v) = take(&mut attrs, "value") {
+                    value.push(&v);
+                }
+                FrameKind::Property {
+                    name: take(&mut attrs, "name").unwrap_or_default(),
+                    value,
+                }
+            }
+            _ => FrameKind::Other,
+        };
+        self.stack.push(Frame { name, line, kind });
+        Ok(())
+    }
+
+    fn stack_top_is_case_or_suite(&self) -> bool {
+        matches!(
+            self.stack.last().map(|f| &f.kind),
+            Some(FrameKind::Case | FrameKind::Suite)
+        )
+    }
+
+    fn open_suite(&mut self, name: Option<String>, time: Option<Duration>, timestamp: Option<String>) {
+        if self.run.is_none() {
+            self.run = Some(RunBuilder::default());
+        }
+        let own = name.map(|n| clean_text(&n)).unwrap_or_default();
+        let full = match self.suites.last() {
+            Some(parent) if !parent.suite.name.is_empty() && !own.is_empty() => {
+                format!("{}{SUITE_PATH_SEPARATOR}{own}", parent.suite.name)
+            }
+            Some(parent) if own.is_empty() => parent.suite.name.clone(),
+            _ => own,
+        };
+        self.suites.push(SuiteBuilder {
+            suite: Suite {
+                name: full,
+                duration: time,
+                timestamp,
+                ..Suite::default()
+            },
+            case_time: Duration::ZERO,
+            seen: HashMap::new(),
+        });
+    }
+
+    fn text(&mut self, s: &str) {
+        let target = self.stack.iter().rev().find_map(|frame| match &frame.kind {
+            FrameKind::Other => None,
+            FrameKind::Problem => Some(Some(TextTarget::Problem)),
+            FrameKind::Output(stream) => Some(Some(TextTarget::Output(*stream))),
+            FrameKind::Property { .. } => Some(Some(TextTarget::Property)),
+            _ => Some(None),
+        });
+        match target.flatten() {
+            Some(TextTarget::Problem) => {
+                if let Some(p) = self.problem.as_mut() {
+                    p.body.push(s);
+                }
+            }
+            Some(TextTarget::Output(stream)) => match self.case.as_mut() {
+                Some(case) => {
+                    let target = match stream {
+                        Stream::Out => &mut case.stdout,
+                        Stream::Err => &mut case.stderr,
+                    };
+                    target
+                        .get_or_insert_with(|| Text::with_cap(MAX_OUTPUT_BYTES))
+                        .push(s);
+                }
+                None => self.suite_text(stream, s),
+            },
+            Some(TextTarget::Property) => {
+                if let Some(Frame {
+                    kind: FrameKind::Property { value, .. },
+                    ..
+                }) = self.stack.last_mut()
+                {
+                    value.push(s);
+                }
+            }
+            None => {}
+        }
+    }
+
+    fn suite_text(&mut self, stream: Stream, s: &str) {
+        if let Some(suite) = self.suites.last_mut() {
+            let target = match stream {
+                Stream::Out => &mut suite.suite.stdout,
+                Stream::Err => &mut suite.suite.stderr,
+            };
+            let mut text = Text::with_cap(MAX_OUTPUT_BYTES);
+            text.push(target.as_deref().unwrap_or(""));
+            text.push(s);
+            *target = Some(text.kept);
+        }
+    }
+
+    fn close(&mut self, line: u64) {
+        let Some(frame) = self.stack.pop() else {
+            return;
+        };
+        match frame.kind {
+            FrameKind::Run => self.finish_run(),
+            FrameKind::Suite => self.close_suite(),
+            FrameKind::Case => {
+                self.close_case(line);
+                // The implicit suite around a bare <testcase> closes with it.
+                if self.stack.last().is_some_and(|f| f.name.is_empty()) {
+                    self.stack.pop();
+                    self.close_suite();
+                }
+            }
+            FrameKind::Problem => {
+                if let (Some(p), Some(case)) = (self.problem.take(), self.case.as_mut()) {
+                    let problem = Problem {
+                        message: p.message,
+                        kind: p.kind_attr,
+                        trace: p.body.finish(),
+                    };
+                    case.problems.push((p.kind, problem));
+                }
+            }
+            FrameKind::Property { name, value } => {
+                let value = value.finish().unwrap_or_default();
+                if let Some(case) = self.case.as_mut() {
+                    case.case.properties.push((name, value));
+                } else if let Some(suite) = self.suites.last_mut() {
+                    suite.suite.properties.push((name, value));
+                }
+            }
+            FrameKind::Output(_) | FrameKind::Ignored | FrameKind::Other => {}
+        }
+        if self.stack.is_empty() {
+            self.finish_run();
+        }
+    }
+
+    fn close_suite(&mut self) {
+        let Some(mut builder) = self.suites.pop() else {
+            return;
+        };
+        if let Some(out) = builder.suite.stdout.take() {
+            builder.suite.stdout = Some(clean_text(&out));
+        }
+        if let Some(err) = builder.suite.stderr.take() {
+            builder.suite.stderr = Some(clean_text(&err));
+        }
+        let own_time = builder.suite.duration.unwrap_or(builder.case_time);
+        match self.suites.last_mut() {
+            Some(parent) => parent.case_time += builder.case_time,
+            None => {
+                if let Some(run) = self.run.as_mut() {
+                    run.top_level_time += own_time;
+                }
+            }
+        }
+        if let Some(run) = self.run.as_mut() {
+            run.suites.push(builder.suite);
+        }
+    }
+
+    fn close_case(&mut self, line: u64) {
+        let Some(builder) = self.case.take() else {
+            return;
+        };
+        let Some(case) = builder.finish() else {
+            self.diagnostics.push(
+                Diagnostic::warning("a <testcase> has neither name nor classname and was left out")
+                    .at_line(line),
+            );
+            return;
+        };
+        let Some(suite) = self.suites.last_mut() else {
+            return;
+        };
+        suite.case_time += case.duration.unwrap_or_default();
+        let key = key_hash(&case, case.location.as_ref().map(|l| l.file.as_str()));
+        match suite.seen.get(&key).copied() {
+            Some(i)
+                if suite.suite.cases.get(i).is_some_and(|c| {
+                    c.name == case.name
+                        && c.classname == case.classname
+                        && c.location.as_ref().map(|l| &l.file)
+                            == case.location.as_ref().map(|l| &l.file)
+                }) =>
+            {
+                if let Some(existing) = suite.suite.cases.get_mut(i) {
+                    fold_attempt(existing, case);
+                }
+            }
+            _ => {
+                suite.seen.insert(key, suite.suite.cases.len());
+                suite.suite.cases.push(case);
+            }
+        }
+    }
+
+    fn finish_run(&mut self) {
+        // Suites left open by a bare <testcase> root are closed by their own frames first.
+        if let Some(run) = self.run.take() {
+            self.runs.push(TestRun {
+                name: run.name,
+                declared_duration: Some(run.declared.unwrap_or(run.top_level_time)),
+                suites: run.suites,
+            });
+        }
+    }
+}
+
+impl CaseBuilder {
+    fn new(mut attrs: Vec<(String, String)>) -> CaseBuilder {
+        let name = take(&mut attrs, "name").map(|n| clean_text(&n));
+        let classname = take(&mut attrs, "classname").map(|n| clean_text(&n));
+        let status = take(&mut attrs, "status").unwrap_or_default();
+        let result = take(&mut attrs, "result").unwrap_or_default();
+        let disabled = [status, result].iter().any(|s| {
+            matches!(
+                s.trim().to_ascii_lowercase().as_str(),
+                "disabled" | "skipped" | "notrun" | "ignored" | "suppressed"
+            )
+        });
+        let mut case = Case::new(name.unwrap_or_default(), Status::Passed);
+        case.classname = classname;
+        case.duration = take(&mut attrs, "time").and_then(|t| parse_seconds(&t));
+        CaseBuilder {
+            case,
+            file: take(&mut attrs, "file"),
+            line: take(&mut attrs, "line").and_then(|l| l.trim().parse().ok()),
+            disabled,
+            problems: Vec::new(),
+            stdout: None,
+            stderr: None,
+        }
+    }
+
+    fn finish(self) -> Option<Case> {
+        let mut case = self.case;
+        if case.name.is_empty() {
+            case.name = case.classname.clone()?;
+        }
+        let has = |k: ProblemKind| self.problems.iter().any(|(kind, _)| *kind == k);
+        let flaky_attempts = self
+            .problems
+            .iter()
+            .filter(|(k, _)| *k == ProblemKind::Flaky)
+            .count();
+        case.status = if self.disabled {
+            Status::Skipped
+        } else if has(ProblemKind::Error) {
+            Status::Errored
+        } else if has(ProblemKind::Failure) {
+            Status::Failed
+        } else if has(ProblemKind::Skipped) {
+            Status::Skipped
+        } else if flaky_attempts > 0 {
+            Status::Flaky {
+                attempts: u32::try_from(flaky_attempts + 1).unwrap_or(u32::MAX),
+            }
+        } else {
+            Status::Passed
+        };
+        let current: &[ProblemKind] = match case.status {
+            Status::Failed | Status::Errored => &[ProblemKind::Failure, ProblemKind::Error],
+            Status::Skipped => &[ProblemKind::Skipped],
+            _ => &[],
+        };
+        for (kind, problem) in self.problems {
+            if current.contains(&kind) {
+                case.problems.push(problem);
+            } else if matches!(kind, ProblemKind::Flaky | ProblemKind::Rerun) {
+                case.retries.push(problem);
+            }
+        }
+        if case.status != Status::Passed {
+            case.stdout = self.stdout.and_then(Text::finish);
+            case.stderr = self.stderr.and_then(Text::finish);
+        }
+        case.location = self.file.map(|file| Location {
+            file: clean_text(&file),
+            line: self.line,
+        });
+        Some(case)
+    }
+}
+
+fn attempts(case: &Case) -> u32 {
+    match case.status {
+        Status::Flaky { attempts } => attempts,
+        _ => 1 + u32::try_from(case.retries.len()).unwrap_or(u32::MAX - 1),
+    }
+}
+
+/// Folds a later attempt of the same test into the case built so far.
+fn fold_attempt(existing: &mut Case, next: Case) {
+    let ran = |s: Status| s != Status::Skipped;
+    if !ran(next.status) {
+        return;
+    }
+    if !ran(existing.status) {
+        *existing = next;
+        return;
+    }
+    let passed = |s: Status| matches!(s, Status::Passed | Status::Flaky { .. });
+    let failed = |s: Status| matches!(s, Status::Failed | Status::Errored | Status::Flaky { .. });
+    let total = attempts(existing).saturating_add(attempts(&next));
+    existing.duration = match (existing.duration, next.duration) {
+        (Some(a), Some(b)) => Some(a + b),
+        (a, b) => a.or(b),
+    };
+    let mut earlier = std::mem::take(&mut existing.retries);
+    if failed(existing.status) && !matches!(existing.status, Status::Flaky { .. }) {
+        earlier.append(&mut existing.problems);
+    }
+    let any_pass = passed(existing.status) || passed(next.status);
+    let any_fail = failed(existing.status) || failed(next.status);
+    let next_status = next.status;
+    let mut next = next;
+    earlier.append(&mut next.retries);
+    if any_pass && any_fail {
+        if failed(next_status) && !matches!(next_status, Status::Flaky { .. }) {
+            earlier.append(&mut next.problems);
+        }
+        existing.status = Status::Flaky { attempts: total };
+        existing.problems.clear();
+        existing.stdout = existing.stdout.take().or(next.stdout);
+        existing.stderr = existing.stderr.take().or(next.stderr);
+    } else if any_fail {
+        existing.status = next_status;
+        existing.problems = next.problems;
+        existing.stdout = next.stdout.or(existing.stdout.take());
+        existing.stderr = next.stderr.or(existing.stderr.take());
+    } else {
+        existing.status = Status::Passed;
+    }
+    existing.retries = earlier;
+}
+
+#[cfg(test)]
+mod tests;

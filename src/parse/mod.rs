@@ -1,0 +1,193 @@
+//! Report readers: bytes in, [`Parsed`] out.
+//!
+//! Every format has one module with the same entry point, `parse(Source) -> Result<Parsed, ParseError>`.
+//! [`detect`] picks the format from the content (never the file name: users point one glob at
+//! whatever their jobs wrote). Readers stream events, so memory follows the number of tests kept,
+//! not the size of the file.
+
+mod junit;
+mod source;
+
+use std::io::BufRead;
+
+use serde::{Deserialize, Serialize};
+
+use crate::diagnostic::Diagnostic;
+use crate::model::TestRun;
+
+pub use source::{EventTooLarge, Source, MAX_EVENT_BYTES};
+
+/// How many leading bytes [`detect`] looks at to find the root element.
+pub const DETECT_PREFIX_BYTES: usize = 64 * 1024;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Format {
+    Junit,
+}
+
+impl Format {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Format::Junit => "junit",
+        }
+    }
+}
+
+/// What the user asked for with `format:`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FormatChoice {
+    #[default]
+    Auto,
+    Junit,
+}
+
+impl std::str::FromStr for FormatChoice {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "" | "auto" => Ok(FormatChoice::Auto),
+            "junit" | "junit-xml" | "xunit" => Ok(FormatChoice::Junit),
+            other => Err(format!("unknown format '{other}': expected auto or junit")),
+        }
+    }
+}
+
+/// The result of reading one file.
+#[derive(Debug, Clone, Default)]
+pub struct Parsed {
+    pub runs: Vec<TestRun>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ParseErrorKind {
+    /// The file has no content at all.
+    Empty,
+    /// Not well-formed XML or JSON: truncated, bad syntax, invalid characters.
+    Syntax,
+    /// Well-formed, but not a report format we read.
+    Unsupported,
+    /// One element or text run exceeded [`MAX_EVENT_BYTES`].
+    TooLarge,
+    /// Not valid UTF-8.
+    Encoding,
+    /// The underlying reader failed.
+    Io,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ParseError {
+    pub kind: ParseErrorKind,
+    pub line: Option<u64>,
+    pub message: String,
+}
+
+impl std::fmt::Display for ParseError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.line {
+            Some(line) => write!(f, "line {line}: {}", self.message),
+            None => f.write_str(&self.message),
+        }
+    }
+}
+
+impl std::error::Error for ParseError {}
+
+/// The shape of a file as far as its first bytes tell.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Sniffed {
+    Empty,
+    /// XML whose first element is this local name (namespace prefix dropped).
+    Xml { root: Option<String> },
+    Json,
+    Unknown,
+}
+
+/// Looks at the start of a file: skips a BOM and whitespace, then reads XML up to the first
+/// element. `root` is `None` when the prefix ends before one (a huge DOCTYPE or comment).
+pub fn sniff(prefix: &[u8]) -> Sniffed {
+    let body = prefix.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(prefix);
+    let start = body.iter().position(|b| !b.is_ascii_whitespace());
+    let Some(start) = start else {
+        return Sniffed::Empty;
+    };
+    match body[start] {
+        b'{' | b'[' => Sniffed::Json,
+        b'<' => Sniffed::Xml {
+            root: first_element(&body[start..]),
+        },
+        _ => Sniffed::Unknown,
+    }
+}
+
+fn first_element(xml: &[u8]) -> Option<String> {
+    let mut reader = quick_xml::Reader::from_reader(xml);
+    let mut buf = Vec::new();
+    loop {
+        match reader.read_event_into(&mut buf) {
+            Ok(quick_xml::events::Event::Start(e) | quick_xml::events::Event::Empty(e)) => {
+                return Some(e.local_name().as_ref().to_owned());
+            }
+            Ok(quick_xml::events::Event::Eof) | Err(_) => return None,
+            Ok(_) => buf.clear(),
+        }
+    }
+}
+
+/// Picks the format from the first bytes, or explains why none fits.
+pub fn detect(prefix: &[u8], choice: FormatChoice) -> Result<Format, ParseError> {
+    let unsupported = |message: String| ParseError {
+        kind: ParseErrorKind::Unsupported,
+        line: None,
+        message,
+    };
+    match sniff(prefix) {
+        Sniffed::Empty => Err(ParseError {
+            kind: ParseErrorKind::Empty,
+            line: None,
+            message: "file is empty: the test run wrote no report, check the step that produces it"
+                .into(),
+        }),
+        _ if choice == FormatChoice::Junit => Ok(Format::Junit),
+        Sniffed::Xml { root: Some(root) } => match root.as_str() {
+            "testsuites" | "testsuite" | "testcase" => Ok(Format::Junit),
+            other => Err(unsupported(format!(
+                "root element <{other}> is not a test report format this version reads (supported: JUnit XML <testsuites>/<testsuite>)"
+            ))),
+        },
+        // Unreadable prefix: let the XML reader report the exact syntax error and line.
+        Sniffed::Xml { root: None } => Ok(Format::Junit),
+        Sniffed::Json => Err(unsupported(
+            "JSON reports are not read by this version (supported: JUnit XML)".into(),
+        )),
+        Sniffed::Unknown => Err(ParseError {
+            kind: ParseErrorKind::Syntax,
+            line: Some(1),
+            message: "not XML or JSON: the file does not start with '<' (is this a console log instead of a report?)".into(),
+        }),
+    }
+}
+
+/// Reads one report from a buffered source. The caller's reader should buffer at least
+/// [`DETECT_PREFIX_BYTES`] so detection sees the root element.
+pub fn parse<R: BufRead>(mut reader: R, choice: FormatChoice) -> Result<(Format, Parsed), ParseError> {
+    let prefix = reader.fill_buf().map_err(|e| ParseError {
+        kind: ParseErrorKind::Io,
+        line: None,
+        message: format!("could not read the file: {e}"),
+    })?;
+    let prefix = &prefix[..prefix.len().min(DETECT_PREFIX_BYTES)];
+    let format = detect(prefix, choice)?;
+    let parsed = match format {
+        Format::Junit => junit::parse(Source::new(reader))?,
+    };
+    Ok((format, parsed))
+}
+
+/// Reads one report held in memory.
+pub fn parse_bytes(bytes: &[u8], choice: FormatChoice) -> Result<(Format, Parsed), ParseError> {
+    parse(bytes, choice)
+}

@@ -1,0 +1,69 @@
+//! The action's entry into the core: JSON and bytes in, JSON out. The only `#[wasm_bindgen]`.
+
+use std::sync::Once;
+
+use serde::Deserialize;
+use wasm_bindgen::prelude::*;
+
+use crate::config::RawConfig;
+use crate::parse;
+use crate::pipeline::{self, EnvMap, FileReport, Inputs};
+
+#[derive(Deserialize)]
+struct WasmInput {
+    #[serde(default)]
+    config: RawConfig,
+    #[serde(default)]
+    patterns: Vec<String>,
+    files: Vec<WasmFile>,
+    #[serde(default)]
+    env: EnvMap,
+}
+
+#[derive(Deserialize)]
+struct WasmFile {
+    path: String,
+    read_error: Option<String>,
+}
+
+static PANIC_HOOK: Once = Once::new();
+
+/// Runs the whole report. `contents[i]` holds the bytes of `files[i]` of the input JSON.
+/// Resolves to the [`pipeline::Outcome`] as JSON; rejects with a message for invalid input.
+#[wasm_bindgen]
+pub async fn run(input_json: String, contents: js_sys::Array) -> Result<String, JsError> {
+    // A panic in wasm aborts the instance; the hook at least prints why before the trap.
+    PANIC_HOOK.call_once(|| std::panic::set_hook(Box::new(console_error_panic_hook::hook)));
+    let input: WasmInput = serde_json::from_str(&input_json)
+        .map_err(|e| JsError::new(&format!("invalid input from the action wrapper: {e}")))?;
+    let config = input.config.validate().map_err(|e| JsError::new(&e.to_string()))?;
+    if contents.length() as usize != input.files.len() {
+        return Err(JsError::new(&format!(
+            "the action wrapper passed {} file contents for {} files",
+            contents.length(),
+            input.files.len()
+        )));
+    }
+    let files = input
+        .files
+        .into_iter()
+        .zip(contents.iter())
+        .map(|(file, bytes)| match file.read_error {
+            Some(reason) => FileReport::unreadable(file.path, &reason),
+            None => {
+                let bytes = js_sys::Uint8Array::new(&bytes).to_vec();
+                FileReport {
+                    path: file.path,
+                    result: parse::parse_bytes(&bytes, config.format),
+                }
+            }
+        })
+        .collect();
+    let outcome = pipeline::run(&Inputs {
+        config,
+        patterns: input.patterns,
+        files,
+        env: input.env,
+    });
+    serde_json::to_string(&outcome).map_err(|e| JsError::new(&format!("could not encode the outcome: {e}")))
+}
