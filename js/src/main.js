@@ -23,19 +23,22 @@ export async function run() {
 
 async function report() {
   const patterns = splitPatterns(core.getInput('path', { required: true }));
-  // Empty strings and absent booleans mean "default": the core owns the defaults.
+  // Passed as given: empty strings and absent booleans mean "default", and the core owns the
+  // defaults, the case-folding and the validation.
   const config = {
-    format: core.getInput('format').toLowerCase(),
+    format: core.getInput('format'),
     job_summary: booleanInput('job-summary'),
-    summary_tests: core.getInput('summary-tests').toLowerCase(),
-    fail_on: core.getInput('fail-on').toLowerCase(),
+    summary_tests: core.getInput('summary-tests'),
+    fail_on: core.getInput('fail-on'),
     fail_on_empty: booleanInput('fail-on-empty'),
     title: core.getInput('title'),
   };
 
   // @actions/glob roots relative patterns at the current directory, escaping it safely, so
-  // changing into the working directory is what makes `path` relative to it.
-  enterWorkingDirectory(core.getInput('working-directory') || process.env.GITHUB_WORKSPACE);
+  // changing into the working directory is what makes `path` relative to it. The runner starts
+  // actions in the workspace; resolving against it explicitly keeps that true from anywhere.
+  const workspace = process.env.GITHUB_WORKSPACE || process.cwd();
+  enterWorkingDirectory(path.resolve(workspace, core.getInput('working-directory')));
   const root = process.cwd();
   const found = await findFiles(patterns);
 
@@ -61,9 +64,6 @@ async function report() {
 }
 
 function enterWorkingDirectory(directory) {
-  if (!directory) {
-    return;
-  }
   try {
     process.chdir(directory);
   } catch (error) {
@@ -109,16 +109,7 @@ function ciEnv() {
 }
 
 async function publish(outcome) {
-  if (outcome.summary) {
-    await core.summary.addRaw(outcome.summary).write();
-    // A file copy lets later steps reuse the Markdown (PR comments, artifacts).
-    const summaryFile = path.join(
-      process.env.RUNNER_TEMP || os.tmpdir(),
-      `test-report-summary-${randomUUID()}.md`,
-    );
-    await writeFile(summaryFile, outcome.summary);
-    core.setOutput('summary-file', summaryFile);
-  }
+  // Outputs and annotations first: they still reach the workflow if writing the summary fails.
   for (const [name, value] of Object.entries(outcome.outputs)) {
     core.setOutput(name, value);
   }
@@ -129,6 +120,16 @@ async function publish(outcome) {
       file: diagnostic.file ?? undefined,
       startLine: diagnostic.line ?? undefined,
     });
+  }
+  if (outcome.summary) {
+    await core.summary.addRaw(outcome.summary).write();
+    // A file copy lets later steps reuse the Markdown (PR comments, artifacts).
+    const summaryFile = path.join(
+      process.env.RUNNER_TEMP || os.tmpdir(),
+      `test-report-summary-${randomUUID()}.md`,
+    );
+    await writeFile(summaryFile, outcome.summary);
+    core.setOutput('summary-file', summaryFile);
   }
   if (outcome.failure) {
     core.setFailed(outcome.failure);

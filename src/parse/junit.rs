@@ -14,8 +14,9 @@
 //! 5. otherwise passed. `<rerunFailure>`/`<rerunError>` are kept as earlier attempts.
 //!
 //! Repeated `<testcase>` elements with the same classname, name and file inside one suite are
-//! attempts of one test (pytest-rerunfailures, @web/test-runner, go-junit-report retries): they
-//! fold into one case that is flaky when any attempt passed and any failed.
+//! attempts of one test (pytest-rerunfailures, @web/test-runner, go-junit-report and TestNG
+//! retries) when the report names the file or the earlier attempt did not pass (see
+//! [`is_attempt_of`]): they fold into one case that is flaky when any attempt passed and any failed.
 //!
 //! Entities: only XML's predefined entities and character references are expanded. DTD-declared
 //! entities (billion laughs) and external entities (XXE) are left as written and never read.
@@ -44,6 +45,8 @@ pub const MAX_TRACE_BYTES: usize = 64 * 1024;
 pub const MAX_OUTPUT_BYTES: usize = 16 * 1024;
 /// Deepest element nesting accepted; real reports nest a handful of levels.
 pub const MAX_DEPTH: usize = 1024;
+/// Name given to a `<testcase>` with neither `name` nor `classname`: counted, never dropped.
+pub const UNNAMED_TEST: &str = "(unnamed test)";
 /// Separator between the names of nested suites.
 pub const SUITE_PATH_SEPARATOR: &str = " › ";
 
@@ -580,26 +583,22 @@ impl State {
         let Some(builder) = self.case.take() else {
             return;
         };
-        let Some(case) = builder.finish() else {
+        let case = builder.finish();
+        if case.name == UNNAMED_TEST {
             self.diagnostics.push(
-                Diagnostic::warning("a <testcase> has neither name nor classname and was left out")
-                    .at_line(line),
+                Diagnostic::warning(format!(
+                    "a <testcase> has neither name nor classname; it is counted as '{UNNAMED_TEST}'"
+                ))
+                .at_line(line),
             );
-            return;
-        };
+        }
         let Some(suite) = self.suites.last_mut() else {
             return;
         };
         suite.case_time += case.duration.unwrap_or_default();
         let key = key_hash(&case, case.location.as_ref().map(|l| l.file.as_str()));
         match suite.seen.get(&key).copied() {
-            Some(i)
-                if suite.suite.cases.get(i).is_some_and(|c| {
-                    c.name == case.name
-                        && c.classname == case.classname
-                        && c.location.as_ref().map(|l| &l.file)
-                            == case.location.as_ref().map(|l| &l.file)
-                }) =>
+            Some(i) if suite.suite.cases.get(i).is_some_and(|c| is_attempt_of(c, &case)) =>
             {
                 if let Some(existing) = suite.suite.cases.get_mut(i) {
                     fold_attempt(existing, case);
@@ -650,10 +649,10 @@ impl CaseBuilder {
         }
     }
 
-    fn finish(self) -> Option<Case> {
+    fn finish(self) -> Case {
         let mut case = self.case;
         if case.name.is_empty() {
-            case.name = case.classname.clone()?;
+            case.name = case.classname.clone().unwrap_or_else(|| UNNAMED_TEST.to_owned());
         }
         let has = |k: ProblemKind| self.problems.iter().any(|(kind, _)| *kind == k);
         let flaky_attempts = self
@@ -696,8 +695,25 @@ impl CaseBuilder {
             file: clean_text(&file),
             line: self.line,
         });
-        Some(case)
+        case
     }
+}
+
+/// Whether `next` is another attempt of `earlier` rather than a distinct test sharing its name.
+/// With a file named, classname + name + file identify one test definition. Without it, names
+/// repeat legitimately (TestNG data providers, `jest.each`), so only a run after a failed or
+/// skipped attempt is a retry: nobody reruns a passing test, and two skips are two tests.
+fn is_attempt_of(earlier: &Case, next: &Case) -> bool {
+    let file = |c: &Case| c.location.as_ref().map(|l| l.file.clone());
+    let same = earlier.name == next.name && earlier.classname == next.classname && file(earlier) == file(next);
+    // TestNG's retry analyzer reports the failed attempts it retries as skipped.
+    let retried = match earlier.status {
+        Status::Failed | Status::Errored => true,
+        Status::Skipped => next.status != Status::Skipped,
+        Status::Passed | Status::Flaky { .. } => false,
+    };
+    let anonymous = next.name == UNNAMED_TEST && next.classname.is_none();
+    same && !anonymous && (file(earlier).is_some() || retried)
 }
 
 fn attempts(case: &Case) -> u32 {

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Builds the core for wasm32 with Debian's rustc-web and -Zbuild-std (no rustup target needed;
+# see ../shared/design/TOOLCHAIN.md), then generates the ESM glue into js/pkg/.
+# RUSTC_BOOTSTRAP is scoped to this cargo call and the wasm build has its own target dir, so native
+# builds are neither broken nor rebuilt by it.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+WASM_TARGET_DIR=target/wasm
+RUSTC_BOOTSTRAP=1 RUSTC=/usr/bin/rustc /usr/bin/cargo build \
+    --profile wasm --lib --target wasm32-unknown-unknown \
+    -Zbuild-std=std,panic_abort --target-dir "$WASM_TARGET_DIR" --locked
+
+rm -rf js/pkg
+wasm-bindgen --target experimental-nodejs-module \
+    --remove-name-section --remove-producers-section \
+    --out-dir js/pkg "$WASM_TARGET_DIR/wasm32-unknown-unknown/wasm/test_report.wasm"
+
+# npm binaryen's wasm-opt (Debian's binaryen 108 produces wasm that Node rejects).
+if [ -x js/node_modules/.bin/wasm-opt ]; then
+    js/node_modules/.bin/wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int \
+        --enable-sign-ext --enable-mutable-globals --enable-reference-types --enable-multivalue \
+        js/pkg/test_report_bg.wasm -o js/pkg/test_report_bg.wasm
+else
+    echo "build-wasm: js/node_modules/.bin/wasm-opt missing (run npm ci in js/); wasm left unoptimized" >&2
+fi
+ls -l js/pkg/test_report_bg.wasm
