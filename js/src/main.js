@@ -8,8 +8,6 @@ import path from 'node:path';
 import * as core from '@actions/core';
 import * as glob from '@actions/glob';
 
-import { run as runCore } from '../pkg/test_report.js';
-
 // No proxy-aware fetch dispatcher yet: nothing here talks to the network.
 
 /** Reads, reports and sets outputs; any error fails the step instead of escaping. */
@@ -55,6 +53,9 @@ async function report() {
     }
   }
 
+  // Loaded here, not at the top: the glue instantiates the wasm as it loads, and a missing or
+  // broken wasm must fail the step with a message like any other error.
+  const { run: runCore } = await import('../pkg/test_report.js');
   const input = { config, patterns, files, env: ciEnv(), now_ms: Date.now() };
   const outcome = JSON.parse(await runCore(JSON.stringify(input), contents));
   if (outcome.error) {

@@ -3,11 +3,20 @@
 // Node 24 that `runs.using: node24` selects.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { once } from 'node:events';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { once } from 'node:events';
-import net from 'node:net';
 import { after, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
@@ -64,12 +73,17 @@ async function runAction(binary, { reports = {}, inputs = {}, setup = async () =
     RUNNER_TEMP: runnerTemp,
   };
   for (const [name, value] of Object.entries(inputs)) {
+    // As the runner names them: upper case, hyphens kept (INPUT_FAIL-ON).
     env[`INPUT_${name.toUpperCase()}`] = value;
   }
   const teardown = await setup(workspace);
-  // Started from elsewhere: the bundle must find its wasm and the workspace on its own.
-  const result = spawnSync(binary, [entry], { cwd: root, env, encoding: 'utf8', timeout: 60_000 });
-  teardown();
+  let result;
+  try {
+    // Started from elsewhere: the bundle must find its wasm and the workspace on its own.
+    result = spawnSync(binary, [entry], { cwd: root, env, encoding: 'utf8', timeout: 60_000 });
+  } finally {
+    teardown();
+  }
   assert.equal(result.error, undefined, `spawning ${binary} failed`);
   return {
     status: result.status,
@@ -112,7 +126,7 @@ function assertCounts(outputs, expected) {
   assert.deepEqual(actual, expected);
 }
 
-const ALL_TESTS = { total: '3', passed: '3', failed: '0', errored: '0', skipped: '0', flaky: '0' };
+const PASSING = { total: '3', passed: '3', failed: '0', errored: '0', skipped: '0', flaky: '0' };
 const FAILING = { total: '5', passed: '2', failed: '1', errored: '1', skipped: '1', flaky: '0' };
 
 for (const runtime of runtimes()) {
@@ -120,22 +134,31 @@ for (const runtime of runtimes()) {
     const run = (options) => runAction(runtime.binary, options);
 
     test('a passing report succeeds with its counts', async () => {
-      const result = await run({ reports: { 'reports/passing.xml': 'passing.xml' }, inputs: { path: 'reports/**/*.xml' } });
+      const result = await run({
+        reports: { 'reports/passing.xml': 'passing.xml' },
+        inputs: { path: 'reports/**/*.xml' },
+      });
       assert.equal(result.status, 0, result.stdout + result.stderr);
       assert.deepEqual(errorLines(result.stdout), []);
-      assertCounts(result.outputs, { ...ALL_TESTS, conclusion: 'success' });
-      assert.match(result.outputs.time, /^\d+$/);
+      assertCounts(result.outputs, { ...PASSING, conclusion: 'success' });
+      assert.equal(result.outputs.time, '42', 'time is the sum of 10, 12 and 20 ms');
     });
 
     test('a failing report fails the step with its counts', async () => {
-      const result = await run({ reports: { 'reports/failing.xml': 'failing.xml' }, inputs: { path: 'reports/**/*.xml' } });
+      const result = await run({
+        reports: { 'reports/failing.xml': 'failing.xml' },
+        inputs: { path: 'reports/**/*.xml' },
+      });
       assert.equal(result.status, 1);
       assert.equal(errorLines(result.stdout).length, 1, result.stdout);
       assertCounts(result.outputs, { ...FAILING, conclusion: 'failure' });
     });
 
     test('the summary names the failed test and is copied to summary-file', async () => {
-      const result = await run({ reports: { 'reports/failing.xml': 'failing.xml' }, inputs: { path: 'reports/failing.xml' } });
+      const result = await run({
+        reports: { 'reports/failing.xml': 'failing.xml' },
+        inputs: { path: 'reports/failing.xml' },
+      });
       const totalsLine = result.summary
         .split('\n')
         .find((line) =>
@@ -170,7 +193,7 @@ for (const runtime of runtimes()) {
       for (const patterns of ['reports/*.xml\n!reports/failing.xml', 'reports/*.xml, !reports/failing.xml']) {
         const result = await run({ reports, inputs: { path: patterns } });
         assert.equal(result.status, 0, result.stdout + result.stderr);
-        assertCounts(result.outputs, { ...ALL_TESTS, conclusion: 'success' });
+        assertCounts(result.outputs, { ...PASSING, conclusion: 'success' });
       }
     });
 
@@ -191,7 +214,7 @@ for (const runtime of runtimes()) {
         inputs: { path: 'reports/*.xml', 'working-directory': 'service' },
       });
       assert.equal(result.status, 0, result.stdout + result.stderr);
-      assertCounts(result.outputs, { ...ALL_TESTS, conclusion: 'success' });
+      assertCounts(result.outputs, { ...PASSING, conclusion: 'success' });
       assert.match(result.summary, /reports\/passing\.xml/);
       assert.doesNotMatch(result.summary, /service\//);
     });
@@ -231,11 +254,15 @@ for (const runtime of runtimes()) {
         await once(server, 'listening');
         return () => server.close();
       };
-      const result = await run({ reports: { 'reports/passing.xml': 'passing.xml' }, inputs: { path: 'reports/*.xml' }, setup });
+      const result = await run({
+        reports: { 'reports/passing.xml': 'passing.xml' },
+        inputs: { path: 'reports/*.xml' },
+        setup,
+      });
       assert.equal(result.status, 1);
       const [error] = errorLines(result.stdout);
       assert.match(error ?? '', /reports\/socket\.xml/);
-      assertCounts(result.outputs, { ...ALL_TESTS, conclusion: 'failure' });
+      assertCounts(result.outputs, { ...PASSING, conclusion: 'failure' });
     });
 
     test('job-summary false writes no job summary', async () => {
@@ -246,7 +273,7 @@ for (const runtime of runtimes()) {
       assert.equal(result.status, 0, result.stdout + result.stderr);
       assert.equal(result.summary, '');
       assert.equal(result.outputs['summary-file'], undefined);
-      assertCounts(result.outputs, { ...ALL_TESTS, conclusion: 'success' });
+      assertCounts(result.outputs, { ...PASSING, conclusion: 'success' });
     });
 
     test('an invalid fail-on fails naming the input', async () => {

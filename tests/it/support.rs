@@ -1,0 +1,40 @@
+//! Helpers shared by the integration tests.
+
+use std::fs::File;
+use std::io::BufReader;
+use std::path::{Path, PathBuf};
+
+use test_report::parse::{self, FormatChoice};
+use test_report::pipeline::FileReport;
+
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub fn corpus() -> PathBuf {
+    repo().join("tests/conformance")
+}
+
+/// Parses a file the way the CLI does: streamed through a buffered reader.
+pub fn parse_file(path: &Path) -> FileReport {
+    let shown = path.display().to_string();
+    match File::open(path) {
+        Ok(f) => FileReport {
+            path: shown,
+            result: parse::parse(BufReader::with_capacity(256 * 1024, f), FormatChoice::Auto),
+        },
+        Err(e) => FileReport::unreadable(shown, &e.to_string()),
+    }
+}
+
+pub fn parse_str(path: &str, xml: &str) -> FileReport {
+    FileReport {
+        path: path.to_owned(),
+        result: parse::parse_bytes(xml.as_bytes(), FormatChoice::Auto),
+    }
+}
+
+pub fn json(path: &Path) -> serde_json::Value {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
