@@ -68,7 +68,11 @@ impl std::fmt::Display for ConfigError {
 
 impl std::error::Error for ConfigError {}
 
-fn one_of<T: Copy>(input: &'static str, raw: &str, choices: &[(&str, T)]) -> Result<T, ConfigError> {
+fn one_of<T: Copy>(
+    input: &'static str,
+    raw: &str,
+    choices: &[(&str, T)],
+) -> Result<T, ConfigError> {
     let wanted = raw.trim().to_ascii_lowercase();
     choices
         .iter()
@@ -78,7 +82,11 @@ fn one_of<T: Copy>(input: &'static str, raw: &str, choices: &[(&str, T)]) -> Res
             input,
             message: format!(
                 "'{raw}' is not one of {}",
-                choices.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ")
+                choices
+                    .iter()
+                    .map(|(n, _)| *n)
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
         })
 }
@@ -89,7 +97,11 @@ impl std::str::FromStr for SummaryTests {
         one_of(
             "summary-tests",
             s,
-            &[("failed", SummaryTests::Failed), ("all", SummaryTests::All), ("none", SummaryTests::None)],
+            &[
+                ("failed", SummaryTests::Failed),
+                ("all", SummaryTests::All),
+                ("none", SummaryTests::None),
+            ],
         )
     }
 }
@@ -100,7 +112,11 @@ impl std::str::FromStr for FailOn {
         one_of(
             "fail-on",
             s,
-            &[("failures", FailOn::Failures), ("errors", FailOn::Errors), ("nothing", FailOn::Nothing)],
+            &[
+                ("failures", FailOn::Failures),
+                ("errors", FailOn::Errors),
+                ("nothing", FailOn::Nothing),
+            ],
         )
     }
 }
@@ -123,7 +139,10 @@ impl RawConfig {
         let non_empty = |s: Option<String>| s.filter(|v| !v.trim().is_empty());
         Ok(Config {
             format: match non_empty(self.format) {
-                Some(f) => f.parse().map_err(|message| ConfigError { input: "format", message })?,
+                Some(f) => f.parse().map_err(|message| ConfigError {
+                    input: "format",
+                    message,
+                })?,
                 None => defaults.format,
             },
             job_summary: self.job_summary.unwrap_or(defaults.job_summary),
@@ -152,7 +171,10 @@ mod tests {
             ..RawConfig::default()
         };
         let err = raw.validate().unwrap_err();
-        assert_eq!(err.to_string(), "input 'fail-on': 'sometimes' is not one of failures, errors, nothing");
+        assert_eq!(
+            err.to_string(),
+            "input 'fail-on': 'sometimes' is not one of failures, errors, nothing"
+        );
     }
 
     #[test]

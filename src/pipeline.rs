@@ -185,10 +185,15 @@ pub fn run(inputs: &Inputs) -> Outcome {
         }
     }
     let (failure, exit) = judge(inputs, &report);
-    let summary = inputs
-        .config
-        .job_summary
-        .then(|| summary::render(&inputs.config, &inputs.files, &report, conclusion, &inputs.env));
+    let summary = inputs.config.job_summary.then(|| {
+        summary::render(
+            &inputs.config,
+            &inputs.files,
+            &report,
+            conclusion,
+            &inputs.env,
+        )
+    });
     Outcome {
         outputs: outputs::of(&report, conclusion),
         report,
@@ -224,10 +229,15 @@ fn judge(inputs: &Inputs, report: &Report) -> (Option<String>, ExitCode) {
         let why = if report.files.is_empty() {
             format!("no report files match '{patterns}'")
         } else {
-            format!("the {} report files matching '{patterns}' contain no tests", report.files.len())
+            format!(
+                "the {} report files matching '{patterns}' contain no tests",
+                report.files.len()
+            )
         };
         return (
-            Some(format!("{why}: check the path and that the tests ran, or set fail-on-empty to false")),
+            Some(format!(
+                "{why}: check the path and that the tests ran, or set fail-on-empty to false"
+            )),
             ExitCode::BadInput,
         );
     }

@@ -36,7 +36,10 @@ pub async fn run(input_json: String, contents: js_sys::Array) -> Result<String, 
     PANIC_HOOK.call_once(|| std::panic::set_hook(Box::new(console_error_panic_hook::hook)));
     let input: WasmInput = serde_json::from_str(&input_json)
         .map_err(|e| JsError::new(&format!("invalid input from the action wrapper: {e}")))?;
-    let config = input.config.validate().map_err(|e| JsError::new(&e.to_string()))?;
+    let config = input
+        .config
+        .validate()
+        .map_err(|e| JsError::new(&e.to_string()))?;
     if contents.length() as usize != input.files.len() {
         return Err(JsError::new(&format!(
             "the action wrapper passed {} file contents for {} files",
@@ -65,5 +68,6 @@ pub async fn run(input_json: String, contents: js_sys::Array) -> Result<String, 
         files,
         env: input.env,
     });
-    serde_json::to_string(&outcome).map_err(|e| JsError::new(&format!("could not encode the outcome: {e}")))
+    serde_json::to_string(&outcome)
+        .map_err(|e| JsError::new(&format!("could not encode the outcome: {e}")))
 }

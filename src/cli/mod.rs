@@ -24,7 +24,11 @@ const ENV_GITHUB_STEP_SUMMARY: &str = "GITHUB_STEP_SUMMARY";
 const ENV_PREFIXES: &[&str] = &["GITHUB_", "RUNNER_", "CI"];
 
 #[derive(Parser)]
-#[command(name = "test-report", version, about = "Reads test reports; writes summaries and converted reports")]
+#[command(
+    name = "test-report",
+    version,
+    about = "Reads test reports; writes summaries and converted reports"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -140,7 +144,8 @@ fn execute(command: Command) -> Result<u8, String> {
             let outcome = run(&sources, config)?;
             let markdown = outcome.summary.as_deref().unwrap_or_default();
             print!("{markdown}");
-            if let Some(path) = std::env::var_os(ENV_GITHUB_STEP_SUMMARY).filter(|p| !p.is_empty()) {
+            if let Some(path) = std::env::var_os(ENV_GITHUB_STEP_SUMMARY).filter(|p| !p.is_empty())
+            {
                 append(Path::new(&path), markdown)?;
             }
             report_problems(&outcome);
@@ -154,21 +159,27 @@ fn execute(command: Command) -> Result<u8, String> {
             };
             let outcome = run(&sources, config)?;
             if json {
-                let text = serde_json::to_string_pretty(&outcome.report).map_err(|e| e.to_string())?;
+                let text =
+                    serde_json::to_string_pretty(&outcome.report).map_err(|e| e.to_string())?;
                 println!("{text}");
             } else {
                 print_table(&outcome.report);
             }
             Ok(exit_for_errors(&outcome.report))
         }
-        Command::Convert { sources, to, output } => {
+        Command::Convert {
+            sources,
+            to,
+            output,
+        } => {
             let files = read_files(&sources)?;
             let text = match to {
                 Target::Ctrf => convert::ctrf::write(&files, now_ms()),
                 Target::Junit => convert::junit::write(&files),
             };
             match output {
-                Some(path) => std::fs::write(&path, text).map_err(|e| format!("{}: could not write: {e}", path.display()))?,
+                Some(path) => std::fs::write(&path, text)
+                    .map_err(|e| format!("{}: could not write: {e}", path.display()))?,
                 None => print!("{text}"),
             }
             let report = Report::new(&files);
@@ -193,7 +204,7 @@ fn exit_for_errors(report: &Report) -> u8 {
 fn now_ms() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| test_report::model::millis(d))
+        .map(test_report::model::millis)
         .unwrap_or(0)
 }
 
@@ -213,7 +224,8 @@ fn run(sources: &Sources, config: Config) -> Result<Outcome, String> {
 fn read_files(sources: &Sources) -> Result<Vec<FileReport>, String> {
     let cwd = match &sources.working_directory {
         Some(dir) => dir.clone(),
-        None => std::env::current_dir().map_err(|e| format!("cannot read the current directory: {e}"))?,
+        None => std::env::current_dir()
+            .map_err(|e| format!("cannot read the current directory: {e}"))?,
     };
     let patterns = paths::split_patterns(&sources.paths);
     let found = paths::expand(&patterns, &cwd)?;
@@ -223,13 +235,18 @@ fn read_files(sources: &Sources) -> Result<Vec<FileReport>, String> {
     Ok(found
         .into_iter()
         .map(|f| match f {
-            Found::Missing(path) => FileReport::unreadable(paths::relative(&path, &cwd), "file does not exist"),
+            Found::Missing(path) => {
+                FileReport::unreadable(paths::relative(&path, &cwd), "file does not exist")
+            }
             Found::File(path) => {
                 let shown = paths::relative(&path, &cwd);
                 match File::open(&path) {
                     Ok(file) => FileReport {
                         path: shown,
-                        result: parse::parse(BufReader::with_capacity(READ_BUFFER_BYTES, file), sources.format),
+                        result: parse::parse(
+                            BufReader::with_capacity(READ_BUFFER_BYTES, file),
+                            sources.format,
+                        ),
                     },
                     Err(e) => FileReport::unreadable(shown, &e.to_string()),
                 }
@@ -259,7 +276,11 @@ fn report_problems(outcome: &Outcome) {
 
 fn print_table(report: &Report) {
     let mut out = std::io::stdout().lock();
-    let _ = writeln!(out, "{:>7} {:>7} {:>7} {:>7} {:>7} {:>7} {:>10}  file", "tests", "passed", "failed", "errored", "skipped", "flaky", "ms");
+    let _ = writeln!(
+        out,
+        "{:>7} {:>7} {:>7} {:>7} {:>7} {:>7} {:>10}  file",
+        "tests", "passed", "failed", "errored", "skipped", "flaky", "ms"
+    );
     for f in &report.files {
         let t = &f.totals;
         match &f.error {
@@ -267,10 +288,25 @@ fn print_table(report: &Report) {
                 let _ = writeln!(out, "{:>66}  {}: {e}", "error", f.path);
             }
             None => {
-                let _ = writeln!(out, "{:>7} {:>7} {:>7} {:>7} {:>7} {:>7} {:>10}  {}", t.tests, t.passed, t.failed, t.errored, t.skipped, t.flaky, t.duration_ms, f.path);
+                let _ = writeln!(
+                    out,
+                    "{:>7} {:>7} {:>7} {:>7} {:>7} {:>7} {:>10}  {}",
+                    t.tests,
+                    t.passed,
+                    t.failed,
+                    t.errored,
+                    t.skipped,
+                    t.flaky,
+                    t.duration_ms,
+                    f.path
+                );
             }
         }
     }
     let t = &report.totals;
-    let _ = writeln!(out, "{:>7} {:>7} {:>7} {:>7} {:>7} {:>7} {:>10}  total", t.tests, t.passed, t.failed, t.errored, t.skipped, t.flaky, t.duration_ms);
+    let _ = writeln!(
+        out,
+        "{:>7} {:>7} {:>7} {:>7} {:>7} {:>7} {:>10}  total",
+        t.tests, t.passed, t.failed, t.errored, t.skipped, t.flaky, t.duration_ms
+    );
 }

@@ -29,14 +29,16 @@ pub fn split_patterns(args: &[String]) -> Vec<String> {
 }
 
 pub fn expand(patterns: &[String], cwd: &Path) -> Result<Vec<Found>, String> {
-    let (excludes, includes): (Vec<&String>, Vec<&String>) = patterns.iter().partition(|p| p.starts_with('!'));
+    let (excludes, includes): (Vec<&String>, Vec<&String>) =
+        patterns.iter().partition(|p| p.starts_with('!'));
     let excluded = exclusion_set(&excludes)?;
     let mut found = Vec::new();
     for pattern in includes {
         let path = cwd.join(pattern);
         if is_glob(pattern) {
             let full = path.to_string_lossy().into_owned();
-            let matches = glob::glob(&full).map_err(|e| format!("invalid glob '{pattern}': {e}"))?;
+            let matches =
+                glob::glob(&full).map_err(|e| format!("invalid glob '{pattern}': {e}"))?;
             for entry in matches.flatten() {
                 if entry.is_file() {
                     found.push(Found::File(entry));
@@ -67,10 +69,13 @@ fn exclusion_set(excludes: &[&String]) -> Result<GlobSet, String> {
     let mut builder = GlobSetBuilder::new();
     for raw in excludes {
         let pattern = raw.trim_start_matches('!').trim_start_matches("./");
-        let glob = Glob::new(pattern).map_err(|e| format!("invalid exclude pattern '{raw}': {e}"))?;
+        let glob =
+            Glob::new(pattern).map_err(|e| format!("invalid exclude pattern '{raw}': {e}"))?;
         builder.add(glob);
     }
-    builder.build().map_err(|e| format!("invalid exclude patterns: {e}"))
+    builder
+        .build()
+        .map_err(|e| format!("invalid exclude patterns: {e}"))
 }
 
 fn walk(dir: &Path, found: &mut Vec<Found>) {

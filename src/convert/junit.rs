@@ -77,7 +77,12 @@ fn write_case(out: &mut String, case: &Case) {
     if !case.properties.is_empty() {
         out.push_str("      <properties>\n");
         for (k, v) in &case.properties {
-            let _ = writeln!(out, "        <property name=\"{}\" value=\"{}\"/>", esc(k), esc(v));
+            let _ = writeln!(
+                out,
+                "        <property name=\"{}\" value=\"{}\"/>",
+                esc(k),
+                esc(v)
+            );
         }
         out.push_str("      </properties>\n");
     }
@@ -122,7 +127,11 @@ pub fn write(files: &[FileReport]) -> String {
         t.skipped,
         secs(Duration::from_millis(t.duration_ms))
     );
-    for suite in files.iter().flat_map(|f| f.runs()).flat_map(|r| r.suites.iter()) {
+    for suite in files
+        .iter()
+        .flat_map(|f| f.runs())
+        .flat_map(|r| r.suites.iter())
+    {
         let st = suite_totals(suite);
         let _ = write!(
             out,
@@ -143,7 +152,12 @@ pub fn write(files: &[FileReport]) -> String {
         if !suite.properties.is_empty() {
             out.push_str("    <properties>\n");
             for (k, v) in &suite.properties {
-                let _ = writeln!(out, "      <property name=\"{}\" value=\"{}\"/>", esc(k), esc(v));
+                let _ = writeln!(
+                    out,
+                    "      <property name=\"{}\" value=\"{}\"/>",
+                    esc(k),
+                    esc(v)
+                );
             }
             out.push_str("    </properties>\n");
         }

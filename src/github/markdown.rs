@@ -27,11 +27,7 @@ pub fn inline(text: &str) -> String {
 /// A fenced code block that no content can close early: the fence is longer than the longest
 /// run of backticks inside.
 pub fn code_block(out: &mut String, text: &str) {
-    let longest = text
-        .split(|c| c != '`')
-        .map(str::len)
-        .max()
-        .unwrap_or(0);
+    let longest = text.split(|c| c != '`').map(str::len).max().unwrap_or(0);
     let fence = "`".repeat(longest.max(2) + 1);
     let _ = write!(out, "{fence}text\n{text}\n{fence}\n");
 }

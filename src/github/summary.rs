@@ -4,10 +4,13 @@
 //! could not be read, then the tests worth looking at (failed and errored with message and a
 //! collapsible trace, flaky ones, and with `summary-tests: all` the rest).
 //!
-//! Degradation order when the Markdown would exceed [`SUMMARY_MAX_BYTES`], first that fits wins:
-//! 1. everything; 2. without passed/skipped listings (`all` behaves as `failed`);
-//! 3. traces cut to [`SHORT_TRACE_BYTES`]; 4. no traces; 5. names only, the list cut with a
-//! count of what was left out. Each step is announced in the summary itself.
+//! Degradation order when the Markdown would exceed [`SUMMARY_MAX_BYTES`], first that fits wins,
+//! each step announced in the summary itself:
+//! 1. everything;
+//! 2. without passed/skipped listings (`all` behaves as `failed`);
+//! 3. traces cut to [`SHORT_TRACE_BYTES`];
+//! 4. no traces;
+//! 5. names only, the list cut with a count of what was left out.
 
 use std::fmt::Write;
 use std::time::Duration;
@@ -47,7 +50,13 @@ const ENV_REPOSITORY: &str = "GITHUB_REPOSITORY";
 const ENV_RUN_ID: &str = "GITHUB_RUN_ID";
 const ENV_SHA: &str = "GITHUB_SHA";
 
-pub fn render(config: &Config, files: &[FileReport], report: &Report, conclusion: Conclusion, env: &EnvMap) -> String {
+pub fn render(
+    config: &Config,
+    files: &[FileReport],
+    report: &Report,
+    conclusion: Conclusion,
+    env: &EnvMap,
+) -> String {
     render_within(config, files, report, conclusion, env, SUMMARY_MAX_BYTES)
 }
 
@@ -64,13 +73,23 @@ fn render_within(
     let mut foot = String::new();
     write_footer(&mut foot, env);
     let all = config.summary_tests == SummaryTests::All;
-    let levels = [Detail::Everything, Detail::Traces, Detail::ShortTraces, Detail::Messages, Detail::NamesOnly];
+    let levels = [
+        Detail::Everything,
+        Detail::Traces,
+        Detail::ShortTraces,
+        Detail::Messages,
+        Detail::NamesOnly,
+    ];
     for level in levels {
         if level == Detail::Everything && !all {
             continue;
         }
         let degraded = level < Detail::Traces || (all && level < Detail::Everything);
-        let note = if degraded { shrink_note(budget, shrink_reason(level)) } else { String::new() };
+        let note = if degraded {
+            shrink_note(budget, shrink_reason(level))
+        } else {
+            String::new()
+        };
         let room = budget.saturating_sub(head.len() + note.len() + foot.len());
         let mut body = String::new();
         if write_tests(&mut body, config, files, level, room) {
@@ -103,7 +122,13 @@ fn shrink_reason(level: Detail) -> &'static str {
     }
 }
 
-fn write_head(out: &mut String, config: &Config, files: &[FileReport], report: &Report, conclusion: Conclusion) {
+fn write_head(
+    out: &mut String,
+    config: &Config,
+    files: &[FileReport],
+    report: &Report,
+    conclusion: Conclusion,
+) {
     let icon = match conclusion {
         Conclusion::Success => "✅",
         Conclusion::Failure => "❌",
@@ -122,10 +147,19 @@ fn write_head(out: &mut String, config: &Config, files: &[FileReport], report: &
     }
     let broken: Vec<&FileReport> = files.iter().filter(|f| f.error().is_some()).collect();
     if !broken.is_empty() {
-        let _ = writeln!(out, "### ⚠️ Reports that could not be read ({})\n", broken.len());
+        let _ = writeln!(
+            out,
+            "### ⚠️ Reports that could not be read ({})\n",
+            broken.len()
+        );
         for file in broken.iter().take(MAX_FILE_ROWS) {
             if let Some(err) = file.error() {
-                let _ = writeln!(out, "- `{}`: {}", code_span_text(&file.path), inline(&err.to_string()));
+                let _ = writeln!(
+                    out,
+                    "- `{}`: {}",
+                    code_span_text(&file.path),
+                    inline(&err.to_string())
+                );
             }
         }
         if broken.len() > MAX_FILE_ROWS {
@@ -149,7 +183,10 @@ fn totals_sentence(t: &Totals) -> String {
             parts.push(format!("{icon} **{n}** {word}"));
         }
     }
-    parts.push(format!("⏱️ {}", format_duration(Duration::from_millis(t.duration_ms))));
+    parts.push(format!(
+        "⏱️ {}",
+        format_duration(Duration::from_millis(t.duration_ms))
+    ));
     parts.join(" · ")
 }
 
@@ -158,7 +195,11 @@ fn write_files_table(out: &mut String, files: &[FileReport]) {
     out.push_str("|:--|--:|--:|--:|--:|--:|--:|--:|\n");
     for file in files.iter().take(MAX_FILE_ROWS) {
         if file.error().is_some() {
-            let _ = writeln!(out, "| ⚠️ `{}` | unreadable | | | | | | |", code_span_text(&file.path));
+            let _ = writeln!(
+                out,
+                "| ⚠️ `{}` | unreadable | | | | | | |",
+                code_span_text(&file.path)
+            );
             continue;
         }
         let t = file.totals();
@@ -183,14 +224,21 @@ fn write_files_table(out: &mut String, files: &[FileReport]) {
         );
     }
     if files.len() > MAX_FILE_ROWS {
-        let _ = writeln!(out, "| … and {} more report files | | | | | | | |", files.len() - MAX_FILE_ROWS);
+        let _ = writeln!(
+            out,
+            "| … and {} more report files | | | | | | | |",
+            files.len() - MAX_FILE_ROWS
+        );
     }
     out.push('\n');
 }
 
 /// Text for inside a single-backtick code span in a table: no backticks, no pipes, no newlines.
 fn code_span_text(s: &str) -> String {
-    truncate_utf8(s, MAX_PATH_BYTES).replace('`', "'").replace('|', "&#124;").replace(['\n', '\r'], " ")
+    truncate_utf8(s, MAX_PATH_BYTES)
+        .replace('`', "'")
+        .replace('|', "&#124;")
+        .replace(['\n', '\r'], " ")
 }
 
 /// The test's name as a person searches for it: `Class.method`, or `group › test` when either part
@@ -219,9 +267,11 @@ fn cases_where<'a>(files: &'a [FileReport], pick: impl Fn(Status) -> bool) -> Ve
         .iter()
         .flat_map(|f| {
             f.runs().iter().flat_map(move |run| {
-                run.suites
-                    .iter()
-                    .flat_map(move |s| s.cases.iter().map(move |c| (f.path.as_str(), s.name.as_str(), c)))
+                run.suites.iter().flat_map(move |s| {
+                    s.cases
+                        .iter()
+                        .map(move |c| (f.path.as_str(), s.name.as_str(), c))
+                })
             })
         })
         .filter(|(_, _, c)| pick(c.status))
@@ -230,7 +280,13 @@ fn cases_where<'a>(files: &'a [FileReport], pick: impl Fn(Status) -> bool) -> Ve
 }
 
 /// Appends the test listings; false when `room` ran out before everything was written.
-fn write_tests(out: &mut String, config: &Config, files: &[FileReport], level: Detail, room: usize) -> bool {
+fn write_tests(
+    out: &mut String,
+    config: &Config,
+    files: &[FileReport],
+    level: Detail,
+    room: usize,
+) -> bool {
     if config.summary_tests == SummaryTests::None {
         return true;
     }
@@ -249,7 +305,14 @@ fn write_tests(out: &mut String, config: &Config, files: &[FileReport], level: D
 
 type EntryWriter = fn(&mut String, &Listed<'_>, Detail);
 
-fn write_section(out: &mut String, title: &str, cases: &[Listed<'_>], level: Detail, room: usize, entry: EntryWriter) -> bool {
+fn write_section(
+    out: &mut String,
+    title: &str,
+    cases: &[Listed<'_>],
+    level: Detail,
+    room: usize,
+    entry: EntryWriter,
+) -> bool {
     if cases.is_empty() {
         return true;
     }
@@ -271,7 +334,8 @@ fn write_location(out: &mut String, listed: &Listed<'_>) {
     let _ = write!(out, " — `{}`", code_span_text(listed.file));
     // The suite is worth naming only when the test's own name does not already say it.
     let class = listed.case.classname.as_deref().unwrap_or_default();
-    if !listed.suite.is_empty() && listed.suite != class && !listed.case.name.contains(listed.suite) {
+    if !listed.suite.is_empty() && listed.suite != class && !listed.case.name.contains(listed.suite)
+    {
         let _ = write!(out, " · {}", inline(listed.suite));
     }
     if let Some(loc) = &listed.case.location {
@@ -288,7 +352,11 @@ fn write_location(out: &mut String, listed: &Listed<'_>) {
 
 fn write_failure(out: &mut String, listed: &Listed<'_>, level: Detail) {
     let case = listed.case;
-    let icon = if case.status == Status::Errored { "💥" } else { "❌" };
+    let icon = if case.status == Status::Errored {
+        "💥"
+    } else {
+        "❌"
+    };
     let _ = write!(out, "{icon} **{}**", inline(&display_name(case)));
     if case.status == Status::Errored {
         out.push_str(" (error)");
@@ -309,7 +377,11 @@ fn write_failure(out: &mut String, listed: &Listed<'_>, level: Detail) {
         Detail::ShortTraces => SHORT_TRACE_BYTES,
         Detail::Messages | Detail::NamesOnly => return,
     };
-    let traces: Vec<&str> = case.problems.iter().filter_map(|p| p.trace.as_deref()).collect();
+    let traces: Vec<&str> = case
+        .problems
+        .iter()
+        .filter_map(|p| p.trace.as_deref())
+        .collect();
     if traces.is_empty() {
         return;
     }
@@ -331,11 +403,18 @@ fn write_flaky(out: &mut String, listed: &Listed<'_>, level: Detail) {
         Status::Flaky { attempts } => attempts,
         _ => 1,
     };
-    let _ = write!(out, "🔁 **{}** passed on attempt {attempts}", inline(&display_name(case)));
+    let _ = write!(
+        out,
+        "🔁 **{}** passed on attempt {attempts}",
+        inline(&display_name(case))
+    );
     write_location(out, listed);
     out.push_str("\n\n");
     if level >= Detail::Messages {
-        let first = case.retries.first().and_then(|p| p.message.as_deref().or(p.kind.as_deref()));
+        let first = case
+            .retries
+            .first()
+            .and_then(|p| p.message.as_deref().or(p.kind.as_deref()));
         if let Some(message) = first {
             if let Some(line) = message.lines().next() {
                 let _ = writeln!(out, "> {}\n", inline(truncate_utf8(line, MESSAGE_BYTES)));
@@ -348,7 +427,11 @@ fn write_collapsed(out: &mut String, title: &str, cases: &[Listed<'_>], room: us
     if cases.is_empty() {
         return true;
     }
-    let _ = writeln!(out, "<details><summary>{title} ({})</summary>\n", cases.len());
+    let _ = writeln!(
+        out,
+        "<details><summary>{title} ({})</summary>\n",
+        cases.len()
+    );
     let mut complete = true;
     for (i, listed) in cases.iter().enumerate() {
         let case = listed.case;
@@ -358,7 +441,11 @@ fn write_collapsed(out: &mut String, title: &str, cases: &[Listed<'_>], room: us
         }
         if case.status == Status::Skipped {
             if let Some(reason) = case.headline() {
-                let _ = write!(line, ": {}", inline(truncate_utf8(reason.lines().next().unwrap_or(""), 200)));
+                let _ = write!(
+                    line,
+                    ": {}",
+                    inline(truncate_utf8(reason.lines().next().unwrap_or(""), 200))
+                );
             }
         }
         line.push('\n');
@@ -377,13 +464,19 @@ fn write_footer(out: &mut String, env: &EnvMap) {
     let get = |k: &str| env.get(k).filter(|v| !v.is_empty());
     let mut parts = Vec::new();
     if let Some(sha) = get(ENV_SHA) {
-        parts.push(format!("commit `{}`", code_span_text(truncate_utf8(sha, 7))));
+        parts.push(format!(
+            "commit `{}`",
+            code_span_text(truncate_utf8(sha, 7))
+        ));
     }
-    if let (Some(server), Some(repo), Some(run)) = (get(ENV_SERVER_URL), get(ENV_REPOSITORY), get(ENV_RUN_ID)) {
-        parts.push(format!("[workflow run]({server}/{repo}/actions/runs/{run})"));
+    if let (Some(server), Some(repo), Some(run)) =
+        (get(ENV_SERVER_URL), get(ENV_REPOSITORY), get(ENV_RUN_ID))
+    {
+        parts.push(format!(
+            "[workflow run]({server}/{repo}/actions/runs/{run})"
+        ));
     }
     if !parts.is_empty() {
         let _ = writeln!(out, "<sub>{}</sub>", parts.join(" · "));
     }
 }
-

@@ -24,7 +24,9 @@ pub enum Status {
     Errored,
     Skipped,
     /// Failed at least once, then passed. `attempts` counts every run, the passing one included.
-    Flaky { attempts: u32 },
+    Flaky {
+        attempts: u32,
+    },
 }
 
 impl Status {
@@ -108,7 +110,11 @@ impl Case {
             .as_deref()
             .filter(|m| !m.trim().is_empty())
             .or(p.kind.as_deref())
-            .or_else(|| p.trace.as_deref().and_then(|t| t.lines().find(|l| !l.trim().is_empty())))
+            .or_else(|| {
+                p.trace
+                    .as_deref()
+                    .and_then(|t| t.lines().find(|l| !l.trim().is_empty()))
+            })
     }
 }
 

@@ -106,7 +106,10 @@ fn xml_error(err: &quick_xml::Error, line: u64, state: &State) -> ParseError {
     let (kind, message) = match err {
         quick_xml::Error::Io(io) if io.get_ref().is_some_and(|e| e.is::<EventTooLarge>()) => (
             ParseErrorKind::TooLarge,
-            format!("{}: the report is not a reasonable test report", EventTooLarge),
+            format!(
+                "{}: the report is not a reasonable test report",
+                EventTooLarge
+            ),
         ),
         quick_xml::Error::Io(io) => (ParseErrorKind::Io, format!("could not read the file: {io}")),
         quick_xml::Error::Encoding(e) => (
@@ -119,7 +122,10 @@ fn xml_error(err: &quick_xml::Error, line: u64, state: &State) -> ParseError {
                 .last()
                 .map(|f| format!(" inside <{}>", f.name))
                 .unwrap_or_default();
-            (ParseErrorKind::Syntax, format!("malformed XML{inside}: {other}"))
+            (
+                ParseErrorKind::Syntax,
+                format!("malformed XML{inside}: {other}"),
+            )
         }
     };
     ParseError {
@@ -206,7 +212,10 @@ enum FrameKind {
     Case,
     Problem,
     Output(Stream),
-    Property { name: String, value: Text },
+    Property {
+        name: String,
+        value: Text,
+    },
     /// An element whose text nobody wants (`<system-out>` inside a flaky attempt).
     Ignored,
     Other,
@@ -375,8 +384,8 @@ impl State {
                     kind: ParseErrorKind::Unsupported,
                     line: Some(line),
                     message: format!(
-                        "root element <{name}> is not JUnit XML (expected <testsuites> or <testsuite>)"
-                    ),
+                    "root element <{name}> is not JUnit XML (expected <testsuites> or <testsuite>)"
+                ),
                 })
             }
             "failure" | "error" | "skipped" | "flakyFailure" | "flakyError" | "rerunFailure"
@@ -439,7 +448,12 @@ impl State {
         )
     }
 
-    fn open_suite(&mut self, name: Option<String>, time: Option<Duration>, timestamp: Option<String>) {
+    fn open_suite(
+        &mut self,
+        name: Option<String>,
+        time: Option<Duration>,
+        timestamp: Option<String>,
+    ) {
         if self.run.is_none() {
             self.run = Some(RunBuilder::default());
         }
@@ -598,7 +612,12 @@ impl State {
         suite.case_time += case.duration.unwrap_or_default();
         let key = key_hash(&case, case.location.as_ref().map(|l| l.file.as_str()));
         match suite.seen.get(&key).copied() {
-            Some(i) if suite.suite.cases.get(i).is_some_and(|c| is_attempt_of(c, &case)) =>
+            Some(i)
+                if suite
+                    .suite
+                    .cases
+                    .get(i)
+                    .is_some_and(|c| is_attempt_of(c, &case)) =>
             {
                 if let Some(existing) = suite.suite.cases.get_mut(i) {
                     fold_attempt(existing, case);
@@ -652,7 +671,10 @@ impl CaseBuilder {
     fn finish(self) -> Case {
         let mut case = self.case;
         if case.name.is_empty() {
-            case.name = case.classname.clone().unwrap_or_else(|| UNNAMED_TEST.to_owned());
+            case.name = case
+                .classname
+                .clone()
+                .unwrap_or_else(|| UNNAMED_TEST.to_owned());
         }
         let has = |k: ProblemKind| self.problems.iter().any(|(kind, _)| *kind == k);
         let flaky_attempts = self
@@ -705,7 +727,9 @@ impl CaseBuilder {
 /// skipped attempt is a retry: nobody reruns a passing test, and two skips are two tests.
 fn is_attempt_of(earlier: &Case, next: &Case) -> bool {
     let file = |c: &Case| c.location.as_ref().map(|l| l.file.clone());
-    let same = earlier.name == next.name && earlier.classname == next.classname && file(earlier) == file(next);
+    let same = earlier.name == next.name
+        && earlier.classname == next.classname
+        && file(earlier) == file(next);
     // TestNG's retry analyzer reports the failed attempts it retries as skipped.
     let retried = match earlier.status {
         Status::Failed | Status::Errored => true,

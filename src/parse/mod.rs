@@ -101,7 +101,9 @@ impl std::error::Error for ParseError {}
 pub enum Sniffed {
     Empty,
     /// XML whose first element is this local name (namespace prefix dropped).
-    Xml { root: Option<String> },
+    Xml {
+        root: Option<String>,
+    },
     Json,
     Unknown,
 }
@@ -173,7 +175,10 @@ pub fn detect(prefix: &[u8], choice: FormatChoice) -> Result<Format, ParseError>
 
 /// Reads one report from a buffered source. The caller's reader should buffer at least
 /// [`DETECT_PREFIX_BYTES`] so detection sees the root element.
-pub fn parse<R: BufRead>(mut reader: R, choice: FormatChoice) -> Result<(Format, Parsed), ParseError> {
+pub fn parse<R: BufRead>(
+    mut reader: R,
+    choice: FormatChoice,
+) -> Result<(Format, Parsed), ParseError> {
     let prefix = reader.fill_buf().map_err(|e| ParseError {
         kind: ParseErrorKind::Io,
         line: None,

@@ -19,7 +19,11 @@ pub struct EventTooLarge;
 
 impl std::fmt::Display for EventTooLarge {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "a single element or text run is larger than {} MiB", MAX_EVENT_BYTES >> 20)
+        write!(
+            f,
+            "a single element or text run is larger than {} MiB",
+            MAX_EVENT_BYTES >> 20
+        )
     }
 }
 
@@ -102,7 +106,7 @@ mod tests {
 
     #[test]
     fn refuses_to_buffer_past_the_limit_without_a_mark() {
-        let data = vec![b'x'; 100];
+        let data = [b'x'; 100];
         let mut s = Source::with_limit(&data[..], 10);
         let mut sink = Vec::new();
         let err = s.read_to_end(&mut sink).unwrap_err();

@@ -23,12 +23,28 @@ const PASSING: &str = "tests/conformance/nextest/fixtures/stress-test-junit.xml"
 #[test]
 fn parse_json_is_the_documented_contract() {
     let out = test_report(&["parse", "--json", NEXTEST]);
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
-    let keys = ["tests", "passed", "failed", "errored", "skipped", "flaky", "duration_ms"];
+    let keys = [
+        "tests",
+        "passed",
+        "failed",
+        "errored",
+        "skipped",
+        "flaky",
+        "duration_ms",
+    ];
     for key in keys {
         assert!(v["totals"][key].is_u64(), "totals.{key} missing: {v}");
-        assert!(v["files"][0]["totals"][key].is_u64(), "files[0].totals.{key} missing");
+        assert!(
+            v["files"][0]["totals"][key].is_u64(),
+            "files[0].totals.{key} missing"
+        );
     }
     assert_eq!(v["totals"]["tests"], 3);
     assert_eq!(v["totals"]["passed"], 1);
@@ -57,7 +73,10 @@ fn missing_paths_and_empty_matches_exit_2() {
     let out = test_report(&["parse", "--json", "does/not/exist.xml"]);
     assert_eq!(out.status.code(), Some(2));
     let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
-    assert!(v["files"][0]["error"].as_str().unwrap().contains("does not exist"));
+    assert!(v["files"][0]["error"]
+        .as_str()
+        .unwrap()
+        .contains("does not exist"));
 
     let out = test_report(&["parse", "--json", "tests/conformance/**/*.nothing-matches"]);
     assert_eq!(out.status.code(), Some(2));
@@ -72,8 +91,19 @@ fn directories_globs_and_excludes_select_files() {
 
     let some = test_report(&["parse", "--json", &format!("{dir}/*.xml"), "!**/stress-*"]);
     let v: serde_json::Value = serde_json::from_str(&stdout(&some)).unwrap();
-    let paths: Vec<&str> = v["files"].as_array().unwrap().iter().map(|f| f["path"].as_str().unwrap()).collect();
-    assert_eq!(paths, [format!("{dir}/fixture-project-junit.xml"), format!("{dir}/setup-script-junit.xml")]);
+    let paths: Vec<&str> = v["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        paths,
+        [
+            format!("{dir}/fixture-project-junit.xml"),
+            format!("{dir}/setup-script-junit.xml")
+        ]
+    );
 }
 
 #[test]
@@ -83,12 +113,19 @@ fn summary_exit_codes_follow_fail_on() {
     assert!(stdout(&ok).contains("**4** tests"));
 
     let failing = test_report(&["summary", NEXTEST]);
-    assert_eq!(failing.status.code(), Some(0), "default --fail-on errors ignores test failures");
+    assert_eq!(
+        failing.status.code(),
+        Some(0),
+        "default --fail-on errors ignores test failures"
+    );
     let failing = test_report(&["summary", "--fail-on", "failures", NEXTEST]);
     assert_eq!(failing.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&failing.stderr).contains("1 of 3 tests did not pass"));
 
-    let empty = test_report(&["summary", "tests/conformance/dorny-test-reporter/fixtures/empty/java-junit.xml"]);
+    let empty = test_report(&[
+        "summary",
+        "tests/conformance/dorny-test-reporter/fixtures/empty/java-junit.xml",
+    ]);
     assert_eq!(empty.status.code(), Some(2));
     let allowed = test_report(&[
         "summary",
@@ -112,7 +149,10 @@ fn summary_appends_to_the_github_step_summary_file() {
         .unwrap();
     assert_eq!(out.status.code(), Some(0));
     let written = std::fs::read_to_string(&file).unwrap();
-    assert!(written.starts_with("earlier step\n## ❌ Test results"), "{written}");
+    assert!(
+        written.starts_with("earlier step\n## ❌ Test results"),
+        "{written}"
+    );
     assert_eq!(&written["earlier step\n".len()..], stdout(&out));
 }
 
@@ -123,13 +163,36 @@ fn convert_to_ctrf_keeps_every_test_and_its_outcome() {
     let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
     assert_eq!(v["reportFormat"], "CTRF");
     let s = &v["results"]["summary"];
-    assert_eq!((s["tests"].as_u64(), s["passed"].as_u64(), s["failed"].as_u64()), (Some(3), Some(2), Some(1)));
+    assert_eq!(
+        (
+            s["tests"].as_u64(),
+            s["passed"].as_u64(),
+            s["failed"].as_u64()
+        ),
+        (Some(3), Some(2), Some(1))
+    );
     let tests = v["results"]["tests"].as_array().unwrap();
-    let flaky = tests.iter().find(|t| t["name"] == "test_flaky_mod_4").unwrap();
-    assert_eq!((flaky["status"].as_str(), flaky["flaky"].as_bool(), flaky["retries"].as_u64()), (Some("passed"), Some(true), Some(3)));
-    let failed = tests.iter().find(|t| t["name"] == "test_failure_assert").unwrap();
+    let flaky = tests
+        .iter()
+        .find(|t| t["name"] == "test_flaky_mod_4")
+        .unwrap();
+    assert_eq!(
+        (
+            flaky["status"].as_str(),
+            flaky["flaky"].as_bool(),
+            flaky["retries"].as_u64()
+        ),
+        (Some("passed"), Some(true), Some(3))
+    );
+    let failed = tests
+        .iter()
+        .find(|t| t["name"] == "test_failure_assert")
+        .unwrap();
     assert_eq!(failed["status"], "failed");
-    assert!(failed["trace"].as_str().unwrap().contains("assertion `left == right` failed"));
+    assert!(failed["trace"]
+        .as_str()
+        .unwrap()
+        .contains("assertion `left == right` failed"));
 }
 
 #[test]
@@ -140,7 +203,12 @@ fn convert_to_junit_round_trips_the_counts() {
     let dir = tempfile::tempdir().unwrap();
     let converted = dir.path().join("normalized.xml");
     std::fs::write(&converted, &out.stdout).unwrap();
-    let again = test_report(&["parse", "--json", src.to_str().unwrap(), converted.to_str().unwrap()]);
+    let again = test_report(&[
+        "parse",
+        "--json",
+        src.to_str().unwrap(),
+        converted.to_str().unwrap(),
+    ]);
     let v: serde_json::Value = serde_json::from_str(&stdout(&again)).unwrap();
     let original = &v["files"][0]["totals"];
     let round_tripped = &v["files"][1]["totals"];

@@ -40,7 +40,10 @@ fn totals_of(path: &str) -> (Totals, Option<String>) {
 }
 
 fn deviation(path: &str) -> Option<[u64; 5]> {
-    DEVIATIONS.iter().find(|(p, _, _)| *p == path).map(|(_, t, _)| *t)
+    DEVIATIONS
+        .iter()
+        .find(|(p, _, _)| *p == path)
+        .map(|(_, t, _)| *t)
 }
 
 fn five(t: &Totals) -> [u64; 5] {
@@ -48,7 +51,9 @@ fn five(t: &Totals) -> [u64; 5] {
 }
 
 fn n(v: &Value, key: &str) -> u64 {
-    v[key].as_u64().unwrap_or_else(|| panic!("expectation without '{key}': {v}"))
+    v[key]
+        .as_u64()
+        .unwrap_or_else(|| panic!("expectation without '{key}': {v}"))
 }
 
 /// Collects every mismatch instead of stopping at the first, so one run shows them all.
@@ -70,8 +75,16 @@ impl Mismatches {
     }
 
     fn assert_none(self, checked: usize, at_least: usize) {
-        assert!(checked >= at_least, "only {checked} files checked, expected at least {at_least}");
-        assert!(self.0.is_empty(), "{} mismatches:\n{}", self.0.len(), self.0.join("\n"));
+        assert!(
+            checked >= at_least,
+            "only {checked} files checked, expected at least {at_least}"
+        );
+        assert!(
+            self.0.is_empty(),
+            "{} mismatches:\n{}",
+            self.0.len(),
+            self.0.join("\n")
+        );
     }
 }
 
@@ -116,8 +129,14 @@ fn enricomi_junit_files_count_as_expected() {
 }
 
 /// The JUnit dialects among dorny's reporters; the others are formats of later issues.
-const DORNY_JUNIT_REPORTERS: &[&str] =
-    &["java-junit", "jest-junit", "phpunit-junit", "python-xunit", "swift-xunit", "tester-junit"];
+const DORNY_JUNIT_REPORTERS: &[&str] = &[
+    "java-junit",
+    "jest-junit",
+    "phpunit-junit",
+    "python-xunit",
+    "swift-xunit",
+    "tester-junit",
+];
 
 #[test]
 fn dorny_junit_fixtures_count_as_expected() {
@@ -141,7 +160,13 @@ fn dorny_junit_fixtures_count_as_expected() {
         }
         let x = &entry["expected"];
         // dorny has no errored state: its "failed" is our failed + errored.
-        let got = [totals.tests, totals.passed + totals.flaky, totals.failed + totals.errored, 0, totals.skipped];
+        let got = [
+            totals.tests,
+            totals.passed + totals.flaky,
+            totals.failed + totals.errored,
+            0,
+            totals.skipped,
+        ];
         let or_ours = |key: &str, ours: u64| x[key].as_u64().unwrap_or(ours);
         let expected = [
             n(x, "tests"),
@@ -212,7 +237,13 @@ fn nextest_and_quick_junit_statuses_match_per_test() {
             checked += 1;
             let t = report.totals();
             let x = &file["expected"];
-            let want = [n(x, "tests"), n(x, "passed"), n(x, "failures"), n(x, "errors"), n(x, "skipped")];
+            let want = [
+                n(x, "tests"),
+                n(x, "passed"),
+                n(x, "failures"),
+                n(x, "errors"),
+                n(x, "skipped"),
+            ];
             bad.check(&path, want, five(&t));
             let cases: Vec<_> = report.runs().iter().flat_map(|r| r.cases()).collect();
             for (name, status) in file["cases"].as_object().into_iter().flatten() {
@@ -228,10 +259,20 @@ fn nextest_and_quick_junit_statuses_match_per_test() {
                 }
             }
             for (name, kinds) in file["retries"].as_object().into_iter().flatten() {
-                let want: u64 = kinds.as_object().into_iter().flatten().filter_map(|(_, v)| v.as_u64()).sum();
-                let got = cases.iter().find(|c| &c.name == name).map(|c| c.retries.len() as u64);
+                let want: u64 = kinds
+                    .as_object()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|(_, v)| v.as_u64())
+                    .sum();
+                let got = cases
+                    .iter()
+                    .find(|c| &c.name == name)
+                    .map(|c| c.retries.len() as u64);
                 if got != Some(want) {
-                    bad.push(format!("{path}: {name} expected {want} earlier attempts, got {got:?}"));
+                    bad.push(format!(
+                        "{path}: {name} expected {want} earlier attempts, got {got:?}"
+                    ));
                 }
             }
         }

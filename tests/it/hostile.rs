@@ -28,10 +28,16 @@ fn console_output_is_not_mistaken_for_a_report() {
 
 #[test]
 fn truncated_xml_names_the_open_element_and_line() {
-    let e = error_of("<testsuite name=\"s\">\n  <testcase name=\"a\">\n    <failure message=\"boom\">trace");
+    let e = error_of(
+        "<testsuite name=\"s\">\n  <testcase name=\"a\">\n    <failure message=\"boom\">trace",
+    );
     assert_eq!(e.kind, ParseErrorKind::Syntax);
     assert_eq!(e.line, Some(3));
-    assert!(e.message.contains("<failure> opened at line 3"), "{}", e.message);
+    assert!(
+        e.message.contains("<failure> opened at line 3"),
+        "{}",
+        e.message
+    );
 }
 
 #[test]
@@ -77,19 +83,34 @@ fn a_one_gigabyte_attribute_stops_at_the_event_bound() {
         produced: 0,
         limit: 1 << 30,
     };
-    let result = parse::parse(BufReader::with_capacity(256 * 1024, &mut source), FormatChoice::Auto);
+    let result = parse::parse(
+        BufReader::with_capacity(256 * 1024, &mut source),
+        FormatChoice::Auto,
+    );
     let e = result.unwrap_err();
     assert_eq!(e.kind, ParseErrorKind::TooLarge, "{e}");
     // Memory stays bounded: the parser stopped pulling shortly after the bound, not at 1 GiB.
-    assert!(source.produced < MAX_EVENT_BYTES + (1 << 20), "read {} bytes", source.produced);
+    assert!(
+        source.produced < MAX_EVENT_BYTES + (1 << 20),
+        "read {} bytes",
+        source.produced
+    );
 }
 
 #[test]
 fn billion_laughs_entities_are_never_expanded() {
-    let mut xml = String::from("<?xml version=\"1.0\"?>\n<!DOCTYPE lolz [\n<!ENTITY lol \"lol\">\n");
+    let mut xml =
+        String::from("<?xml version=\"1.0\"?>\n<!DOCTYPE lolz [\n<!ENTITY lol \"lol\">\n");
     for i in 1..10 {
-        let prev = if i == 1 { "lol".to_owned() } else { format!("lol{}", i - 1) };
-        xml.push_str(&format!("<!ENTITY lol{i} \"{}\">\n", format!("&{prev};").repeat(10)));
+        let prev = if i == 1 {
+            "lol".to_owned()
+        } else {
+            format!("lol{}", i - 1)
+        };
+        xml.push_str(&format!(
+            "<!ENTITY lol{i} \"{}\">\n",
+            format!("&{prev};").repeat(10)
+        ));
     }
     xml.push_str("]>\n<testsuite><testcase name=\"t\"><failure message=\"&lol9;\">&lol9;</failure></testcase></testsuite>");
     let report = parse_str("laughs.xml", &xml);

@@ -81,7 +81,11 @@ fn a_failing_run_lists_failures_with_message_and_trace() {
 fn an_empty_run() {
     let out = outcome(Vec::new(), Config::default());
     assert_eq!(out.exit_code, 2);
-    assert!(out.failure.as_deref().unwrap().contains("no report files match 'reports/**/*.xml'"));
+    assert!(out
+        .failure
+        .as_deref()
+        .unwrap()
+        .contains("no report files match 'reports/**/*.xml'"));
     insta::assert_snapshot!(out.summary.unwrap());
 }
 
@@ -91,7 +95,10 @@ fn summary_tests_all_lists_passed_and_skipped_too() {
         summary_tests: SummaryTests::All,
         ..Config::default()
     };
-    insta::assert_snapshot!(summary(vec![parse_str("reports/unit.xml", FAILING)], config));
+    insta::assert_snapshot!(summary(
+        vec![parse_str("reports/unit.xml", FAILING)],
+        config
+    ));
 }
 
 /// 30,000 failing tests with 4 KiB traces: about 150 MB of Markdown at full detail.
@@ -117,7 +124,11 @@ fn a_huge_run_degrades_in_order_and_stays_under_the_limit() {
     ] {
         let files = vec![parse_str("reports/huge.xml", &huge_failing_report(tests))];
         let markdown = summary(files, Config::default());
-        assert!(markdown.len() <= SUMMARY_MAX_BYTES, "{tests} tests: {} bytes", markdown.len());
+        assert!(
+            markdown.len() <= SUMMARY_MAX_BYTES,
+            "{tests} tests: {} bytes",
+            markdown.len()
+        );
         match expected_note {
             None => assert!(!markdown.contains("[!NOTE]"), "{tests} tests should fit"),
             Some(note) => assert!(markdown.contains(note), "{tests} tests: expected '{note}'"),

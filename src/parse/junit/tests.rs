@@ -3,11 +3,18 @@ use crate::model::Status;
 use crate::parse::{parse_bytes, FormatChoice};
 
 fn runs(xml: &str) -> Vec<TestRun> {
-    parse_bytes(xml.as_bytes(), FormatChoice::Auto).expect("parses").1.runs
+    parse_bytes(xml.as_bytes(), FormatChoice::Auto)
+        .expect("parses")
+        .1
+        .runs
 }
 
 fn cases(xml: &str) -> Vec<Case> {
-    runs(xml).into_iter().flat_map(|r| r.suites).flat_map(|s| s.cases).collect()
+    runs(xml)
+        .into_iter()
+        .flat_map(|r| r.suites)
+        .flat_map(|s| s.cases)
+        .collect()
 }
 
 fn statuses(xml: &str) -> Vec<(String, Status)> {
@@ -87,7 +94,10 @@ fn the_same_test_in_two_suites_is_two_tests() {
         r#"<testsuites><testsuite name="a"><testcase name="t"><failure/></testcase></testsuite>
            <testsuite name="b"><testcase name="t"/></testsuite></testsuites>"#,
     );
-    assert_eq!(got, [("t".into(), Status::Failed), ("t".into(), Status::Passed)]);
+    assert_eq!(
+        got,
+        [("t".into(), Status::Failed), ("t".into(), Status::Passed)]
+    );
 }
 
 #[test]
@@ -133,9 +143,15 @@ fn text_is_decoded_cleaned_and_kept_only_where_useful() {
 #[test]
 fn long_traces_are_capped_with_a_count_of_what_was_dropped() {
     let trace = "x".repeat(MAX_TRACE_BYTES + 10);
-    let got = cases(&format!("<testsuite><testcase name=\"t\"><failure>{trace}</failure></testcase></testsuite>"));
+    let got = cases(&format!(
+        "<testsuite><testcase name=\"t\"><failure>{trace}</failure></testcase></testsuite>"
+    ));
     let kept = got[0].problems[0].trace.as_deref().unwrap();
-    assert!(kept.ends_with("… [10 more bytes not kept]"), "{}", &kept[kept.len() - 40..]);
+    assert!(
+        kept.ends_with("… [10 more bytes not kept]"),
+        "{}",
+        &kept[kept.len() - 40..]
+    );
 }
 
 #[test]
@@ -144,13 +160,28 @@ fn location_comes_from_the_testcase_or_its_failure() {
         r#"<testsuite><testcase name="a" file="src/a.rs" line="7"/>
            <testcase name="b"><failure file="b.c" line="12"/></testcase></testsuite>"#,
     );
-    assert_eq!(got[0].location, Some(Location { file: "src/a.rs".into(), line: Some(7) }));
-    assert_eq!(got[1].location, Some(Location { file: "b.c".into(), line: Some(12) }));
+    assert_eq!(
+        got[0].location,
+        Some(Location {
+            file: "src/a.rs".into(),
+            line: Some(7)
+        })
+    );
+    assert_eq!(
+        got[1].location,
+        Some(Location {
+            file: "b.c".into(),
+            line: Some(12)
+        })
+    );
 }
 
 #[test]
 fn bare_testcase_roots_and_namespaces_are_accepted() {
-    assert_eq!(statuses("<testcase name=\"lone\"><failure/></testcase>"), [("lone".into(), Status::Failed)]);
+    assert_eq!(
+        statuses("<testcase name=\"lone\"><failure/></testcase>"),
+        [("lone".into(), Status::Failed)]
+    );
     assert_eq!(
         statuses("<j:testsuite xmlns:j=\"urn:x\"><j:testcase name=\"ns\"/></j:testsuite>"),
         [("ns".into(), Status::Passed)]
@@ -161,7 +192,10 @@ fn bare_testcase_roots_and_namespaces_are_accepted() {
 fn seconds_parse_in_every_spelling_writers_use() {
     assert_eq!(parse_seconds("1.5"), Some(Duration::from_millis(1500)));
     assert_eq!(parse_seconds(" 2,25 "), Some(Duration::from_millis(2250)));
-    assert_eq!(parse_seconds("1,000.5"), Some(Duration::from_millis(1_000_500)));
+    assert_eq!(
+        parse_seconds("1,000.5"),
+        Some(Duration::from_millis(1_000_500))
+    );
     assert_eq!(parse_seconds("-1"), None);
     assert_eq!(parse_seconds("<<computed>>"), None);
     assert_eq!(parse_seconds("NaN"), None);
