@@ -153,8 +153,10 @@ pub struct Inputs {
 pub struct Outcome {
     pub report: Report,
     pub conclusion: Conclusion,
-    /// The job summary Markdown, when `job-summary` is on.
-    pub summary: Option<String>,
+    /// The job summary Markdown, always rendered: the action also offers it as a file.
+    pub summary: String,
+    /// Whether the edge appends [`Outcome::summary`] to the job summary (`job-summary`).
+    pub job_summary: bool,
     pub outputs: BTreeMap<&'static str, String>,
     pub diagnostics: Vec<Diagnostic>,
     /// Why the step should fail, when it should.
@@ -185,20 +187,19 @@ pub fn run(inputs: &Inputs) -> Outcome {
         }
     }
     let (failure, exit) = judge(inputs, &report);
-    let summary = inputs.config.job_summary.then(|| {
-        summary::render(
-            &inputs.config,
-            &inputs.files,
-            &report,
-            conclusion,
-            &inputs.env,
-        )
-    });
+    let summary = summary::render(
+        &inputs.config,
+        &inputs.files,
+        &report,
+        conclusion,
+        &inputs.env,
+    );
     Outcome {
         outputs: outputs::of(&report, conclusion),
         report,
         conclusion,
         summary,
+        job_summary: inputs.config.job_summary,
         diagnostics,
         failure,
         exit_code: exit.code(),

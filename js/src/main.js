@@ -122,16 +122,17 @@ async function publish(outcome) {
       startLine: diagnostic.line ?? undefined,
     });
   }
-  if (outcome.summary) {
+  if (outcome.job_summary) {
     await core.summary.addRaw(outcome.summary).write();
-    // A file copy lets later steps reuse the Markdown (PR comments, artifacts).
-    const summaryFile = path.join(
-      process.env.RUNNER_TEMP || os.tmpdir(),
-      `test-report-summary-${randomUUID()}.md`,
-    );
-    await writeFile(summaryFile, outcome.summary);
-    core.setOutput('summary-file', summaryFile);
   }
+  // A file copy lets later steps reuse the Markdown (PR comments, artifacts), even with
+  // job-summary off.
+  const summaryFile = path.join(
+    process.env.RUNNER_TEMP || os.tmpdir(),
+    `test-report-summary-${randomUUID()}.md`,
+  );
+  await writeFile(summaryFile, outcome.summary);
+  core.setOutput('summary-file', summaryFile);
   if (outcome.failure) {
     core.setFailed(outcome.failure);
   }

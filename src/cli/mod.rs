@@ -142,7 +142,7 @@ fn execute(command: Command) -> Result<u8, String> {
                 title,
             };
             let outcome = run(&sources, config)?;
-            let markdown = outcome.summary.as_deref().unwrap_or_default();
+            let markdown = &outcome.summary;
             print!("{markdown}");
             if let Some(path) = std::env::var_os(ENV_GITHUB_STEP_SUMMARY).filter(|p| !p.is_empty())
             {
