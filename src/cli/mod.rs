@@ -13,6 +13,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use paths::Found;
 use test_report::config::{Config, FailOn, SummaryTests};
 use test_report::convert;
+use test_report::model::Totals;
 use test_report::parse::{self, FormatChoice};
 use test_report::pipeline::{self, EnvMap, FileReport, Inputs, Outcome, Report};
 
@@ -281,32 +282,18 @@ fn print_table(report: &Report) {
         "{:>7} {:>7} {:>7} {:>7} {:>7} {:>7} {:>10}  file",
         "tests", "passed", "failed", "errored", "skipped", "flaky", "ms"
     );
+    let row = |t: &Totals, label: &str| {
+        format!(
+            "{:>7} {:>7} {:>7} {:>7} {:>7} {:>7} {:>10}  {label}",
+            t.tests, t.passed, t.failed, t.errored, t.skipped, t.flaky, t.duration_ms
+        )
+    };
     for f in &report.files {
-        let t = &f.totals;
-        match &f.error {
-            Some(e) => {
-                let _ = writeln!(out, "{:>66}  {}: {e}", "error", f.path);
-            }
-            None => {
-                let _ = writeln!(
-                    out,
-                    "{:>7} {:>7} {:>7} {:>7} {:>7} {:>7} {:>10}  {}",
-                    t.tests,
-                    t.passed,
-                    t.failed,
-                    t.errored,
-                    t.skipped,
-                    t.flaky,
-                    t.duration_ms,
-                    f.path
-                );
-            }
-        }
+        let line = match &f.error {
+            Some(e) => format!("{:>66}  {}: {e}", "error", f.path),
+            None => row(&f.totals, &f.path),
+        };
+        let _ = writeln!(out, "{line}");
     }
-    let t = &report.totals;
-    let _ = writeln!(
-        out,
-        "{:>7} {:>7} {:>7} {:>7} {:>7} {:>7} {:>10}  total",
-        t.tests, t.passed, t.failed, t.errored, t.skipped, t.flaky, t.duration_ms
-    );
+    let _ = writeln!(out, "{}", row(&report.totals, "total"));
 }

@@ -10,7 +10,7 @@ mod source;
 
 use std::io::BufRead;
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use crate::diagnostic::Diagnostic;
 use crate::model::TestRun;
@@ -20,37 +20,90 @@ pub use source::{EventTooLarge, Source, MAX_EVENT_BYTES};
 /// How many leading bytes [`detect`] looks at to find the root element.
 pub const DETECT_PREFIX_BYTES: usize = 64 * 1024;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// Every format we read. Each has one module below and one arm in [`parse`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Format {
     Junit,
 }
 
 impl Format {
+    /// All formats, in the order detection tries them; named in "unknown format" errors.
+    pub const ALL: &'static [Format] = &[Format::Junit];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Format::Junit => "junit",
         }
     }
+
+    /// What a person calls it, for messages.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Format::Junit => "JUnit XML (<testsuites>/<testsuite>)",
+        }
+    }
+
+    /// The `format:` names that select this format (the first is canonical).
+    fn names(self) -> &'static [&'static str] {
+        match self {
+            Format::Junit => &["junit", "junit-xml", "xunit-xml"],
+        }
+    }
+
+    /// The format whose XML documents start with this root element (local name).
+    fn of_xml_root(root: &str) -> Option<Format> {
+        match root {
+            "testsuites" | "testsuite" | "testcase" => Some(Format::Junit),
+            _ => None,
+        }
+    }
+
+    /// The format of a JSON document or JSON Lines stream, from its first bytes.
+    fn of_json(_prefix: &[u8]) -> Option<Format> {
+        None
+    }
+
+    /// The format of a plain-text report (TAP), from its first bytes.
+    fn of_text(_prefix: &[u8]) -> Option<Format> {
+        None
+    }
+}
+
+fn supported() -> String {
+    Format::ALL
+        .iter()
+        .map(|f| f.describe())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// What the user asked for with `format:`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum FormatChoice {
     #[default]
     Auto,
-    Junit,
+    Only(Format),
 }
 
 impl std::str::FromStr for FormatChoice {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "" | "auto" => Ok(FormatChoice::Auto),
-            "junit" | "junit-xml" | "xunit" => Ok(FormatChoice::Junit),
-            other => Err(format!("unknown format '{other}': expected auto or junit")),
+        let wanted = s.trim().to_ascii_lowercase();
+        if wanted.is_empty() || wanted == "auto" {
+            return Ok(FormatChoice::Auto);
         }
+        Format::ALL
+            .iter()
+            .find(|f| f.names().contains(&wanted.as_str()))
+            .map(|f| FormatChoice::Only(*f))
+            .ok_or_else(|| {
+                let names: Vec<&str> = Format::ALL.iter().map(|f| f.names()[0]).collect();
+                format!(
+                    "unknown format '{wanted}': expected auto, {}",
+                    names.join(", ")
+                )
+            })
     }
 }
 
@@ -141,34 +194,40 @@ fn first_element(xml: &[u8]) -> Option<String> {
 
 /// Picks the format from the first bytes, or explains why none fits.
 pub fn detect(prefix: &[u8], choice: FormatChoice) -> Result<Format, ParseError> {
-    let unsupported = |message: String| ParseError {
+    let unsupported = |what: String| ParseError {
         kind: ParseErrorKind::Unsupported,
         line: None,
-        message,
+        message: format!(
+            "{what} is not a test report format this version reads (tried: {})",
+            supported()
+        ),
     };
-    match sniff(prefix) {
-        Sniffed::Empty => Err(ParseError {
+    let sniffed = sniff(prefix);
+    if sniffed == Sniffed::Empty {
+        return Err(ParseError {
             kind: ParseErrorKind::Empty,
             line: None,
             message: "file is empty: the test run wrote no report, check the step that produces it"
                 .into(),
-        }),
-        _ if choice == FormatChoice::Junit => Ok(Format::Junit),
-        Sniffed::Xml { root: Some(root) } => match root.as_str() {
-            "testsuites" | "testsuite" | "testcase" => Ok(Format::Junit),
-            other => Err(unsupported(format!(
-                "root element <{other}> is not a test report format this version reads (supported: JUnit XML <testsuites>/<testsuite>)"
-            ))),
-        },
+        });
+    }
+    if let FormatChoice::Only(format) = choice {
+        return Ok(format);
+    }
+    match sniffed {
+        Sniffed::Xml { root: Some(root) } => {
+            Format::of_xml_root(&root).ok_or_else(|| unsupported(format!("XML with root element <{root}>")))
+        }
         // Unreadable prefix: let the XML reader report the exact syntax error and line.
         Sniffed::Xml { root: None } => Ok(Format::Junit),
-        Sniffed::Json => Err(unsupported(
-            "JSON reports are not read by this version (supported: JUnit XML)".into(),
-        )),
-        Sniffed::Unknown => Err(ParseError {
+        Sniffed::Json => Format::of_json(prefix).ok_or_else(|| unsupported("this JSON document".into())),
+        Sniffed::Empty | Sniffed::Unknown => Format::of_text(prefix).ok_or_else(|| ParseError {
             kind: ParseErrorKind::Syntax,
             line: Some(1),
-            message: "not XML or JSON: the file does not start with '<' (is this a console log instead of a report?)".into(),
+            message: format!(
+                "not a test report: the file starts with neither '<' nor '{{' (is this a console log?); formats tried: {}",
+                supported()
+            ),
         }),
     }
 }
