@@ -7,6 +7,7 @@ pub mod config;
 pub mod convert;
 pub mod diagnostic;
 pub mod github;
+pub mod http;
 pub mod model;
 pub mod parse;
 pub mod pipeline;

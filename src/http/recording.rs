@@ -1,0 +1,183 @@
+//! A client that answers from a script and remembers every request: for tests of the request
+//! sequences each service module sends, and for `--dry-run`, which shows what would be sent.
+
+use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
+use std::time::Duration;
+
+use super::{Body, HttpClient, Request, Response, StatusCode, TransportError};
+
+/// One request as sent, with its body, for assertions and snapshots.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Recorded {
+    pub method: String,
+    pub url: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Body,
+}
+
+#[derive(Debug, Default)]
+pub struct RecordingClient {
+    script: RefCell<VecDeque<Result<Response<Body>, TransportError>>>,
+    recorded: RefCell<Vec<Recorded>>,
+    slept: RefCell<Vec<Duration>>,
+    clock_ms: Cell<u64>,
+}
+
+impl RecordingClient {
+    /// A client that answers every request with `200 {}` unless scripted otherwise.
+    pub fn new() -> RecordingClient {
+        RecordingClient::default()
+    }
+
+    /// Queues the answer to the next unanswered request.
+    pub fn respond(&self, status: u16, body: &str) -> &Self {
+        let response = Response::builder()
+            .status(StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR))
+            .body(body.as_bytes().to_vec())
+            .unwrap_or_default();
+        self.script.borrow_mut().push_back(Ok(response));
+        self
+    }
+
+    /// Queues a full response (headers included).
+    pub fn respond_with(&self, response: Response<Body>) -> &Self {
+        self.script.borrow_mut().push_back(Ok(response));
+        self
+    }
+
+    /// Queues a transport failure.
+    pub fn fail(&self, error: TransportError) -> &Self {
+        self.script.borrow_mut().push_back(Err(error));
+        self
+    }
+
+    pub fn requests(&self) -> Vec<Recorded> {
+        self.recorded.borrow().clone()
+    }
+
+    pub fn sleeps(&self) -> Vec<Duration> {
+        self.slept.borrow().clone()
+    }
+}
+
+impl HttpClient for RecordingClient {
+    async fn send(&self, request: Request<Body>) -> Result<Response<Body>, TransportError> {
+        let (parts, body) = request.into_parts();
+        self.recorded.borrow_mut().push(Recorded {
+            method: parts.method.to_string(),
+            url: parts.uri.to_string(),
+            headers: parts
+                .headers
+                .iter()
+                .map(|(k, v)| {
+                    (
+                        k.to_string(),
+                        String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                    )
+                })
+                .collect(),
+            body,
+        });
+        self.script
+            .borrow_mut()
+            .pop_front()
+            .unwrap_or_else(|| Ok(Response::new(b"{}".to_vec())))
+    }
+
+    /// Sleeping only advances the recorded clock: tests of backoff take no time.
+    async fn sleep(&self, duration: Duration) {
+        self.slept.borrow_mut().push(duration);
+        self.clock_ms
+            .set(self.clock_ms.get() + super::super::model::millis(duration));
+    }
+
+    fn now_ms(&self) -> u64 {
+        self.clock_ms.get()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::http::retry::{send_with_retry, HttpError, Idempotency, RetryPolicy};
+    use crate::http::{request, Method};
+
+    fn block_on<F: std::future::Future>(f: F) -> F::Output {
+        // The recording client never pends, so one poll with a no-op waker completes it.
+        let mut f = std::pin::pin!(f);
+        let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+        match f.as_mut().poll(&mut cx) {
+            std::task::Poll::Ready(v) => v,
+            std::task::Poll::Pending => panic!("recording client futures never pend"),
+        }
+    }
+
+    #[test]
+    fn a_503_then_success_is_retried_after_backing_off() {
+        let client = RecordingClient::new();
+        client.respond(503, "busy").respond(201, "{\"id\":1}");
+        let req = request(
+            Method::POST,
+            "https://svc/api?api_key=secret",
+            &[],
+            b"x".to_vec(),
+        )
+        .unwrap();
+        let response = block_on(send_with_retry(
+            &client,
+            req,
+            Idempotency::NotIdempotent,
+            &RetryPolicy::default(),
+        ))
+        .unwrap();
+        assert_eq!(response.status(), 201);
+        assert_eq!(client.requests().len(), 2);
+        assert_eq!(client.requests()[1].body, b"x");
+        assert_eq!(client.sleeps().len(), 1);
+    }
+
+    #[test]
+    fn a_500_on_a_post_is_not_repeated_and_says_what_came_back() {
+        let client = RecordingClient::new();
+        client.respond(500, "{\"error\":\"boom\"}");
+        let req = request(Method::POST, "https://svc/api", &[], Vec::new()).unwrap();
+        let err = block_on(send_with_retry(
+            &client,
+            req,
+            Idempotency::NotIdempotent,
+            &RetryPolicy::default(),
+        ))
+        .unwrap_err();
+        assert_eq!(client.requests().len(), 1);
+        assert_eq!(
+            err.to_string(),
+            "HTTP 500 Internal Server Error: {\"error\":\"boom\"}"
+        );
+        assert!(matches!(err, HttpError::Status { attempts: 1, .. }));
+    }
+
+    #[test]
+    fn gives_up_after_max_attempts() {
+        let client = RecordingClient::new();
+        for _ in 0..10 {
+            client.fail(TransportError::Connect("refused".into()));
+        }
+        let req = request(Method::GET, "https://svc/api", &[], Vec::new()).unwrap();
+        let err = block_on(send_with_retry(
+            &client,
+            req,
+            Idempotency::Idempotent,
+            &RetryPolicy::default(),
+        ))
+        .unwrap_err();
+        assert_eq!(
+            client.requests().len() as u32,
+            crate::http::retry::DEFAULT_MAX_ATTEMPTS
+        );
+        assert_eq!(
+            err.to_string(),
+            "could not connect: refused after 4 attempts"
+        );
+    }
+}
