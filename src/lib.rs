@@ -3,6 +3,7 @@
 //! values out); file system, environment and clock live at the edges: `src/cli/` for the native
 //! binary and `js/` for the GitHub Action, which calls [`wasm::run`].
 
+pub mod ci;
 pub mod config;
 pub mod convert;
 pub mod diagnostic;
@@ -11,6 +12,7 @@ pub mod http;
 pub mod model;
 pub mod parse;
 pub mod pipeline;
+pub mod upload;
 
 #[cfg(target_arch = "wasm32")]
 pub mod wasm;

@@ -97,21 +97,39 @@ impl HttpClient for RecordingClient {
     }
 }
 
+/// Drives a future over the recording client to completion. Its futures never pend, so one poll
+/// with a no-op waker finishes them; `None` if something else made the future pend.
+pub fn block_on<F: std::future::Future>(f: F) -> Option<F::Output> {
+    let mut f = std::pin::pin!(f);
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    match f.as_mut().poll(&mut cx) {
+        std::task::Poll::Ready(v) => Some(v),
+        std::task::Poll::Pending => None,
+    }
+}
+
+impl Recorded {
+    /// One line per request for snapshots: method, URL and headers with secrets redacted, body.
+    pub fn describe(&self, secret_headers: &[&str]) -> String {
+        let mut out = format!("{} {}\n", self.method, super::redact_url(&self.url));
+        for (k, v) in &self.headers {
+            let shown = if secret_headers.iter().any(|s| s.eq_ignore_ascii_case(k)) {
+                "****"
+            } else {
+                v
+            };
+            out.push_str(&format!("{k}: {shown}\n"));
+        }
+        out.push_str(&String::from_utf8_lossy(&self.body));
+        out
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::http::retry::{send_with_retry, HttpError, Idempotency, RetryPolicy};
     use crate::http::{request, Method};
-
-    fn block_on<F: std::future::Future>(f: F) -> F::Output {
-        // The recording client never pends, so one poll with a no-op waker completes it.
-        let mut f = std::pin::pin!(f);
-        let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
-        match f.as_mut().poll(&mut cx) {
-            std::task::Poll::Ready(v) => v,
-            std::task::Poll::Pending => panic!("recording client futures never pend"),
-        }
-    }
 
     #[test]
     fn a_503_then_success_is_retried_after_backing_off() {
@@ -130,6 +148,7 @@ mod tests {
             Idempotency::NotIdempotent,
             &RetryPolicy::default(),
         ))
+        .unwrap()
         .unwrap();
         assert_eq!(response.status(), 201);
         assert_eq!(client.requests().len(), 2);
@@ -148,6 +167,7 @@ mod tests {
             Idempotency::NotIdempotent,
             &RetryPolicy::default(),
         ))
+        .unwrap()
         .unwrap_err();
         assert_eq!(client.requests().len(), 1);
         assert_eq!(
@@ -170,6 +190,7 @@ mod tests {
             Idempotency::Idempotent,
             &RetryPolicy::default(),
         ))
+        .unwrap()
         .unwrap_err();
         assert_eq!(
             client.requests().len() as u32,
