@@ -3,7 +3,30 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::http::Secret;
 use crate::parse::FormatChoice;
+use crate::upload::testnod::Finalize;
+
+/// TestNod settings as the user gave them; CI metadata fills the rest (`pipeline`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TestnodSettings {
+    pub token: Secret,
+    /// Base URL; the vendor's default when `None`.
+    pub url: Option<String>,
+    /// Build id shared by the uploads of one run; the CI's when `None`.
+    pub build_id: Option<String>,
+    pub tags: Vec<String>,
+    pub finalize: Finalize,
+}
+
+/// A comma- or newline-separated list input, trimmed, empty items dropped.
+pub fn list(raw: &str) -> Vec<String> {
+    raw.split([',', '\n'])
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
 
 /// Title of the job summary when none is given.
 pub const DEFAULT_TITLE: &str = "Test results";
@@ -38,6 +61,8 @@ pub struct Config {
     pub fail_on: FailOn,
     pub fail_on_empty: bool,
     pub title: String,
+    /// Upload to TestNod; `None` when no token was given.
+    pub testnod: Option<TestnodSettings>,
 }
 
 impl Default for Config {
@@ -49,6 +74,7 @@ impl Default for Config {
             fail_on: FailOn::Failures,
             fail_on_empty: true,
             title: DEFAULT_TITLE.to_owned(),
+            testnod: None,
         }
     }
 }
@@ -131,6 +157,11 @@ pub struct RawConfig {
     pub fail_on: Option<String>,
     pub fail_on_empty: Option<bool>,
     pub title: Option<String>,
+    pub testnod_token: Option<String>,
+    pub testnod_url: Option<String>,
+    pub testnod_build_id: Option<String>,
+    pub testnod_tags: Option<String>,
+    pub testnod_finalize: Option<String>,
 }
 
 impl RawConfig {
@@ -156,6 +187,23 @@ impl RawConfig {
             },
             fail_on_empty: self.fail_on_empty.unwrap_or(defaults.fail_on_empty),
             title: non_empty(self.title).unwrap_or(defaults.title),
+            testnod: match non_empty(self.testnod_token) {
+                None => None,
+                Some(token) => Some(TestnodSettings {
+                    token: Secret::new(token.trim()),
+                    url: non_empty(self.testnod_url),
+                    build_id: non_empty(self.testnod_build_id),
+                    tags: list(self.testnod_tags.as_deref().unwrap_or_default()),
+                    finalize: non_empty(self.testnod_finalize)
+                        .map(|f| f.parse())
+                        .transpose()
+                        .map_err(|message| ConfigError {
+                            input: "testnod-finalize",
+                            message,
+                        })?
+                        .unwrap_or_default(),
+                }),
+            },
         })
     }
 }

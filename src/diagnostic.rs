@@ -28,6 +28,13 @@ impl Diagnostic {
         }
     }
 
+    pub fn notice(message: impl Into<String>) -> Diagnostic {
+        Diagnostic {
+            level: Level::Notice,
+            ..Diagnostic::warning(message)
+        }
+    }
+
     pub fn at_line(mut self, line: u64) -> Diagnostic {
         self.line = Some(line);
         self

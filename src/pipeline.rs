@@ -4,11 +4,17 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::config::{Config, FailOn};
+use crate::ci::{self, CiInfo};
+use crate::config::{Config, ConfigError, FailOn, TestnodSettings};
+use crate::convert;
 use crate::diagnostic::Diagnostic;
 use crate::github::{outputs, summary};
+use crate::http::retry::RetryPolicy;
+use crate::http::HttpClient;
 use crate::model::{TestRun, Totals};
 use crate::parse::{Format, ParseError, ParseErrorKind, Parsed};
+use crate::upload::testnod::{self, TestnodConfig};
+use crate::upload::Payload;
 
 /// Environment variables as the edge captured them.
 pub type EnvMap = BTreeMap<String, String>;
@@ -19,6 +25,8 @@ pub struct FileReport {
     /// As the user will recognise it: relative to the working directory, forward slashes.
     pub path: String,
     pub result: Result<(Format, Parsed), ParseError>,
+    /// The file's bytes, kept by the edge only when a service needs the report as it was.
+    pub original: Option<Vec<u8>>,
 }
 
 impl FileReport {
@@ -26,6 +34,7 @@ impl FileReport {
     pub fn unreadable(path: String, reason: &str) -> FileReport {
         FileReport {
             path,
+            original: None,
             result: Err(ParseError {
                 kind: ParseErrorKind::Io,
                 line: None,
@@ -130,6 +139,8 @@ pub enum ExitCode {
     TestsFailed = 1,
     /// Bad input or settings: unreadable report, no results when required, invalid option.
     BadInput = 2,
+    /// An upload or publish step failed.
+    PublishFailed = 3,
 }
 
 impl ExitCode {
@@ -146,6 +157,8 @@ pub struct Inputs {
     pub patterns: Vec<String>,
     pub files: Vec<FileReport>,
     pub env: EnvMap,
+    /// The GitHub event payload (`GITHUB_EVENT_PATH`), when the edge could read it.
+    pub event: Option<serde_json::Value>,
 }
 
 /// Everything the edges write back.
@@ -159,55 +172,155 @@ pub struct Outcome {
     pub job_summary: bool,
     pub outputs: BTreeMap<&'static str, String>,
     pub diagnostics: Vec<Diagnostic>,
+    pub receipts: Receipts,
     /// Why the step should fail, when it should.
     pub failure: Option<String>,
     pub exit_code: i32,
 }
 
-pub fn run(inputs: &Inputs) -> Outcome {
+/// Parses nothing (the edges did), publishes to every configured service, renders what the
+/// edges write. Services run independently: one failing never stops another.
+pub async fn run<C: HttpClient>(inputs: &Inputs, client: &C) -> Outcome {
     let report = Report::new(&inputs.files);
     let conclusion = Conclusion::of(&report);
-    let mut diagnostics: Vec<Diagnostic> = inputs
-        .files
-        .iter()
-        .flat_map(|f| match &f.result {
-            Ok((_, parsed)) => parsed
-                .diagnostics
-                .iter()
-                .map(|d| d.clone().in_file(&f.path))
-                .collect::<Vec<_>>(),
-            Err(_) => Vec::new(),
-        })
-        .collect();
-    for file in &inputs.files {
-        if let Some(err) = file.error() {
-            let mut d = Diagnostic::warning(err.message.clone()).in_file(&file.path);
-            d.line = err.line;
-            diagnostics.push(d);
+    let mut diagnostics = file_diagnostics(&inputs.files);
+    let ci = ci::detect(&inputs.env, inputs.event.as_ref());
+    let mut receipts = Receipts::default();
+    let mut publish_errors: Vec<String> = Vec::new();
+    if let Some(settings) = &inputs.config.testnod {
+        match testnod_config(settings, &ci) {
+            Ok(config) => {
+                let payloads = junit_payloads(&inputs.files);
+                let receipt =
+                    testnod::upload(client, &config, &payloads, &RetryPolicy::default()).await;
+                publish_errors.extend(receipt.errors.iter().map(ToString::to_string));
+                if receipt.status.as_deref() == Some("pending") {
+                    diagnostics.push(Diagnostic::notice(format!(
+                        "TestNod run for build id '{}' is still pending: it is processed once every upload is terminal; if it stays pending, finalize again (testnod-finalize: only)",
+                        config.build_id
+                    )));
+                }
+                receipts.testnod = Some(receipt);
+            }
+            Err(e) => publish_errors.push(e.to_string()),
         }
     }
-    let (failure, exit) = judge(inputs, &report);
+    let (failure, exit) = judge(inputs, &report, &publish_errors);
     let summary = summary::render(
         &inputs.config,
         &inputs.files,
         &report,
         conclusion,
+        &receipts,
         &inputs.env,
     );
+    let mut outputs = outputs::of(&report, conclusion);
+    outputs.extend(receipts.outputs());
     Outcome {
-        outputs: outputs::of(&report, conclusion),
+        outputs,
         report,
         conclusion,
         summary,
         job_summary: inputs.config.job_summary,
         diagnostics,
+        receipts,
         failure,
         exit_code: exit.code(),
     }
 }
 
+fn file_diagnostics(files: &[FileReport]) -> Vec<Diagnostic> {
+    let mut diagnostics = Vec::new();
+    for file in files {
+        match &file.result {
+            Ok((_, parsed)) => diagnostics.extend(
+                parsed
+                    .diagnostics
+                    .iter()
+                    .map(|d| d.clone().in_file(&file.path)),
+            ),
+            Err(err) => {
+                let mut d = Diagnostic::warning(err.message.clone()).in_file(&file.path);
+                d.line = err.line;
+                diagnostics.push(d);
+            }
+        }
+    }
+    diagnostics
+}
+
+/// Every readable report as JUnit XML: JUnit files byte for byte as the edge read them, other
+/// formats converted.
+pub fn junit_payloads(files: &[FileReport]) -> Vec<Payload> {
+    files
+        .iter()
+        .filter_map(|file| {
+            let (format, _) = file.result.as_ref().ok()?;
+            let bytes = match (&file.original, format) {
+                (Some(original), Format::Junit) => original.clone(),
+                _ => convert::junit::write(std::slice::from_ref(file)).into_bytes(),
+            };
+            Some(Payload {
+                path: file.path.clone(),
+                bytes,
+            })
+        })
+        .collect()
+}
+
+fn testnod_config(settings: &TestnodSettings, ci: &CiInfo) -> Result<TestnodConfig, ConfigError> {
+    let build_id = settings
+        .build_id
+        .clone()
+        .or_else(|| ci.build_id.clone())
+        .ok_or_else(|| ConfigError {
+            input: "testnod-build-id",
+            message:
+                "no build id: set testnod-build-id (no CI build id was detected to default to)"
+                    .into(),
+        })?;
+    Ok(TestnodConfig {
+        token: settings.token.clone(),
+        base_url: settings
+            .url
+            .clone()
+            .unwrap_or_else(|| testnod::DEFAULT_BASE_URL.to_owned()),
+        build_id,
+        tags: settings.tags.clone(),
+        finalize: settings.finalize,
+        branch: ci.branch.clone(),
+        commit_sha: ci.commit.clone(),
+        run_url: ci.run_url.clone(),
+    })
+}
+
+/// What each service ended up with.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Receipts {
+    pub testnod: Option<testnod::Receipt>,
+}
+
+impl Receipts {
+    fn outputs(&self) -> Vec<(&'static str, String)> {
+        let mut out = Vec::new();
+        if let Some(r) = &self.testnod {
+            if let Some(url) = &r.test_run_url {
+                out.push(("testnod-run-url", url.clone()));
+            }
+            if let Some(id) = r.test_run_id {
+                out.push(("testnod-test-run-id", id.to_string()));
+            }
+        }
+        out
+    }
+}
+
 /// Applies `fail-on` and `fail-on-empty`: the reason to fail, if any, and the exit code.
-fn judge(inputs: &Inputs, report: &Report) -> (Option<String>, ExitCode) {
+fn judge(
+    inputs: &Inputs,
+    report: &Report,
+    publish_errors: &[String],
+) -> (Option<String>, ExitCode) {
     let config = &inputs.config;
     if config.fail_on == FailOn::Nothing {
         return (None, ExitCode::Ok);
@@ -241,6 +354,13 @@ fn judge(inputs: &Inputs, report: &Report) -> (Option<String>, ExitCode) {
             )),
             ExitCode::BadInput,
         );
+    }
+    if let Some(first) = publish_errors.first() {
+        let more = match publish_errors.len() {
+            1 => String::new(),
+            n => format!(" (and {} more publish errors)", n - 1),
+        };
+        return (Some(format!("{first}{more}")), ExitCode::PublishFailed);
     }
     let t = &report.totals;
     if config.fail_on == FailOn::Failures && t.has_failures() {

@@ -6,6 +6,7 @@ use serde::Deserialize;
 use wasm_bindgen::prelude::*;
 
 use crate::config::RawConfig;
+use crate::http::wasm::WasmClient;
 use crate::parse;
 use crate::pipeline::{self, EnvMap, FileReport, Inputs};
 
@@ -18,6 +19,9 @@ struct WasmInput {
     files: Vec<WasmFile>,
     #[serde(default)]
     env: EnvMap,
+    /// The GitHub event payload, read by the wrapper from `GITHUB_EVENT_PATH`.
+    #[serde(default)]
+    event: Option<serde_json::Value>,
 }
 
 #[derive(Deserialize)]
@@ -47,6 +51,7 @@ pub async fn run(input_json: String, contents: js_sys::Array) -> Result<String, 
             input.files.len()
         )));
     }
+    let keep_originals = config.testnod.is_some();
     let files = input
         .files
         .into_iter()
@@ -58,16 +63,19 @@ pub async fn run(input_json: String, contents: js_sys::Array) -> Result<String, 
                 FileReport {
                     path: file.path,
                     result: parse::parse_bytes(&bytes, config.format),
+                    original: keep_originals.then_some(bytes),
                 }
             }
         })
         .collect();
-    let outcome = pipeline::run(&Inputs {
+    let inputs = Inputs {
         config,
         patterns: input.patterns,
         files,
         env: input.env,
-    });
+        event: input.event,
+    };
+    let outcome = pipeline::run(&inputs, &WasmClient::new()).await;
     serde_json::to_string(&outcome)
         .map_err(|e| JsError::new(&format!("could not encode the outcome: {e}")))
 }

@@ -7,12 +7,19 @@ import path from 'node:path';
 
 import * as core from '@actions/core';
 import * as glob from '@actions/glob';
+import { EnvHttpProxyAgent, setGlobalDispatcher } from 'undici';
 
-// No proxy-aware fetch dispatcher yet: nothing here talks to the network.
+/** Proxy variables the runner (or a self-hosted runner's admin) may set. */
+const PROXY_VARIABLES = ['HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy'];
 
 /** Reads, reports and sets outputs; any error fails the step instead of escaping. */
 export async function run() {
   try {
+    // The wasm core reaches services through Node's global fetch, which ignores proxy variables
+    // unless a proxy-aware dispatcher is installed (it honours NO_PROXY too).
+    if (PROXY_VARIABLES.some((name) => process.env[name])) {
+      setGlobalDispatcher(new EnvHttpProxyAgent());
+    }
     await report();
   } catch (error) {
     core.setFailed(`test-report: ${error instanceof Error ? error.message : String(error)}`);
@@ -30,7 +37,15 @@ async function report() {
     fail_on: core.getInput('fail-on'),
     fail_on_empty: booleanInput('fail-on-empty'),
     title: core.getInput('title'),
+    testnod_token: core.getInput('testnod-token'),
+    testnod_url: core.getInput('testnod-url'),
+    testnod_build_id: core.getInput('testnod-build-id'),
+    testnod_tags: core.getInput('testnod-tags'),
+    testnod_finalize: core.getInput('testnod-finalize'),
   };
+  if (config.testnod_token) {
+    core.setSecret(config.testnod_token);
+  }
 
   // @actions/glob roots relative patterns at the current directory, escaping it safely, so
   // changing into the working directory is what makes `path` relative to it. The runner starts
@@ -56,7 +71,7 @@ async function report() {
   // Loaded here, not at the top: the glue instantiates the wasm as it loads, and a missing or
   // broken wasm must fail the step with a message like any other error.
   const { run: runCore } = await import('../pkg/test_report.js');
-  const input = { config, patterns, files, env: ciEnv(), now_ms: Date.now() };
+  const input = { config, patterns, files, env: ciEnv(), event: await readEvent() };
   const outcome = JSON.parse(await runCore(JSON.stringify(input), contents));
   if (outcome.error) {
     throw new Error(outcome.error);
@@ -97,6 +112,19 @@ function booleanInput(name) {
     return core.getBooleanInput(name);
   } catch {
     throw new Error(`input '${name}': '${raw}' is not true or false`);
+  }
+}
+
+/** The triggering event's payload (PR head SHA, number); null when absent or unreadable. */
+async function readEvent() {
+  const eventPath = process.env.GITHUB_EVENT_PATH;
+  if (!eventPath) {
+    return null;
+  }
+  try {
+    return JSON.parse(await readFile(eventPath, 'utf8'));
+  } catch {
+    return null;
   }
 }
 

@@ -11,14 +11,20 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand, ValueEnum};
 
 use paths::Found;
-use test_report::config::{Config, FailOn, SummaryTests};
+use test_report::config::{Config, FailOn, RawConfig, SummaryTests, TestnodSettings};
 use test_report::convert;
+use test_report::http::native::NativeClient;
+use test_report::http::recording::{Recorded, RecordingClient};
+use test_report::http::Response;
 use test_report::model::Totals;
 use test_report::parse::{self, FormatChoice};
 use test_report::pipeline::{self, EnvMap, FileReport, Inputs, Outcome, Report};
+use test_report::upload::testnod;
 
 /// Read buffer per report file; large enough for format detection to see the root element.
 const READ_BUFFER_BYTES: usize = 256 * 1024;
+/// Set by GitHub Actions: the JSON payload of the triggering event.
+const ENV_GITHUB_EVENT_PATH: &str = "GITHUB_EVENT_PATH";
 /// Set by GitHub Actions: the file the job summary is appended to.
 const ENV_GITHUB_STEP_SUMMARY: &str = "GITHUB_STEP_SUMMARY";
 /// Environment variables passed to the core: CI metadata only, never arbitrary secrets.
@@ -48,6 +54,42 @@ struct Sources {
     working_directory: Option<PathBuf>,
 }
 
+/// TestNod upload options; a token turns the upload on.
+#[derive(clap::Args, Default)]
+struct TestnodArgs {
+    /// TestNod project token.
+    #[arg(long = "testnod-token", env = testnod::ENV_TOKEN, hide_env_values = true, value_name = "TOKEN")]
+    token: Option<String>,
+    /// TestNod base URL.
+    #[arg(long = "testnod-url", env = testnod::ENV_BASE_URL, value_name = "URL")]
+    url: Option<String>,
+    /// Build id shared by all uploads of one CI run (default: the CI's run id and attempt).
+    #[arg(long = "testnod-build-id", value_name = "ID")]
+    build_id: Option<String>,
+    /// Tags, comma-separated.
+    #[arg(long = "testnod-tags", value_name = "TAGS")]
+    tags: Option<String>,
+    /// true: upload and finalize; false: upload only (matrix shard); only: finalize only (fan-in job).
+    #[arg(long = "testnod-finalize", value_name = "WHEN")]
+    finalize: Option<String>,
+}
+
+impl TestnodArgs {
+    fn settings(&self) -> Result<Option<TestnodSettings>, String> {
+        let raw = RawConfig {
+            testnod_token: self.token.clone(),
+            testnod_url: self.url.clone(),
+            testnod_build_id: self.build_id.clone(),
+            testnod_tags: self.tags.clone(),
+            testnod_finalize: self.finalize.clone(),
+            ..RawConfig::default()
+        };
+        raw.validate()
+            .map(|c| c.testnod)
+            .map_err(|e| e.to_string().replacen("input '", "option '--", 1))
+    }
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Print the Markdown job summary; append it to $GITHUB_STEP_SUMMARY when that is set.
@@ -66,6 +108,11 @@ enum Command {
         /// Heading of the summary.
         #[arg(long, default_value = test_report::config::DEFAULT_TITLE)]
         title: String,
+        #[command(flatten)]
+        testnod: TestnodArgs,
+        /// Print the requests uploads would send (secrets redacted) instead of sending them.
+        #[arg(long)]
+        dry_run: bool,
     },
     /// Print totals per file; with --json the machine-readable contract. Exit 2 if a file is unreadable.
     Parse {
@@ -125,6 +172,8 @@ fn execute(command: Command) -> Result<u8, String> {
             fail_on,
             fail_on_empty,
             title,
+            testnod,
+            dry_run,
         } => {
             let config = Config {
                 format: sources.format,
@@ -141,8 +190,9 @@ fn execute(command: Command) -> Result<u8, String> {
                 },
                 fail_on_empty,
                 title,
+                testnod: testnod.settings()?,
             };
-            let outcome = run(&sources, config)?;
+            let outcome = run(&sources, config, dry_run)?;
             let markdown = &outcome.summary;
             print!("{markdown}");
             if let Some(path) = std::env::var_os(ENV_GITHUB_STEP_SUMMARY).filter(|p| !p.is_empty())
@@ -158,7 +208,7 @@ fn execute(command: Command) -> Result<u8, String> {
                 job_summary: false,
                 ..Config::default()
             };
-            let outcome = run(&sources, config)?;
+            let outcome = run(&sources, config, false)?;
             if json {
                 let text =
                     serde_json::to_string_pretty(&outcome.report).map_err(|e| e.to_string())?;
@@ -173,7 +223,7 @@ fn execute(command: Command) -> Result<u8, String> {
             to,
             output,
         } => {
-            let files = read_files(&sources)?;
+            let files = read_files(&sources, false)?;
             let text = match to {
                 Target::Ctrf => convert::ctrf::write(&files, now_ms()),
                 Target::Junit => convert::junit::write(&files),
@@ -209,20 +259,55 @@ fn now_ms() -> u64 {
         .unwrap_or(0)
 }
 
-fn run(sources: &Sources, config: Config) -> Result<Outcome, String> {
-    let files = read_files(sources)?;
+fn run(sources: &Sources, config: Config, dry_run: bool) -> Result<Outcome, String> {
+    let uploads = config.testnod.is_some();
+    let files = read_files(sources, uploads)?;
     let env: EnvMap = std::env::vars()
         .filter(|(k, _)| ENV_PREFIXES.iter().any(|p| k.starts_with(p)))
         .collect();
-    Ok(pipeline::run(&Inputs {
+    let event = env
+        .get(ENV_GITHUB_EVENT_PATH)
+        .and_then(|path| std::fs::read(path).ok())
+        .and_then(|bytes| serde_json::from_slice(&bytes).ok());
+    let inputs = Inputs {
         config,
         patterns: paths::split_patterns(&sources.paths),
         files,
         env,
-    }))
+        event,
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the async runtime: {e}"))?;
+    if dry_run {
+        let client = RecordingClient::answering(dry_run_response);
+        let outcome = runtime.block_on(pipeline::run(&inputs, &client));
+        for request in client.requests() {
+            eprintln!("{}\n", request.describe(SECRET_HEADERS));
+        }
+        return Ok(outcome);
+    }
+    let client = NativeClient::new().map_err(|e| e.to_string())?;
+    Ok(runtime.block_on(pipeline::run(&inputs, &client)))
 }
 
-fn read_files(sources: &Sources) -> Result<Vec<FileReport>, String> {
+/// Headers whose values `--dry-run` never prints.
+const SECRET_HEADERS: &[&str] = &[testnod::TOKEN_HEADER, "authorization", "cookie"];
+
+/// Plausible answers for `--dry-run`, so every step of each flow is shown.
+fn dry_run_response(request: &Recorded) -> Response<Vec<u8>> {
+    if !request.url.ends_with(testnod::UPLOAD_PATH) {
+        return Response::new(b"{}".to_vec());
+    }
+    let body = r#"{"id":1,"test_run_id":0,"upload_id":1,"test_run_url":null,"presigned_url":"https://storage.dry-run.invalid/presigned-upload"}"#;
+    let mut response = Response::new(body.as_bytes().to_vec());
+    *response.status_mut() = test_report::http::StatusCode::CREATED;
+    response
+}
+
+/// Reads and parses every matched file; `keep_originals` also keeps each file's bytes for uploads.
+fn read_files(sources: &Sources, keep_originals: bool) -> Result<Vec<FileReport>, String> {
     let cwd = match &sources.working_directory {
         Some(dir) => dir.clone(),
         None => std::env::current_dir()
@@ -248,6 +333,12 @@ fn read_files(sources: &Sources) -> Result<Vec<FileReport>, String> {
                             BufReader::with_capacity(READ_BUFFER_BYTES, file),
                             sources.format,
                         ),
+                        // Read again rather than held from the parse: most runs upload nothing.
+                        original: if keep_originals {
+                            std::fs::read(&path).ok()
+                        } else {
+                            None
+                        },
                     },
                     Err(e) => FileReport::unreadable(shown, &e.to_string()),
                 }

@@ -18,7 +18,7 @@ use std::time::Duration;
 use super::markdown::{code_block, format_duration, inline};
 use crate::config::{Config, SummaryTests};
 use crate::model::{truncate_utf8, Case, Status, Totals};
-use crate::pipeline::{Conclusion, EnvMap, FileReport, Report};
+use crate::pipeline::{Conclusion, EnvMap, FileReport, Receipts, Report};
 
 /// GitHub rejects a step summary larger than 1 MiB ("Step summary upload aborted", docs:
 /// "Adding a job summary": "the maximum size of the summary for a single step is 1MiB").
@@ -55,9 +55,18 @@ pub fn render(
     files: &[FileReport],
     report: &Report,
     conclusion: Conclusion,
+    receipts: &Receipts,
     env: &EnvMap,
 ) -> String {
-    render_within(config, files, report, conclusion, env, SUMMARY_MAX_BYTES)
+    render_within(
+        config,
+        files,
+        report,
+        conclusion,
+        receipts,
+        env,
+        SUMMARY_MAX_BYTES,
+    )
 }
 
 fn render_within(
@@ -65,11 +74,13 @@ fn render_within(
     files: &[FileReport],
     report: &Report,
     conclusion: Conclusion,
+    receipts: &Receipts,
     env: &EnvMap,
     budget: usize,
 ) -> String {
     let mut head = String::new();
     write_head(&mut head, config, files, report, conclusion);
+    write_receipts(&mut head, receipts);
     let mut foot = String::new();
     write_footer(&mut foot, env);
     let all = config.summary_tests == SummaryTests::All;
@@ -458,6 +469,28 @@ fn write_collapsed(out: &mut String, title: &str, cases: &[Listed<'_>], room: us
     }
     out.push_str("\n</details>\n\n");
     complete
+}
+
+/// One line per service the results went to, linking what it made of them.
+fn write_receipts(out: &mut String, receipts: &Receipts) {
+    if let Some(r) = &receipts.testnod {
+        let run = match (&r.test_run_url, r.test_run_id) {
+            (Some(url), Some(id)) => format!("[run {id}]({url})"),
+            (Some(url), None) => format!("[run]({url})"),
+            (None, _) => format!("build `{}`", code_span_text(&r.build_id)),
+        };
+        let mut parts = vec![
+            format!("📤 **TestNod**: {run}"),
+            format!("{} files uploaded", r.uploaded.len()),
+        ];
+        if let Some(status) = &r.status {
+            parts.push(inline(status));
+        }
+        if !r.errors.is_empty() {
+            parts.push(format!("⚠️ {} errors", r.errors.len()));
+        }
+        let _ = writeln!(out, "{}\n", parts.join(" · "));
+    }
 }
 
 fn write_footer(out: &mut String, env: &EnvMap) {

@@ -16,9 +16,13 @@ pub struct Recorded {
     pub body: Body,
 }
 
+/// Answers requests the script does not cover.
+type Responder = fn(&Recorded) -> Response<Body>;
+
 #[derive(Debug, Default)]
 pub struct RecordingClient {
     script: RefCell<VecDeque<Result<Response<Body>, TransportError>>>,
+    responder: Option<Responder>,
     recorded: RefCell<Vec<Recorded>>,
     slept: RefCell<Vec<Duration>>,
     clock_ms: Cell<u64>,
@@ -28,6 +32,14 @@ impl RecordingClient {
     /// A client that answers every request with `200 {}` unless scripted otherwise.
     pub fn new() -> RecordingClient {
         RecordingClient::default()
+    }
+
+    /// A client that answers every unscripted request with `responder` (`--dry-run`).
+    pub fn answering(responder: Responder) -> RecordingClient {
+        RecordingClient {
+            responder: Some(responder),
+            ..RecordingClient::default()
+        }
     }
 
     /// Queues the answer to the next unanswered request.
@@ -64,7 +76,7 @@ impl RecordingClient {
 impl HttpClient for RecordingClient {
     async fn send(&self, request: Request<Body>) -> Result<Response<Body>, TransportError> {
         let (parts, body) = request.into_parts();
-        self.recorded.borrow_mut().push(Recorded {
+        let recorded = Recorded {
             method: parts.method.to_string(),
             url: parts.uri.to_string(),
             headers: parts
@@ -78,11 +90,16 @@ impl HttpClient for RecordingClient {
                 })
                 .collect(),
             body,
+        };
+        let scripted = self.script.borrow_mut().pop_front();
+        let answer = scripted.unwrap_or_else(|| {
+            Ok(match self.responder {
+                Some(respond) => respond(&recorded),
+                None => Response::new(b"{}".to_vec()),
+            })
         });
-        self.script
-            .borrow_mut()
-            .pop_front()
-            .unwrap_or_else(|| Ok(Response::new(b"{}".to_vec())))
+        self.recorded.borrow_mut().push(recorded);
+        answer
     }
 
     /// Sleeping only advances the recorded clock: tests of backoff take no time.

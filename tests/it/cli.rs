@@ -216,3 +216,52 @@ fn convert_to_junit_round_trips_the_counts() {
         assert_eq!(original[key], round_tripped[key], "{key}");
     }
 }
+
+#[test]
+fn dry_run_prints_the_testnod_sequence_without_the_token() {
+    let out = test_report(&[
+        "summary",
+        "examples/passing.xml",
+        "--testnod-token",
+        "tn-very-secret",
+        "--testnod-build-id",
+        "build-7",
+        "--testnod-finalize",
+        "true",
+        "--dry-run",
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(!log.contains("tn-very-secret"), "{log}");
+    let steps: Vec<&str> = log
+        .lines()
+        .filter(|l| l.starts_with("POST ") || l.starts_with("PUT "))
+        .collect();
+    assert_eq!(
+        steps,
+        [
+            "POST https://testnod.com/integrations/test_runs/upload",
+            "PUT https://storage.dry-run.invalid/presigned-upload",
+            "POST https://testnod.com/integrations/test_runs/finalize",
+        ]
+    );
+    // The JUnit file goes to storage byte for byte.
+    let original = std::fs::read_to_string(repo().join("examples/passing.xml")).unwrap();
+    assert!(log.contains(&original));
+    assert!(stdout(&out).contains("📤 **TestNod**"));
+}
+
+#[test]
+fn an_invalid_testnod_option_is_named() {
+    let out = test_report(&[
+        "summary",
+        "examples/passing.xml",
+        "--testnod-token",
+        "t",
+        "--testnod-finalize",
+        "maybe",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr)
+        .contains("option '--testnod-finalize': 'maybe' is not one of true, false, only"));
+}

@@ -22,6 +22,7 @@ pub fn parse_file(path: &Path) -> FileReport {
         Ok(f) => FileReport {
             path: shown,
             result: parse::parse(BufReader::with_capacity(256 * 1024, f), FormatChoice::Auto),
+            original: None,
         },
         Err(e) => FileReport::unreadable(shown, &e.to_string()),
     }
@@ -31,6 +32,7 @@ pub fn parse_str(path: &str, xml: &str) -> FileReport {
     FileReport {
         path: path.to_owned(),
         result: parse::parse_bytes(xml.as_bytes(), FormatChoice::Auto),
+        original: Some(xml.as_bytes().to_vec()),
     }
 }
 
