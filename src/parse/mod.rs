@@ -8,6 +8,7 @@
 mod junit;
 mod nunit;
 mod source;
+mod testng;
 mod trx;
 mod xml;
 mod xunit;
@@ -32,11 +33,18 @@ pub enum Format {
     Nunit,
     Xunit,
     Trx,
+    Testng,
 }
 
 impl Format {
     /// All formats, in the order detection tries them; named in "unknown format" errors.
-    pub const ALL: &'static [Format] = &[Format::Junit, Format::Nunit, Format::Xunit, Format::Trx];
+    pub const ALL: &'static [Format] = &[
+        Format::Junit,
+        Format::Nunit,
+        Format::Xunit,
+        Format::Trx,
+        Format::Testng,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -44,6 +52,7 @@ impl Format {
             Format::Nunit => "nunit",
             Format::Xunit => "xunit",
             Format::Trx => "trx",
+            Format::Testng => "testng",
         }
     }
 
@@ -54,6 +63,7 @@ impl Format {
             Format::Nunit => "NUnit 2/3 XML (<test-run>/<test-results>)",
             Format::Xunit => "xUnit.net v1/v2 XML (<assemblies>/<assembly>)",
             Format::Trx => "MSTest/VSTest TRX (<TestRun>)",
+            Format::Testng => "TestNG XML (<testng-results>)",
         }
     }
 
@@ -64,6 +74,7 @@ impl Format {
             Format::Nunit => &["nunit", "nunit3", "nunit2"],
             Format::Xunit => &["xunit", "xunit-net", "xunit2", "xunit1"],
             Format::Trx => &["trx", "mstest", "vstest"],
+            Format::Testng => &["testng", "testng-xml"],
         }
     }
 
@@ -74,6 +85,7 @@ impl Format {
             "test-run" | "test-results" | "test-suite" => Some(Format::Nunit),
             "assemblies" | "assembly" => Some(Format::Xunit),
             "TestRun" => Some(Format::Trx),
+            "testng-results" => Some(Format::Testng),
             _ => None,
         }
     }
@@ -269,6 +281,7 @@ pub fn parse<R: BufRead>(
         Format::Nunit => nunit::parse(Source::new(reader))?,
         Format::Xunit => xunit::parse(Source::new(reader))?,
         Format::Trx => trx::parse(Source::new(reader))?,
+        Format::Testng => testng::parse(Source::new(reader))?,
     };
     Ok((format, parsed))
 }
