@@ -7,6 +7,7 @@
 
 mod junit;
 mod nunit;
+mod robot;
 mod source;
 mod testng;
 mod trx;
@@ -34,6 +35,7 @@ pub enum Format {
     Xunit,
     Trx,
     Testng,
+    Robot,
 }
 
 impl Format {
@@ -44,6 +46,7 @@ impl Format {
         Format::Xunit,
         Format::Trx,
         Format::Testng,
+        Format::Robot,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -53,6 +56,7 @@ impl Format {
             Format::Xunit => "xunit",
             Format::Trx => "trx",
             Format::Testng => "testng",
+            Format::Robot => "robot",
         }
     }
 
@@ -64,6 +68,7 @@ impl Format {
             Format::Xunit => "xUnit.net v1/v2 XML (<assemblies>/<assembly>)",
             Format::Trx => "MSTest/VSTest TRX (<TestRun>)",
             Format::Testng => "TestNG XML (<testng-results>)",
+            Format::Robot => "Robot Framework output.xml (<robot>)",
         }
     }
 
@@ -75,6 +80,7 @@ impl Format {
             Format::Xunit => &["xunit", "xunit-net", "xunit2", "xunit1"],
             Format::Trx => &["trx", "mstest", "vstest"],
             Format::Testng => &["testng", "testng-xml"],
+            Format::Robot => &["robot", "robotframework", "robot-xml"],
         }
     }
 
@@ -86,6 +92,7 @@ impl Format {
             "assemblies" | "assembly" => Some(Format::Xunit),
             "TestRun" => Some(Format::Trx),
             "testng-results" => Some(Format::Testng),
+            "robot" => Some(Format::Robot),
             _ => None,
         }
     }
@@ -282,6 +289,7 @@ pub fn parse<R: BufRead>(
         Format::Xunit => xunit::parse(Source::new(reader))?,
         Format::Trx => trx::parse(Source::new(reader))?,
         Format::Testng => testng::parse(Source::new(reader))?,
+        Format::Robot => robot::parse(Source::new(reader))?,
     };
     Ok((format, parsed))
 }

@@ -191,3 +191,65 @@ fn every_deviation_is_still_needed() {
         assert_eq!(five(&totals), *ours, "{path}: {why}");
     }
 }
+
+/// Robot Framework 7.5 run on tests/fixtures/robot/suite, written once in the RF 7 schema and
+/// once with `--legacy-output` (RF 6 schema); console.txt is Robot's own console.
+#[test]
+fn robot_outputs_count_as_robots_console_did() {
+    let dir = crate::support::repo().join("tests/fixtures/robot");
+    let console = std::fs::read_to_string(dir.join("console.txt")).unwrap();
+    // The last summary line is the whole run: "8 tests, 1 passed, 5 failed, 2 skipped".
+    let last = console
+        .lines()
+        .filter(|l| l.contains(" tests, "))
+        .next_back()
+        .unwrap();
+    let numbers: Vec<u64> = last
+        .split(", ")
+        .map(|part| part.split(' ').next().unwrap().parse().unwrap())
+        .collect();
+    for file in ["rf7-output.xml", "rf7-legacy-output.xml"] {
+        let report = parse_file(&dir.join(file));
+        assert!(report.error().is_none(), "{file}: {:?}", report.error());
+        let t = report.totals();
+        assert_eq!(
+            vec![t.tests, t.passed, t.failed + t.errored, t.skipped],
+            numbers,
+            "{file}"
+        );
+        // Two suite-setup failures and one test-setup failure are errors, not assertion failures.
+        assert_eq!(t.errored, 3, "{file}");
+        let unicode = report
+            .runs()
+            .iter()
+            .flat_map(|r| r.cases())
+            .find(|c| c.name == "Ünïcödé test ✓")
+            .unwrap();
+        assert_eq!(
+            unicode.headline(),
+            Some("message with ümlauts & <brackets>")
+        );
+    }
+}
+
+/// Our JUnit output of one file per new format, read back by our JUnit reader, counts the same.
+#[test]
+fn convert_to_junit_round_trips_every_xml_format() {
+    let files = [
+        "enricomi-publish-unit-test-result-action/files/nunit/nunit3/jenkins/NUnit-correct.xml",
+        "enricomi-publish-unit-test-result-action/files/nunit/mstest/clicketyclackety.xml",
+        "enricomi-publish-unit-test-result-action/files/xunit/mstest/fixie.xml",
+        "enricomi-publish-unit-test-result-action/files/trx/yami_YAMILEX_2015-10-24_04_18_59.trx",
+        "dorny-test-reporter/fixtures/dotnet-trx.trx",
+        "../fixtures/robot/rf7-output.xml",
+    ];
+    for file in files {
+        let report = parse_file(&corpus().join(file));
+        assert!(report.error().is_none(), "{file}: {:?}", report.error());
+        let junit = test_report::convert::junit::write(std::slice::from_ref(&report));
+        let again = crate::support::parse_str("round-trip.xml", &junit);
+        assert!(again.error().is_none(), "{file}: {:?}", again.error());
+        assert_eq!(five(&again.totals()), five(&report.totals()), "{file}");
+        assert_eq!(again.totals().flaky, report.totals().flaky, "{file}");
+    }
+}
