@@ -8,9 +8,10 @@
 //!
 //! - `status`: `PASS` → passed; `FAIL` → failed; `SKIP` → skipped with the exception's message
 //!   as reason (a failed dependency or configuration). Unknown statuses → errored.
-//! - Retries: TestNG reports an attempt its retry analyzer retried as `SKIP` with
-//!   `retried="true"`; such an attempt counts as a failed attempt and folds into the next result
-//!   of the same class, name and parameters (failed then passed → flaky).
+//! - Retries: TestNG reports an attempt its retry analyzer retried as `SKIP`, marked
+//!   `retried="true"` since TestNG 7 and unmarked before; a marked `SKIP`, or an unmarked one
+//!   followed by a result of the same class, name and parameters that ran, is a failed attempt
+//!   and folds into that result (failed then passed → flaky). Two skips stay two tests.
 //! - Configuration methods (`is-config="true"`: `@BeforeMethod`, `@AfterClass`, …) are not
 //!   tests, but a failed one is a setup/teardown error that TestNG reports apart from the
 //!   tests it skips: it becomes an errored case named "<method> (configuration)".
@@ -83,8 +84,9 @@ struct State {
     current: Option<usize>,
     suites: Vec<Suite>,
     method: Option<MethodBuilder>,
-    /// (suite index, identity) → case index of an attempt that may be retried.
-    retryable: HashMap<(usize, String, String), usize>,
+    /// (suite index, classname, name) → (case index, marked `retried`) of an attempt that may
+    /// have been retried.
+    retryable: HashMap<(usize, String, String), (usize, bool)>,
     retried: u64,
     config_failures: u64,
     path: Vec<String>,
@@ -254,19 +256,26 @@ impl State {
         let Some(suite) = self.suites.get_mut(index) else {
             return;
         };
-        match self.retryable.remove(&key) {
-            Some(i) => {
+        let is_config = case.name.ends_with(CONFIG_SUFFIX);
+        match self.retryable.get(&key).copied() {
+            Some((i, marked)) if marked || case.status != Status::Skipped => {
                 self.retried += 1;
                 if let Some(existing) = suite.cases.get_mut(i) {
+                    // The retried attempt failed, whatever status TestNG showed for it.
+                    if existing.status == Status::Skipped {
+                        existing.status = Status::Failed;
+                    }
                     fold_attempt(existing, case);
                 }
-                if retried {
-                    self.retryable.insert(key, i);
+                if !retried {
+                    self.retryable.remove(&key);
+                } else {
+                    self.retryable.insert(key, (i, true));
                 }
             }
-            None => {
-                if retried {
-                    self.retryable.insert(key, suite.cases.len());
+            _ => {
+                if retried || (case.status == Status::Skipped && !is_config) {
+                    self.retryable.insert(key, (suite.cases.len(), retried));
                 }
                 suite.cases.push(case);
             }
@@ -401,6 +410,20 @@ mod tests {
         assert_eq!(c[2].retries[0].message.as_deref(), Some("/ by zero"));
         assert_eq!(c[3].headline(), Some("not ready"));
         assert_eq!(c[4].headline(), Some("db gone"));
+    }
+
+    #[test]
+    fn testng6_unmarked_skip_then_run_is_a_retry_but_two_skips_are_two_tests() {
+        let (once, diags) = run(&REPORT.replace(r#" retried="true""#, ""));
+        assert!(diags.is_empty(), "{diags:?}");
+        let div = once.cases().find(|c| c.name == "div").unwrap();
+        assert_eq!(div.status, Status::Flaky { attempts: 2 });
+        let twice = REPORT.replace(
+            r#"<test-method status="PASS" signature="div()" name="div" duration-ms="2" description="divides"/>"#,
+            r#"<test-method status="SKIP" signature="div()" name="div" duration-ms="0"/>"#,
+        );
+        let (skipped, _) = run(&twice.replace(r#" retried="true""#, ""));
+        assert_eq!(skipped.cases().filter(|c| c.name == "div").count(), 2);
     }
 
     #[test]

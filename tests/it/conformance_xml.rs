@@ -242,6 +242,7 @@ fn convert_to_junit_round_trips_every_xml_format() {
         "enricomi-publish-unit-test-result-action/files/trx/yami_YAMILEX_2015-10-24_04_18_59.trx",
         "dorny-test-reporter/fixtures/dotnet-trx.trx",
         "../fixtures/robot/rf7-output.xml",
+        "../fixtures/testng/testng-results.xml",
     ];
     for file in files {
         let report = parse_file(&corpus().join(file));
@@ -251,5 +252,36 @@ fn convert_to_junit_round_trips_every_xml_format() {
         assert!(again.error().is_none(), "{file}: {:?}", again.error());
         assert_eq!(five(&again.totals()), five(&report.totals()), "{file}");
         assert_eq!(again.totals().flaky, report.totals().flaky, "{file}");
+    }
+}
+
+/// TestNG 6.9.12 (Debian) run on tests/fixtures/testng/src; console.txt is TestNG's own console:
+/// "Total tests run: 10, Failures: 3, Skips: 3 / Configuration Failures: 1".
+#[test]
+fn testng_results_count_as_testngs_console_did() {
+    let dir = crate::support::repo().join("tests/fixtures/testng");
+    let console = std::fs::read_to_string(dir.join("console.txt")).unwrap();
+    assert!(console.contains("Total tests run: 10, Failures: 3, Skips: 3"));
+    assert!(console.contains("Configuration Failures: 1"));
+    let report = parse_file(&dir.join("testng-results.xml"));
+    assert!(report.error().is_none(), "{:?}", report.error());
+    if let Ok((_, parsed)) = &report.result {
+        assert!(parsed.diagnostics.is_empty(), "{:?}", parsed.diagnostics);
+    }
+    let t = report.totals();
+    // TestNG counts the retried attempt of `flaky` as a skip and a run: we fold it into one
+    // flaky test (10 - 1), and add the failed @BeforeClass as one errored case.
+    assert_eq!(
+        [t.tests, t.passed, t.flaky, t.failed, t.errored, t.skipped],
+        [10, 3, 1, 3, 1, 2]
+    );
+    let names: Vec<String> = report
+        .runs()
+        .iter()
+        .flat_map(|r| r.cases())
+        .map(|c| c.name.clone())
+        .collect();
+    for name in ["doubles(1, 2)", "doubles(3, 7)", "connect (configuration)"] {
+        assert!(names.iter().any(|n| n == name), "{name} in {names:?}");
     }
 }
