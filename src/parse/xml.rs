@@ -190,3 +190,68 @@ pub(super) fn check_counters(
         .at_line(line)
     })
 }
+
+/// The hostile-input rules, through the NUnit reader (every XML reader shares this loop).
+#[cfg(test)]
+mod tests {
+    use super::super::{nunit, parse_bytes, FormatChoice};
+    use super::*;
+
+    fn error_of(xml: &[u8]) -> ParseError {
+        nunit::parse(Source::new(xml)).unwrap_err()
+    }
+
+    #[test]
+    fn nesting_is_bounded() {
+        let deep = "<test-suite>".repeat(MAX_DEPTH + 1);
+        let err = error_of(format!("<test-run>{deep}").as_bytes());
+        assert!(err.message.contains("nested deeper"), "{}", err.message);
+    }
+
+    #[test]
+    fn one_huge_event_is_refused_not_buffered() {
+        let xml = format!("<test-run name=\"{}\"/>", "x".repeat(4096));
+        let buffered = std::io::BufReader::with_capacity(64, xml.as_bytes());
+        let source = Source::with_limit(buffered, 1024);
+        let err = nunit::parse(source).unwrap_err();
+        assert_eq!(err.kind, ParseErrorKind::TooLarge);
+    }
+
+    #[test]
+    fn forbidden_characters_name_their_line() {
+        let err = error_of(
+            b"<test-run>\n<test-suite name=\"s\">\nbad \0 byte\nmore\n</test-suite></test-run>",
+        );
+        assert_eq!((err.kind, err.line), (ParseErrorKind::Syntax, Some(3)));
+        assert!(err.message.contains("U+0000"), "{}", err.message);
+    }
+
+    #[test]
+    fn entity_expansion_bombs_stay_unexpanded() {
+        let bomb = r#"<?xml version="1.0"?><!DOCTYPE l [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]>
+            <test-run><test-suite name="s"><test-case name="&b;" result="Passed"/></test-suite></test-run>"#;
+        let (_, parsed) = parse_bytes(bomb.as_bytes(), FormatChoice::Auto).unwrap();
+        let case = parsed.runs[0].cases().next().unwrap();
+        assert_eq!(case.name, "&b;");
+    }
+
+    #[test]
+    fn a_chosen_format_that_does_not_match_the_root_says_so() {
+        let xml = b"<testsuites><testsuite name=\"s\"/></testsuites>";
+        let chosen = FormatChoice::Only(Format::Trx);
+        let err = parse_bytes(xml, chosen).unwrap_err();
+        assert_eq!(err.kind, ParseErrorKind::Unsupported);
+        assert!(
+            err.message
+                .contains("<testsuites> is not MSTest/VSTest TRX"),
+            "{}",
+            err.message
+        );
+    }
+
+    #[test]
+    fn mismatched_end_tags_are_syntax_errors_with_the_line() {
+        let err = error_of(b"<test-run>\n<test-suite name=\"s\">\n</test-case>\n</test-run>");
+        assert_eq!((err.kind, err.line), (ParseErrorKind::Syntax, Some(3)));
+    }
+}
