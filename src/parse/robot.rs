@@ -106,6 +106,9 @@ struct TestBuilder {
     tag: Option<Text>,
 }
 
+/// The `All Tests` statistics: pass, fail, skip, and the line they are on.
+type Stats = (Option<u64>, Option<u64>, Option<u64>, u64);
+
 #[derive(Default)]
 struct State {
     generator: Option<String>,
@@ -113,7 +116,7 @@ struct State {
     open: Vec<(String, Option<String>)>,
     suites: Vec<Suite>,
     test: Option<TestBuilder>,
-    stats: Option<(Option<u64>, Option<u64>, Option<u64>, u64)>,
+    stats: Option<Stats>,
     errors: u64,
     first_error: Option<String>,
     error_text: Option<Text>,

@@ -75,9 +75,12 @@ struct MethodBuilder {
     output: Option<Text>,
 }
 
+/// The root counters: total, passed, failed, and the line they are on.
+type Counters = (Option<u64>, Option<u64>, Option<u64>, u64);
+
 #[derive(Default)]
 struct State {
-    counters: Option<(Option<u64>, Option<u64>, Option<u64>, u64)>,
+    counters: Option<Counters>,
     suite: Option<String>,
     class: Option<String>,
     /// The `<test>` being read: its index in `suites`.

@@ -199,11 +199,7 @@ fn robot_outputs_count_as_robots_console_did() {
     let dir = crate::support::repo().join("tests/fixtures/robot");
     let console = std::fs::read_to_string(dir.join("console.txt")).unwrap();
     // The last summary line is the whole run: "8 tests, 1 passed, 5 failed, 2 skipped".
-    let last = console
-        .lines()
-        .filter(|l| l.contains(" tests, "))
-        .next_back()
-        .unwrap();
+    let last = console.lines().rfind(|l| l.contains(" tests, ")).unwrap();
     let numbers: Vec<u64> = last
         .split(", ")
         .map(|part| part.split(' ').next().unwrap().parse().unwrap())
