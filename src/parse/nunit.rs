@@ -18,6 +18,9 @@
 //! test never ran; NUnit itself lists it under "not run"). Without `result` (NUnit 2.2):
 //! `executed="False"` → skipped, `success="False"` or a `<failure>` child → failed, else passed.
 //!
+//! A suite that failed at site `TearDown` (its one-time teardown threw after its tests passed)
+//! adds one errored case named "(one-time teardown)": NUnit fails the run for it, so must we.
+//!
 //! Categories and properties become case or suite properties (`category` for categories).
 //! The root's counters (`total`, `failed`, … in NUnit 3; `total` + `not-run`, `failures`,
 //! `errors` in NUnit 2) are checked against the cases; the cases win.
@@ -34,6 +37,9 @@ use super::{Format, ParseError, ParseErrorKind, Parsed};
 use crate::diagnostic::Diagnostic;
 use crate::model::{clean_text, Case, Problem, Status, Suite, TestRun};
 
+/// Name of the errored case standing for a fixture whose one-time teardown failed.
+pub const ONE_TIME_TEARDOWN: &str = "(one-time teardown)";
+
 pub fn parse<R: BufRead>(source: Source<R>) -> Result<Parsed, ParseError> {
     let mut state = State::default();
     xml::drive(source, Format::Nunit, &mut state)?;
@@ -46,7 +52,10 @@ pub fn parse<R: BufRead>(source: Source<R>) -> Result<Parsed, ParseError> {
     }
     let mut run = state.run;
     if let Some((counters, line)) = state.counters {
-        let t = run.totals();
+        let mut t = run.totals();
+        // NUnit does not count a failed one-time teardown as a test.
+        t.tests = t.tests.saturating_sub(state.teardown_cases);
+        t.errored = t.errored.saturating_sub(state.teardown_cases);
         let declared = match counters {
             Counters::V3 {
                 total,
@@ -110,6 +119,11 @@ struct State {
     counters: Option<(Counters, u64)>,
     /// Open `<test-suite>` elements, outermost first.
     suites: Vec<Suite>,
+    /// Per open suite: whether its one-time teardown failed, and how.
+    teardowns: Vec<(bool, Option<Problem>)>,
+    /// A suite-level `<failure>` being read: message and stack trace.
+    suite_failure: Option<(Text, Text)>,
+    teardown_cases: u64,
     case: Option<CaseBuilder>,
     /// Open element names, for routing text.
     path: Vec<String>,
@@ -167,6 +181,10 @@ impl Handler for State {
                     _ => own,
                 };
                 let time = attrs.take("duration").or_else(|| attrs.take("time"));
+                let failed = attrs.take("result").is_some_and(|r| r.starts_with("Fail"));
+                let site = attrs.take("site").unwrap_or_default();
+                self.teardowns
+                    .push((failed && site.eq_ignore_ascii_case("teardown"), None));
                 self.suites.push(Suite {
                     name: full,
                     duration: time.and_then(|t| parse_seconds(&t)),
@@ -196,6 +214,12 @@ impl Handler for State {
                     reason: None,
                     output: None,
                 });
+            }
+            "failure" if parent == Some("test-suite") && self.case.is_none() => {
+                self.suite_failure = Some((
+                    Text::with_cap(MAX_MESSAGE_BYTES),
+                    Text::with_cap(MAX_TRACE_BYTES),
+                ));
             }
             "failure" if parent == Some("test-case") => {
                 if let Some(c) = self.case.as_mut() {
@@ -240,26 +264,25 @@ impl Handler for State {
     }
 
     fn text(&mut self, text: &str) {
-        let Some(case) = self.case.as_mut() else {
-            return;
-        };
         let n = self.path.len();
         let top = self.path.last().map(String::as_str);
         let parent = n
             .checked_sub(2)
             .and_then(|i| self.path.get(i))
             .map(String::as_str);
+        let failure = match self.case.as_mut() {
+            Some(case) => case.failure.as_mut(),
+            None => self.suite_failure.as_mut(),
+        };
+        match (parent, top, failure) {
+            (Some("failure"), Some("message"), Some((m, _))) => m.push(text),
+            (Some("failure"), Some("stack-trace"), Some((_, t))) => t.push(text),
+            _ => {}
+        }
+        let Some(case) = self.case.as_mut() else {
+            return;
+        };
         match (parent, top) {
-            (Some("failure"), Some("message")) => {
-                if let Some((m, _)) = case.failure.as_mut() {
-                    m.push(text);
-                }
-            }
-            (Some("failure"), Some("stack-trace")) => {
-                if let Some((_, t)) = case.failure.as_mut() {
-                    t.push(text);
-                }
-            }
             (Some("reason"), Some("message")) => {
                 if let Some(r) = case.reason.as_mut() {
                     r.push(text);
@@ -289,8 +312,28 @@ impl Handler for State {
                     }
                 }
             }
+            "failure" if self.case.is_none() => {
+                if let (Some((m, t)), Some(top)) =
+                    (self.suite_failure.take(), self.teardowns.last_mut())
+                {
+                    top.1 = Some(Problem {
+                        message: m.finish(),
+                        kind: None,
+                        trace: t.finish(),
+                    });
+                }
+            }
             "test-suite" if self.case.is_none() => {
-                if let Some(suite) = self.suites.pop() {
+                let teardown = self.teardowns.pop();
+                if let Some(mut suite) = self.suites.pop() {
+                    if let Some((true, problem)) = teardown {
+                        // Its tests passed, yet the fixture failed after them: NUnit fails the run.
+                        let mut case = Case::new(ONE_TIME_TEARDOWN.to_owned(), Status::Errored);
+                        case.classname = Some(suite.name.clone());
+                        case.problems.push(problem.unwrap_or_default());
+                        suite.cases.push(case);
+                        self.teardown_cases += 1;
+                    }
                     self.run.suites.push(suite);
                 }
             }
@@ -446,6 +489,24 @@ mod tests {
         let cases: Vec<&Case> = run.cases().collect();
         assert_eq!(cases[0].properties, [("Owner".into(), "me".into())]);
         assert_eq!(cases[3].headline(), Some("not runnable: no args"));
+    }
+
+    #[test]
+    fn a_failed_one_time_teardown_is_an_errored_case() {
+        let (run, diags) = run(
+            r#"<test-run total="1" failed="0"><test-suite type="TestFixture" name="Fx" result="Failed" site="TearDown">
+            <failure><message>dispose threw</message><stack-trace>at Fx.Dispose()</stack-trace></failure>
+            <test-case name="a" result="Passed"/></test-suite></test-run>"#,
+        );
+        let t = run.totals();
+        assert_eq!((t.tests, t.passed, t.errored), (2, 1, 1));
+        assert!(
+            diags.is_empty(),
+            "NUnit's counters leave the teardown out: {diags:?}"
+        );
+        let case = run.cases().find(|c| c.name == ONE_TIME_TEARDOWN).unwrap();
+        assert_eq!(case.headline(), Some("dispose threw"));
+        assert_eq!(case.classname.as_deref(), Some("Fx"));
     }
 
     #[test]

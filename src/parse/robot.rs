@@ -44,7 +44,7 @@ pub fn parse<R: BufRead>(source: Source<R>) -> Result<Parsed, ParseError> {
     let mut run = TestRun {
         name: state.generator.take(),
         suites: std::mem::take(&mut state.suites),
-        declared_duration: None,
+        declared_duration: state.run_duration,
     };
     run.suites.retain(|s| !s.cases.is_empty());
     if let Some((pass, fail, skip, line)) = state.stats {
@@ -98,6 +98,16 @@ fn legacy_millis(raw: &str) -> Option<i64> {
     Some((((days * 24 + h) * 60 + min) * 60 + s) * 1000 + ms)
 }
 
+/// A `<status>` element's duration: `elapsed` seconds (RF 7), or end minus start (RF 6).
+fn status_duration(attrs: &mut Attrs) -> Option<Duration> {
+    if let Some(elapsed) = attrs.take("elapsed").and_then(|e| parse_seconds(&e)) {
+        return Some(elapsed);
+    }
+    let start = legacy_millis(&attrs.take("starttime")?)?;
+    let end = legacy_millis(&attrs.take("endtime")?)?;
+    u64::try_from(end - start).ok().map(Duration::from_millis)
+}
+
 struct TestBuilder {
     case: Case,
     status: Option<String>,
@@ -112,6 +122,7 @@ type Stats = (Option<u64>, Option<u64>, Option<u64>, u64);
 #[derive(Default)]
 struct State {
     generator: Option<String>,
+    run_duration: Option<Duration>,
     /// Open suites: (full name, source file).
     open: Vec<(String, Option<String>)>,
     suites: Vec<Suite>,
@@ -125,7 +136,7 @@ struct State {
 }
 
 impl State {
-    fn in_test_status(&self) -> bool {
+    fn directly_in_test(&self) -> bool {
         self.test.is_some() && self.path.last().is_some_and(|p| p == "test")
     }
 }
@@ -177,20 +188,18 @@ impl Handler for State {
                     tag: None,
                 });
             }
-            "status" if self.in_test_status() => {
-                let elapsed = attrs.take("elapsed").and_then(|e| parse_seconds(&e));
-                let legacy = || {
-                    let start = legacy_millis(&attrs.take("starttime")?)?;
-                    let end = legacy_millis(&attrs.take("endtime")?)?;
-                    u64::try_from(end - start).ok().map(Duration::from_millis)
-                };
-                let duration = elapsed.or_else(legacy);
+            "status" if self.directly_in_test() => {
+                let duration = status_duration(&mut attrs);
                 if let Some(t) = self.test.as_mut() {
                     t.status = attrs.take("status");
                     t.case.duration = duration;
                 }
             }
-            "tag" if self.in_test_status() => {
+            // The outermost suite's own status times the whole run.
+            "status" if parent == Some("suite") && self.open.len() == 1 && self.test.is_none() => {
+                self.run_duration = status_duration(&mut attrs);
+            }
+            "tag" if self.directly_in_test() => {
                 if let Some(t) = self.test.as_mut() {
                     t.tag = Some(Text::with_cap(MAX_MESSAGE_BYTES));
                 }
@@ -397,6 +406,11 @@ No connection</status></test>
         assert_eq!(
             run.cases().next().unwrap().duration,
             Some(Duration::from_millis(1750))
+        );
+        assert_eq!(
+            run.duration(),
+            Duration::from_secs(3),
+            "the suite's status times the run"
         );
         assert_eq!(
             diags.len(),
