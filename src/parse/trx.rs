@@ -62,6 +62,27 @@ fn parse_timespan(raw: &str) -> Option<Duration> {
     Duration::try_from_secs_f64(secs).ok()
 }
 
+/// Where a result's `<Output>` text goes.
+#[derive(Clone, Copy)]
+enum Slot {
+    Message,
+    Trace,
+    Stdout,
+    Stderr,
+}
+
+/// The slot of an element inside a result's `<Output>`, by its parent and own name; other
+/// messages (`<TextMessages><Message>`) are not the failure's.
+fn output_slot(parent: Option<&str>, name: Option<&str>) -> Option<Slot> {
+    match (parent?, name?) {
+        ("ErrorInfo", "Message") => Some(Slot::Message),
+        ("ErrorInfo", "StackTrace") => Some(Slot::Trace),
+        ("Output", "StdOut") => Some(Slot::Stdout),
+        ("Output", "StdErr") => Some(Slot::Stderr),
+        _ => None,
+    }
+}
+
 struct ResultBuilder {
     test_id: String,
     case: Case,
@@ -136,15 +157,16 @@ impl Handler for State {
                     inner: Vec::new(),
                 });
             }
-            "Message" | "StackTrace" | "StdOut" | "StdErr" if !self.open.is_empty() => {
-                if let Some(r) = self.open.last_mut() {
-                    let (slot, cap) = match name {
-                        "Message" => (&mut r.message, MAX_MESSAGE_BYTES),
-                        "StackTrace" => (&mut r.trace, MAX_TRACE_BYTES),
-                        "StdOut" => (&mut r.stdout, MAX_OUTPUT_BYTES),
-                        _ => (&mut r.stderr, MAX_OUTPUT_BYTES),
+            _ if output_slot(parent, Some(name)).is_some() => {
+                if let (Some(r), Some(slot)) =
+                    (self.open.last_mut(), output_slot(parent, Some(name)))
+                {
+                    let cap = match slot {
+                        Slot::Message => MAX_MESSAGE_BYTES,
+                        Slot::Trace => MAX_TRACE_BYTES,
+                        Slot::Stdout | Slot::Stderr => MAX_OUTPUT_BYTES,
                     };
-                    slot.get_or_insert_with(|| Text::with_cap(cap));
+                    r.slot(slot).get_or_insert_with(|| Text::with_cap(cap));
                 }
             }
             "UnitTest" | "OrderedTest" | "GenericTest" | "WebTest" | "ManualTest"
@@ -195,15 +217,14 @@ impl Handler for State {
 
     fn text(&mut self, text: &str) {
         let top = self.path.last().map(String::as_str);
+        let parent = self
+            .path
+            .len()
+            .checked_sub(2)
+            .and_then(|i| self.path.get(i))
+            .map(String::as_str);
         if let Some(r) = self.open.last_mut() {
-            let slot = match top {
-                Some("Message") => &mut r.message,
-                Some("StackTrace") => &mut r.trace,
-                Some("StdOut") => &mut r.stdout,
-                Some("StdErr") => &mut r.stderr,
-                _ => return,
-            };
-            if let Some(t) = slot.as_mut() {
+            if let Some(t) = output_slot(parent, top).and_then(|s| r.slot(s).as_mut()) {
                 t.push(text);
             }
         } else if top == Some("Text") {
@@ -242,6 +263,15 @@ impl Handler for State {
 }
 
 impl ResultBuilder {
+    fn slot(&mut self, slot: Slot) -> &mut Option<Text> {
+        match slot {
+            Slot::Message => &mut self.message,
+            Slot::Trace => &mut self.trace,
+            Slot::Stdout => &mut self.stdout,
+            Slot::Stderr => &mut self.stderr,
+        }
+    }
+
     /// The cases this result stands for: its inner results if it has any, else itself.
     fn finish(self, parents: &mut u64) -> Vec<(String, Case)> {
         if !self.inner.is_empty() {
@@ -391,7 +421,7 @@ mod tests {
         let (run, diags) = run(&format!(
             r#"<Results>
               <UnitTestResult testId="1" testName="ok" duration="00:01:02.5000000" outcome="Passed"/>
-              <UnitTestResult testId="2" testName="bad" outcome="Failed"><Output><StdOut>out</StdOut><ErrorInfo><Message>Assert.AreEqual failed</Message><StackTrace>at T.bad()</StackTrace></ErrorInfo></Output></UnitTestResult>
+              <UnitTestResult testId="2" testName="bad" outcome="Failed"><Output><StdOut>out</StdOut><TextMessages><Message>not the failure</Message></TextMessages><ErrorInfo><Message>Assert.AreEqual failed</Message><StackTrace>at T.bad()</StackTrace></ErrorInfo></Output></UnitTestResult>
               <UnitTestResult testId="3" testName="slow" outcome="Timeout"/>
               <UnitTestResult testId="4" testName="skip" outcome="NotExecuted"><Output><ErrorInfo><Message>ignored</Message></ErrorInfo></Output></UnitTestResult>
               <UnitTestResult testId="5" testName="maybe" outcome="Inconclusive"/>
