@@ -135,7 +135,7 @@ fn xml_error(err: &quick_xml::Error, line: u64, state: &State) -> ParseError {
     }
 }
 
-fn resolve_reference(r: &BytesRef<'_>) -> String {
+pub(super) fn resolve_reference(r: &BytesRef<'_>) -> String {
     if let Ok(Some(c)) = r.resolve_char_ref() {
         return c.to_string();
     }
@@ -148,14 +148,14 @@ fn resolve_reference(r: &BytesRef<'_>) -> String {
 
 /// Text collected up to a byte budget; the rest is counted, not kept.
 #[derive(Debug, Default)]
-struct Text {
+pub(super) struct Text {
     kept: String,
     dropped: usize,
     cap: usize,
 }
 
 impl Text {
-    fn with_cap(cap: usize) -> Text {
+    pub(super) fn with_cap(cap: usize) -> Text {
         Text {
             kept: String::new(),
             dropped: 0,
@@ -163,14 +163,14 @@ impl Text {
         }
     }
 
-    fn push(&mut self, s: &str) {
+    pub(super) fn push(&mut self, s: &str) {
         let room = self.cap.saturating_sub(self.kept.len());
         let part = truncate_utf8(s, room);
         self.kept.push_str(part);
         self.dropped += s.len() - part.len();
     }
 
-    fn finish(self) -> Option<String> {
+    pub(super) fn finish(self) -> Option<String> {
         let mut text = clean_text(self.kept.trim_matches(|c: char| c.is_whitespace()));
         if self.dropped > 0 {
             text.push_str(&format!("\n… [{} more bytes not kept]", self.dropped));
@@ -274,7 +274,10 @@ struct State {
 }
 
 /// Attributes of one start tag as (local name, value) pairs, values normalized per XML 1.0.
-fn attributes(e: &BytesStart<'_>, line: u64) -> Result<Vec<(String, String)>, ParseError> {
+pub(super) fn attributes(
+    e: &BytesStart<'_>,
+    line: u64,
+) -> Result<Vec<(String, String)>, ParseError> {
     let mut out = Vec::new();
     for attr in e.attributes() {
         let attr = match attr {
@@ -300,7 +303,7 @@ fn attributes(e: &BytesStart<'_>, line: u64) -> Result<Vec<(String, String)>, Pa
     Ok(out)
 }
 
-fn take(attrs: &mut [(String, String)], key: &str) -> Option<String> {
+pub(super) fn take(attrs: &mut [(String, String)], key: &str) -> Option<String> {
     attrs
         .iter_mut()
         .find(|(k, _)| k == key)
@@ -320,7 +323,7 @@ pub fn parse_seconds(raw: &str) -> Option<Duration> {
     Duration::try_from_secs_f64(secs).ok()
 }
 
-fn clean_attr(value: Option<String>, cap: usize) -> Option<String> {
+pub(super) fn clean_attr(value: Option<String>, cap: usize) -> Option<String> {
     value
         .map(|v| clean_text(truncate_utf8(&v, cap)))
         .filter(|v| !v.trim().is_empty())
@@ -748,7 +751,7 @@ fn attempts(case: &Case) -> u32 {
 }
 
 /// Folds a later attempt of the same test into the case built so far.
-fn fold_attempt(existing: &mut Case, next: Case) {
+pub(super) fn fold_attempt(existing: &mut Case, next: Case) {
     let ran = |s: Status| s != Status::Skipped;
     if !ran(next.status) {
         return;

@@ -6,7 +6,13 @@
 //! not the size of the file.
 
 mod junit;
+mod nunit;
+mod robot;
 mod source;
+mod testng;
+mod trx;
+mod xml;
+mod xunit;
 
 use std::io::BufRead;
 
@@ -25,15 +31,32 @@ pub const DETECT_PREFIX_BYTES: usize = 64 * 1024;
 #[serde(rename_all = "kebab-case")]
 pub enum Format {
     Junit,
+    Nunit,
+    Xunit,
+    Trx,
+    Testng,
+    Robot,
 }
 
 impl Format {
     /// All formats, in the order detection tries them; named in "unknown format" errors.
-    pub const ALL: &'static [Format] = &[Format::Junit];
+    pub const ALL: &'static [Format] = &[
+        Format::Junit,
+        Format::Nunit,
+        Format::Xunit,
+        Format::Trx,
+        Format::Testng,
+        Format::Robot,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Format::Junit => "junit",
+            Format::Nunit => "nunit",
+            Format::Xunit => "xunit",
+            Format::Trx => "trx",
+            Format::Testng => "testng",
+            Format::Robot => "robot",
         }
     }
 
@@ -41,6 +64,11 @@ impl Format {
     pub fn describe(self) -> &'static str {
         match self {
             Format::Junit => "JUnit XML (<testsuites>/<testsuite>)",
+            Format::Nunit => "NUnit 2/3 XML (<test-run>/<test-results>)",
+            Format::Xunit => "xUnit.net v1/v2 XML (<assemblies>/<assembly>)",
+            Format::Trx => "MSTest/VSTest TRX (<TestRun>)",
+            Format::Testng => "TestNG XML (<testng-results>)",
+            Format::Robot => "Robot Framework output.xml (<robot>)",
         }
     }
 
@@ -48,6 +76,11 @@ impl Format {
     fn names(self) -> &'static [&'static str] {
         match self {
             Format::Junit => &["junit", "junit-xml", "xunit-xml"],
+            Format::Nunit => &["nunit", "nunit3", "nunit2"],
+            Format::Xunit => &["xunit", "xunit-net", "xunit2", "xunit1"],
+            Format::Trx => &["trx", "mstest", "vstest"],
+            Format::Testng => &["testng", "testng-xml"],
+            Format::Robot => &["robot", "robotframework", "robot-xml"],
         }
     }
 
@@ -55,6 +88,11 @@ impl Format {
     fn of_xml_root(root: &str) -> Option<Format> {
         match root {
             "testsuites" | "testsuite" | "testcase" => Some(Format::Junit),
+            "test-run" | "test-results" | "test-suite" => Some(Format::Nunit),
+            "assemblies" | "assembly" => Some(Format::Xunit),
+            "TestRun" => Some(Format::Trx),
+            "testng-results" => Some(Format::Testng),
+            "robot" => Some(Format::Robot),
             _ => None,
         }
     }
@@ -247,6 +285,11 @@ pub fn parse<R: BufRead>(
     let format = detect(prefix, choice)?;
     let parsed = match format {
         Format::Junit => junit::parse(Source::new(reader))?,
+        Format::Nunit => nunit::parse(Source::new(reader))?,
+        Format::Xunit => xunit::parse(Source::new(reader))?,
+        Format::Trx => trx::parse(Source::new(reader))?,
+        Format::Testng => testng::parse(Source::new(reader))?,
+        Format::Robot => robot::parse(Source::new(reader))?,
     };
     Ok((format, parsed))
 }

@@ -3,6 +3,7 @@
 
 mod cli;
 mod conformance;
+mod conformance_xml;
 mod hostile;
 mod summary;
 mod support;

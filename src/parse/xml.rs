@@ -1,0 +1,257 @@
+//! The event loop shared by the XML readers other than JUnit (NUnit, xUnit.net, TRX, TestNG,
+//! Robot Framework): each format is a [`Handler`] that sees start tags with their attributes,
+//! decoded text and end tags; this loop owns the hostile-input rules.
+//!
+//! - Only XML's predefined entities and character references are expanded; DTD-declared and
+//!   external entities (billion laughs, XXE) stay as written and are never read.
+//! - Nesting deeper than [`MAX_DEPTH`] and single events larger than
+//!   [`super::MAX_EVENT_BYTES`] are errors, as are end tags that do not match and a file that
+//!   ends inside an element. Every error carries the line.
+//! - Text holding characters XML 1.0 forbids (NUL and other C0 controls) is an error, as libxml2
+//!   rejects it: such a file is corrupt, and guessing what it meant would hide that.
+
+use std::io::BufRead;
+use std::time::Duration;
+
+use quick_xml::events::Event;
+use quick_xml::Reader;
+
+use super::junit::{attributes, resolve_reference, MAX_DEPTH};
+use super::source::{EventTooLarge, Source};
+use super::{Format, ParseError, ParseErrorKind};
+use crate::diagnostic::Diagnostic;
+
+/// One format's reaction to the events of a document.
+pub(super) trait Handler {
+    /// A start tag (or empty element, followed by [`Handler::close`]); `name` is the local name.
+    fn open(&mut self, name: &str, attrs: Attrs, line: u64) -> Result<(), ParseError>;
+    /// Character data, CDATA and resolved references, in document order.
+    fn text(&mut self, text: &str);
+    fn close(&mut self, name: &str, line: u64);
+}
+
+/// Attributes of one start tag, local names, values normalized per XML 1.0.
+pub(super) struct Attrs(Vec<(String, String)>);
+
+impl Attrs {
+    /// Takes one attribute's value; blank values count as absent.
+    pub(super) fn take(&mut self, key: &str) -> Option<String> {
+        super::junit::take(&mut self.0, key)
+    }
+}
+
+/// Runs `handler` over the whole document. `format` names the format in errors.
+pub(super) fn drive<R: BufRead, H: Handler>(
+    source: Source<R>,
+    format: Format,
+    handler: &mut H,
+) -> Result<(), ParseError> {
+    let mut reader = Reader::from_reader(source);
+    let config = reader.config_mut();
+    config.check_end_names = true;
+    config.allow_dangling_amp = true;
+    let mut stack: Vec<(String, u64)> = Vec::new();
+    let mut buf = Vec::new();
+    loop {
+        reader.get_mut().mark();
+        let event = match reader.read_event_into(&mut buf) {
+            Ok(event) => event,
+            Err(err) => return Err(error(&err, reader.get_ref().line(), &stack)),
+        };
+        let line = reader.get_ref().line();
+        let empty = matches!(event, Event::Empty(_));
+        match event {
+            Event::Start(e) | Event::Empty(e) => {
+                if stack.len() >= MAX_DEPTH {
+                    return Err(ParseError {
+                        kind: ParseErrorKind::Unsupported,
+                        line: Some(line),
+                        message: format!("elements nested deeper than {MAX_DEPTH} levels"),
+                    });
+                }
+                let name = e.local_name().as_ref().to_owned();
+                let attrs = Attrs(attributes(&e, line)?);
+                if stack.is_empty() && Format::of_xml_root(&name) != Some(format) {
+                    return Err(ParseError {
+                        kind: ParseErrorKind::Unsupported,
+                        line: Some(line),
+                        message: format!("root element <{name}> is not {}", format.describe()),
+                    });
+                }
+                handler.open(&name, attrs, line)?;
+                if empty {
+                    handler.close(&name, line);
+                } else {
+                    stack.push((name, line));
+                }
+            }
+            Event::End(_) => {
+                if let Some((name, _)) = stack.pop() {
+                    handler.close(&name, line);
+                }
+            }
+            Event::Text(t) => checked_text(handler, &t.xml10_content(), line)?,
+            Event::CData(t) => checked_text(handler, &t.xml10_content(), line)?,
+            Event::GeneralRef(r) => handler.text(&resolve_reference(&r)),
+            Event::Eof => break,
+            Event::Decl(_) | Event::PI(_) | Event::DocType(_) | Event::Comment(_) => {}
+        }
+        buf.clear();
+    }
+    if let Some((name, opened)) = stack.last() {
+        return Err(ParseError {
+            kind: ParseErrorKind::Syntax,
+            line: Some(reader.get_ref().line()),
+            message: format!(
+                "unexpected end of file inside <{name}> opened at line {opened}: the report was cut off (did the test process crash or the disk fill up?)"
+            ),
+        });
+    }
+    Ok(())
+}
+
+fn checked_text<H: Handler>(handler: &mut H, text: &str, line: u64) -> Result<(), ParseError> {
+    let forbidden = |c: char| c < ' ' && !matches!(c, '\t' | '\n' | '\r');
+    if let Some((at, c)) = text.char_indices().find(|&(_, c)| forbidden(c)) {
+        // The line counter is at the end of the event; name the line the character is on.
+        let after = text[at..].matches('\n').count();
+        return Err(ParseError {
+            kind: ParseErrorKind::Syntax,
+            line: Some(line.saturating_sub(after as u64)),
+            message: format!(
+                "character U+{:04X} is not allowed in XML: the report is corrupt (was binary output written into it unescaped?)",
+                c as u32
+            ),
+        });
+    }
+    handler.text(text);
+    Ok(())
+}
+
+fn error(err: &quick_xml::Error, line: u64, stack: &[(String, u64)]) -> ParseError {
+    let (kind, message) = match err {
+        quick_xml::Error::Io(io) if io.get_ref().is_some_and(|e| e.is::<EventTooLarge>()) => (
+            ParseErrorKind::TooLarge,
+            format!("{EventTooLarge}: the report is not a reasonable test report"),
+        ),
+        quick_xml::Error::Io(io) => (ParseErrorKind::Io, format!("could not read the file: {io}")),
+        quick_xml::Error::Encoding(e) => (
+            ParseErrorKind::Encoding,
+            format!("not valid UTF-8 ({e}): re-encode the report as UTF-8"),
+        ),
+        other => {
+            let inside = stack
+                .last()
+                .map(|(name, _)| format!(" inside <{name}>"))
+                .unwrap_or_default();
+            (
+                ParseErrorKind::Syntax,
+                format!("malformed XML{inside}: {other}"),
+            )
+        }
+    };
+    ParseError {
+        kind,
+        line: Some(line),
+        message,
+    }
+}
+
+/// A whole number from an attribute, as counters are written.
+pub(super) fn count(value: Option<String>) -> Option<u64> {
+    value.and_then(|v| v.trim().parse().ok())
+}
+
+/// Milliseconds as TestNG writes them.
+pub(super) fn millis(value: Option<String>) -> Option<Duration> {
+    count(value).map(Duration::from_millis)
+}
+
+/// Compares the counters a file declares with the cases read from it. The cases win; each
+/// disagreement becomes one warning naming the counter, so a truncated or hand-edited report
+/// is noticed. `declared` holds (counter name, declared value, value from the cases).
+pub(super) fn check_counters(
+    what: &str,
+    line: u64,
+    declared: &[(&str, Option<u64>, u64)],
+) -> Option<Diagnostic> {
+    let differ: Vec<String> = declared
+        .iter()
+        .filter_map(|(name, want, got)| match want {
+            Some(w) if w != got => Some(format!("{name}={w} but {got} found")),
+            _ => None,
+        })
+        .collect();
+    (!differ.is_empty()).then(|| {
+        Diagnostic::warning(format!(
+            "{what} counters disagree with its test cases ({}); the counts shown come from the test cases",
+            differ.join(", ")
+        ))
+        .at_line(line)
+    })
+}
+
+/// The hostile-input rules, through the NUnit reader (every XML reader shares this loop).
+#[cfg(test)]
+mod tests {
+    use super::super::{nunit, parse_bytes, FormatChoice};
+    use super::*;
+
+    fn error_of(xml: &[u8]) -> ParseError {
+        nunit::parse(Source::new(xml)).unwrap_err()
+    }
+
+    #[test]
+    fn nesting_is_bounded() {
+        let deep = "<test-suite>".repeat(MAX_DEPTH + 1);
+        let err = error_of(format!("<test-run>{deep}").as_bytes());
+        assert!(err.message.contains("nested deeper"), "{}", err.message);
+    }
+
+    #[test]
+    fn one_huge_event_is_refused_not_buffered() {
+        let xml = format!("<test-run name=\"{}\"/>", "x".repeat(4096));
+        let buffered = std::io::BufReader::with_capacity(64, xml.as_bytes());
+        let source = Source::with_limit(buffered, 1024);
+        let err = nunit::parse(source).unwrap_err();
+        assert_eq!(err.kind, ParseErrorKind::TooLarge);
+    }
+
+    #[test]
+    fn forbidden_characters_name_their_line() {
+        let err = error_of(
+            b"<test-run>\n<test-suite name=\"s\">\nbad \0 byte\nmore\n</test-suite></test-run>",
+        );
+        assert_eq!((err.kind, err.line), (ParseErrorKind::Syntax, Some(3)));
+        assert!(err.message.contains("U+0000"), "{}", err.message);
+    }
+
+    #[test]
+    fn entity_expansion_bombs_stay_unexpanded() {
+        let bomb = r#"<?xml version="1.0"?><!DOCTYPE l [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]>
+            <test-run><test-suite name="s"><test-case name="&b;" result="Passed"/></test-suite></test-run>"#;
+        let (_, parsed) = parse_bytes(bomb.as_bytes(), FormatChoice::Auto).unwrap();
+        let case = parsed.runs[0].cases().next().unwrap();
+        assert_eq!(case.name, "&b;");
+    }
+
+    #[test]
+    fn a_chosen_format_that_does_not_match_the_root_says_so() {
+        let xml = b"<testsuites><testsuite name=\"s\"/></testsuites>";
+        let chosen = FormatChoice::Only(Format::Trx);
+        let err = parse_bytes(xml, chosen).unwrap_err();
+        assert_eq!(err.kind, ParseErrorKind::Unsupported);
+        assert!(
+            err.message
+                .contains("<testsuites> is not MSTest/VSTest TRX"),
+            "{}",
+            err.message
+        );
+    }
+
+    #[test]
+    fn mismatched_end_tags_are_syntax_errors_with_the_line() {
+        let err = error_of(b"<test-run>\n<test-suite name=\"s\">\n</test-case>\n</test-run>");
+        assert_eq!((err.kind, err.line), (ParseErrorKind::Syntax, Some(3)));
+    }
+}
