@@ -6,7 +6,9 @@ use serde::Serialize;
 
 use crate::config::{Config, FailOn};
 use crate::diagnostic::Diagnostic;
-use crate::github::{outputs, summary};
+use crate::github::repo_path::RepoPaths;
+use crate::github::workflow_commands::{self, Limits};
+use crate::github::{annotations, outputs, summary};
 use crate::model::{TestRun, Totals};
 use crate::parse::{Format, ParseError, ParseErrorKind, Parsed};
 
@@ -139,13 +141,16 @@ impl ExitCode {
 }
 
 /// What the user asked for and what the edge found.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Inputs {
     pub config: Config,
     /// The `path` patterns as given, for messages about empty matches.
     pub patterns: Vec<String>,
     pub files: Vec<FileReport>,
     pub env: EnvMap,
+    /// The checkout's files, repository-relative (`git ls-files`), when the edge could list them:
+    /// annotations only point at files that exist.
+    pub repo_files: Option<Vec<String>>,
 }
 
 /// Everything the edges write back.
@@ -159,6 +164,9 @@ pub struct Outcome {
     pub job_summary: bool,
     pub outputs: BTreeMap<&'static str, String>,
     pub diagnostics: Vec<Diagnostic>,
+    /// Annotations of report problems and tests as ready workflow command lines, within GitHub's
+    /// caps: the edge prints them to stdout unchanged when running in GitHub Actions.
+    pub workflow_commands: Vec<String>,
     /// Why the step should fail, when it should.
     pub failure: Option<String>,
     pub exit_code: i32,
@@ -194,6 +202,18 @@ pub fn run(inputs: &Inputs) -> Outcome {
         conclusion,
         &inputs.env,
     );
+    let paths = RepoPaths::new(
+        &inputs.env,
+        inputs.config.working_directory.as_deref(),
+        inputs.config.path_prefix.as_ref(),
+        inputs.repo_files.as_deref(),
+    );
+    let tests = annotations::collect(&inputs.files, inputs.config.annotations, &paths);
+    let limits = Limits {
+        max_tests: inputs.config.max_annotations,
+        step_fails: failure.is_some(),
+    };
+    let workflow_commands = workflow_commands::render(&diagnostics, &tests, &paths, limits);
     Outcome {
         outputs: outputs::of(&report, conclusion),
         report,
@@ -201,6 +221,7 @@ pub fn run(inputs: &Inputs) -> Outcome {
         summary,
         job_summary: inputs.config.job_summary,
         diagnostics,
+        workflow_commands,
         failure,
         exit_code: exit.code(),
     }

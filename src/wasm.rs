@@ -18,6 +18,9 @@ struct WasmInput {
     files: Vec<WasmFile>,
     #[serde(default)]
     env: EnvMap,
+    /// `git ls-files` of the workspace; absent when the edge could not list it.
+    #[serde(default)]
+    repo_files: Option<Vec<String>>,
 }
 
 #[derive(Deserialize)]
@@ -67,6 +70,7 @@ pub async fn run(input_json: String, contents: js_sys::Array) -> Result<String, 
         patterns: input.patterns,
         files,
         env: input.env,
+        repo_files: input.repo_files,
     });
     serde_json::to_string(&outcome)
         .map_err(|e| JsError::new(&format!("could not encode the outcome: {e}")))

@@ -24,6 +24,7 @@ fn outcome(files: Vec<FileReport>, config: Config) -> Outcome {
         patterns: vec!["reports/**/*.xml".into()],
         files,
         env: env(),
+        repo_files: None,
     })
 }
 
