@@ -13,6 +13,8 @@ use clap::{Parser, Subcommand, ValueEnum};
 use paths::Found;
 use test_report::config::{AnnotationChoice, Config, FailOn, PathPrefix, SummaryTests};
 use test_report::convert;
+use test_report::github::annotations::Level;
+use test_report::github::workflow_commands;
 use test_report::model::Totals;
 use test_report::parse::{self, FormatChoice};
 use test_report::pipeline::{self, EnvMap, FileReport, Inputs, Outcome, Report};
@@ -193,6 +195,11 @@ fn execute(command: Command) -> Result<u8, String> {
                     let _ = writeln!(out);
                 }
                 for line in &outcome.workflow_commands {
+                    let _ = writeln!(out, "{line}");
+                }
+                // The error slot the core left for the step's own failure, as the action uses it.
+                if let Some(failure) = &outcome.failure {
+                    let line = workflow_commands::command(Level::Error, None, None, "", failure);
                     let _ = writeln!(out, "{line}");
                 }
             }

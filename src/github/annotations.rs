@@ -40,7 +40,7 @@ pub enum Level {
 }
 
 impl Level {
-    /// The workflow command and Checks API name (`failure` is the Checks API's for errors).
+    /// The workflow command (the Checks API calls an error `failure`).
     pub fn as_str(self) -> &'static str {
         match self {
             Level::Error => "error",

@@ -18,7 +18,7 @@
 //! workspace), passed in whole rather than as answers about candidate paths: suffix matching
 //! needs the list itself, and one list keeps the core a single pure call.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::location::Frame;
 use crate::config::PathPrefix;
@@ -44,7 +44,7 @@ const DEPENDENCY_DIRS: &[&str] = &[
 #[derive(Debug, Default)]
 pub struct Checkout<'a> {
     files: BTreeSet<&'a str>,
-    by_name: HashMap<&'a str, Vec<&'a str>>,
+    by_name: BTreeMap<&'a str, Vec<&'a str>>,
 }
 
 impl<'a> Checkout<'a> {

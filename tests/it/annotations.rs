@@ -416,10 +416,10 @@ fn the_cli_prints_annotations_in_github_actions() {
         "#[test]\nfn test_failure_assert() {}\n",
     )
     .unwrap();
-    let summary = |actions: bool| {
+    let run = |actions: bool, fail_on: &str| {
         let mut command = Command::new(env!("CARGO_BIN_EXE_test-report"));
         command
-            .args(["summary", "reports/nextest.xml", "--fail-on", "nothing"])
+            .args(["summary", "reports/nextest.xml", "--fail-on", fail_on])
             .current_dir(root)
             .env_remove("GITHUB_STEP_SUMMARY")
             .env_remove("GITHUB_ACTIONS")
@@ -427,7 +427,10 @@ fn the_cli_prints_annotations_in_github_actions() {
         if actions {
             command.env("GITHUB_ACTIONS", "true");
         }
-        let out = command.output().unwrap();
+        command.output().unwrap()
+    };
+    let summary = |actions: bool| {
+        let out = run(actions, "nothing");
         assert_eq!(out.status.code(), Some(0));
         String::from_utf8(out.stdout).unwrap()
     };
@@ -451,4 +454,13 @@ fn the_cli_prints_annotations_in_github_actions() {
     );
     git(root, &["add", "tests"]);
     assert_eq!(error_lines(&summary(true)), ["error file=tests/basic.rs,line=19,title=fixture-project%3A%3Abasic.test_failure_assert"]);
+
+    // A failing step ends with its reason as an error, in the slot the core left for it.
+    let out = run(true, "failures");
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(
+        stdout.lines().last(),
+        Some("::error::1 of 3 tests did not pass: 1 failed")
+    );
 }
