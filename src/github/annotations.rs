@@ -8,7 +8,8 @@
 //!   [`MESSAGE_MAX_BYTES`].
 //! - Place: the report's `file`/`line` when that file is in the repository, else the innermost
 //!   frame of the trace (then of the message, stderr, stdout) that is project code
-//!   ([`super::location`], [`super::repo_path`]), else the report file itself, without a line.
+//!   ([`super::location`], [`super::repo_path`]), else the file the classname names (with the
+//!   checkout's file list), else the report file itself, without a line.
 //! - Order: errors, warnings, notices; within a level the ones placed in source code before the
 //!   ones placed on a report file, then by file and line, then as reported. Caps apply to this
 //!   order ([`super::workflow_commands`]).
@@ -139,6 +140,7 @@ fn place(case: &Case, paths: &RepoPaths) -> Option<(String, Option<u32>)> {
         .iter()
         .flat_map(|t| frames(t))
         .find_map(|f| Some((paths.resolve(&f)?, f.line)))
+        .or_else(|| Some((paths.of_classname(case.classname.as_deref()?)?, None)))
 }
 
 fn message(case: &Case) -> String {

@@ -13,6 +13,10 @@
 //! 6. With the checkout's file list, only listed files are used; a path that is not listed, and a
 //!    frame naming only the end of a path (JVM, Go), becomes the one listed file that ends with it,
 //!    and nothing when several do. Without the list, partial frames are not used.
+//! 7. With the list, a dotted classname names a file too: `com.acme.CartTest` the one listed
+//!    `…/com/acme/CartTest.*`, `tests.test_cart` `tests/test_cart.*`, and failing that its module
+//!    (`tests.test_cart.TestTotals`); nested classes after `$` are ignored; names with spaces, `/`
+//!    or `::` are not module paths.
 //!
 //! The list is the edge's answer to "what exists in the checkout" (`git ls-files` in the
 //! workspace), passed in whole rather than as answers about candidate paths: suffix matching
@@ -45,6 +49,8 @@ const DEPENDENCY_DIRS: &[&str] = &[
 pub struct Checkout<'a> {
     files: BTreeSet<&'a str>,
     by_name: BTreeMap<&'a str, Vec<&'a str>>,
+    /// By file name without its extension, for classnames.
+    by_stem: BTreeMap<&'a str, Vec<&'a str>>,
 }
 
 impl<'a> Checkout<'a> {
@@ -52,13 +58,24 @@ impl<'a> Checkout<'a> {
         let mut checkout = Checkout::default();
         for file in files {
             checkout.files.insert(file);
-            checkout
-                .by_name
-                .entry(file_name(file))
-                .or_default()
-                .push(file);
+            let name = file_name(file);
+            checkout.by_name.entry(name).or_default().push(file);
+            if let Some((stem, _)) = name.rsplit_once('.') {
+                checkout.by_stem.entry(stem).or_default().push(file);
+            }
         }
         checkout
+    }
+
+    /// The one listed file whose path without its extension is `tail` or ends with `/tail`.
+    fn named_by(&self, tail: &str) -> Option<&'a str> {
+        let mut found = self.by_stem.get(file_name(tail))?.iter().filter(|f| {
+            f.rsplit_once('.')
+                .and_then(|(stem, _)| stem.strip_suffix(tail))
+                .is_some_and(|head| head.is_empty() || head.ends_with('/'))
+        });
+        let first = found.next()?;
+        found.next().is_none().then_some(*first)
     }
 
     /// The one listed file that is `tail` or ends with `/tail`.
@@ -147,6 +164,23 @@ impl<'a> RepoPaths<'a> {
         }?;
         let in_dependency = found.split('/').any(|dir| DEPENDENCY_DIRS.contains(&dir));
         (!in_dependency).then_some(found)
+    }
+
+    /// The file a dotted classname names (rule 7), when the checkout's file list is known.
+    pub fn of_classname(&self, classname: &str) -> Option<String> {
+        let class = classname.split('$').next().unwrap_or(classname).trim();
+        if class.is_empty() || class.contains([' ', '/', '\\']) || class.contains("::") {
+            return None;
+        }
+        let checkout = self.checkout.as_ref()?;
+        let tail = class.replace('.', "/");
+        // A class inside a module (pytest's `tests.test_cart.TestTotals`) names the module's file.
+        let module = tail.rsplit_once('/').map(|(module, _)| module);
+        let found = checkout
+            .named_by(&tail)
+            .or_else(|| checkout.named_by(module?))?;
+        let in_dependency = found.split('/').any(|dir| DEPENDENCY_DIRS.contains(&dir));
+        (!in_dependency).then(|| found.to_owned())
     }
 
     /// Rules 2–4 of the module documentation.
@@ -331,5 +365,37 @@ mod tests {
             None
         );
         assert_eq!(resolve(frame("tests/missing.py")), None);
+    }
+
+    #[test]
+    fn with_the_checkout_list_a_classname_names_its_file() {
+        let files: Vec<String> = [
+            "shop/src/test/java/com/acme/CartTest.java",
+            "tests/test_cart.py",
+            "tests/test_cart_extra.py",
+            "a/Util.java",
+            "b/Util.kt",
+            "node_modules/lib/index.js",
+        ]
+        .map(String::from)
+        .to_vec();
+        let paths = RepoPaths::new(&env(), None, None, Some(&files));
+        let file = |classname: &str| paths.of_classname(classname);
+        assert_eq!(
+            file("com.acme.CartTest$Nested").as_deref(),
+            Some("shop/src/test/java/com/acme/CartTest.java")
+        );
+        assert_eq!(
+            file("tests.test_cart").as_deref(),
+            Some("tests/test_cart.py")
+        );
+        assert_eq!(file("Util"), None, "two files: ambiguous");
+        assert_eq!(file("cart"), None);
+        assert_eq!(file("lib.index"), None);
+        assert_eq!(file("node_modules.lib.index"), None, "a dependency");
+        assert_eq!(file("Test 1 › Test 1.1"), None);
+        assert_eq!(file("github.com/acme/cart"), None);
+        let without_list = RepoPaths::new(&env(), None, None, None);
+        assert_eq!(without_list.of_classname("tests.test_cart"), None);
     }
 }

@@ -372,6 +372,28 @@ fn report_problems_are_annotated_on_the_report_within_the_same_caps() {
 }
 
 #[test]
+fn without_a_usable_frame_the_classname_names_the_file_else_the_report() {
+    let xml = r#"<testsuite name="s">
+      <testcase classname="tests.test_cart.TestTotals" name="test_sum"><failure message="boom"/></testcase>
+      <testcase classname="tests.test_gone" name="test_x"><failure message="bang"/></testcase>
+    </testsuite>"#;
+    let files = Some(vec!["tests/test_cart.py".to_owned()]);
+    let lines = commands(
+        vec![parse_str("reports/py.xml", xml)],
+        workspace(WORKSPACE),
+        files,
+        Config::default(),
+    );
+    assert_eq!(
+        lines,
+        [
+            "::error file=tests/test_cart.py,title=tests.test_cart.TestTotals.test_sum::boom",
+            "::error file=reports/py.xml,title=tests.test_gone.test_x::bang",
+        ]
+    );
+}
+
+#[test]
 fn names_and_messages_are_escaped_once() {
     let xml = r#"<testsuite name="s">
       <testcase classname="billing" name="charges 100%: card, then cash" file="src/pay,ment.py" line="7">
