@@ -139,7 +139,7 @@ fn place(case: &Case, paths: &RepoPaths) -> Option<(String, Option<u32>)> {
     texts
         .iter()
         .flat_map(|t| frames(t))
-        .find_map(|f| Some((paths.resolve(&f)?, f.line)))
+        .find_map(|f| Some((paths.resolve_near(&f, case.classname.as_deref())?, f.line)))
         .or_else(|| Some((paths.of_classname(case.classname.as_deref()?)?, None)))
 }
 

@@ -12,7 +12,8 @@
 //!    used: a failure is annotated on the project's code, not on a library's.
 //! 6. With the checkout's file list, only listed files are used; a path that is not listed, and a
 //!    frame naming only the end of a path (JVM, Go), becomes the one listed file that ends with it,
-//!    and nothing when several do. Without the list, partial frames are not used.
+//!    and nothing when several do (unless the test's classname, a Go package path, ends with
+//!    the directory of exactly one). Without the list, partial frames are not used.
 //! 7. With the list, a dotted classname names a file too: `com.acme.CartTest` the one listed
 //!    `…/com/acme/CartTest.*`, `tests.test_cart` `tests/test_cart.*`, and failing that its module
 //!    (`tests.test_cart.TestTotals`); nested classes after `$` are ignored; names with spaces, `/`
@@ -78,14 +79,30 @@ impl<'a> Checkout<'a> {
         found.next().is_none().then_some(*first)
     }
 
-    /// The one listed file that is `tail` or ends with `/tail`.
-    fn ending_with(&self, tail: &str) -> Option<&'a str> {
-        let mut found = self.by_name.get(file_name(tail))?.iter().filter(|f| {
-            f.strip_suffix(tail)
-                .is_some_and(|head| head.is_empty() || head.ends_with('/'))
+    /// The one listed file that is `tail` or ends with `/tail`; among several, the one in the
+    /// directory that ends `package` (a Go import path), if exactly one is.
+    fn ending_with(&self, tail: &str, package: Option<&str>) -> Option<&'a str> {
+        let found: Vec<(&'a str, &'a str)> = self
+            .by_name
+            .get(file_name(tail))?
+            .iter()
+            .filter_map(|f| {
+                let head = f.strip_suffix(tail)?;
+                (head.is_empty() || head.ends_with('/')).then(|| (*f, head.trim_end_matches('/')))
+            })
+            .collect();
+        if let [(only, _)] = found.as_slice() {
+            return Some(only);
+        }
+        let package = package?;
+        let mut near = found.iter().filter(|(_, dir)| {
+            !dir.is_empty()
+                && package
+                    .strip_suffix(dir)
+                    .is_some_and(|rest| rest.is_empty() || rest.ends_with('/'))
         });
-        let first = found.next()?;
-        found.next().is_none().then_some(*first)
+        let (first, _) = near.next()?;
+        near.next().is_none().then_some(*first)
     }
 }
 
@@ -145,11 +162,18 @@ impl<'a> RepoPaths<'a> {
 
     /// A file named by the report (`file` attribute) or a trace, when it is project code that exists.
     pub fn resolve(&self, frame: &Frame) -> Option<String> {
+        self.resolve_near(frame, None)
+    }
+
+    /// As [`RepoPaths::resolve`]; when several listed files end with a partial frame's path, the
+    /// one in the directory the test's classname ends with as a package path (Go's `t.Error`
+    /// names `util_test.go`, the classname `github.com/acme/shop/cart` says which).
+    pub fn resolve_near(&self, frame: &Frame, classname: Option<&str>) -> Option<String> {
         let path = normalize(&frame.path);
         let found = if frame.partial {
             self.checkout
                 .as_ref()
-                .and_then(|c| c.ending_with(path.trim_start_matches("./")))
+                .and_then(|c| c.ending_with(path.trim_start_matches("./"), classname))
                 .map(str::to_owned)
         } else {
             let mapped = self.inside_repository(&path, &self.base)?;
@@ -158,7 +182,7 @@ impl<'a> RepoPaths<'a> {
                 Some(c) if c.files.contains(mapped.as_str()) => Some(mapped),
                 // Relative to somewhere else than we think (a cargo workspace member, pytest's
                 // rootdir): the one file that ends with the reported path.
-                Some(c) if !is_absolute(&path) => c.ending_with(&mapped).map(str::to_owned),
+                Some(c) if !is_absolute(&path) => c.ending_with(&mapped, None).map(str::to_owned),
                 Some(_) => None,
             }
         }?;
@@ -352,6 +376,17 @@ mod tests {
             "whole directory names only"
         );
         assert_eq!(resolve(partial("util_test.go")), None, "ambiguous");
+        let near = |package: &str| paths.resolve_near(&partial("util_test.go"), Some(package));
+        assert_eq!(
+            near("github.com/acme/shop/b").as_deref(),
+            Some("b/util_test.go")
+        );
+        assert_eq!(
+            near("github.com/acme/shop/ab"),
+            None,
+            "whole directory names only"
+        );
+        assert_eq!(near("github.com/acme/shop"), None);
         assert_eq!(
             resolve(frame("tests/basic.rs")).as_deref(),
             Some("crates/cart/tests/basic.rs")

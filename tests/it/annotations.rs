@@ -193,6 +193,8 @@ fn annotation_lines_for_failures_in_several_languages() {
                 [
                     "reports/dotnet/DotnetTests.Unit/Calculator.cs",
                     "reports/go/calculator_test.go",
+                    // Another package's file of that name: the classname (package path) decides.
+                    "reports/go-other/calculator_test.go",
                     "config/check_env_vars.rb",
                 ]
                 .map(String::from)
