@@ -53,6 +53,29 @@ pub enum FailOn {
     Nothing,
 }
 
+/// Which tests get an annotation (`annotations`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AnnotationChoice {
+    /// Failed and errored tests, as errors.
+    #[default]
+    Failures,
+    /// Also flaky tests as warnings and skipped tests as notices.
+    All,
+    None,
+}
+
+/// How reported paths become repository paths (`path-prefix`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PathPrefix {
+    /// `-PREFIX`: remove PREFIX where a reported path starts with it (a container mount such as
+    /// `/app/`); what is left is relative to the repository root.
+    Strip(String),
+    /// `+PREFIX`: relative reported paths are relative to PREFIX in the repository, not to the
+    /// working directory.
+    Add(String),
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
     pub format: FormatChoice,
@@ -63,6 +86,13 @@ pub struct Config {
     pub title: String,
     /// Upload to TestNod; `None` when no token was given.
     pub testnod: Option<TestnodSettings>,
+    pub annotations: AnnotationChoice,
+    /// At most this many test annotations, within GitHub's own caps; `None`: only GitHub's caps.
+    pub max_annotations: Option<u32>,
+    pub path_prefix: Option<PathPrefix>,
+    /// Where the tests ran and relative report paths start: absolute, or relative to
+    /// `GITHUB_WORKSPACE`; `None` is the workspace itself.
+    pub working_directory: Option<String>,
 }
 
 impl Default for Config {
@@ -75,6 +105,10 @@ impl Default for Config {
             fail_on_empty: true,
             title: DEFAULT_TITLE.to_owned(),
             testnod: None,
+            annotations: AnnotationChoice::Failures,
+            max_annotations: None,
+            path_prefix: None,
+            working_directory: None,
         }
     }
 }
@@ -147,6 +181,52 @@ impl std::str::FromStr for FailOn {
     }
 }
 
+impl std::str::FromStr for AnnotationChoice {
+    type Err = ConfigError;
+    fn from_str(s: &str) -> Result<Self, ConfigError> {
+        one_of(
+            "annotations",
+            s,
+            &[
+                ("failures", AnnotationChoice::Failures),
+                ("all", AnnotationChoice::All),
+                ("none", AnnotationChoice::None),
+            ],
+        )
+    }
+}
+
+impl std::str::FromStr for PathPrefix {
+    type Err = ConfigError;
+    fn from_str(s: &str) -> Result<Self, ConfigError> {
+        let error = |message: &str| ConfigError {
+            input: "path-prefix",
+            message: format!("'{s}' {message}"),
+        };
+        let s = s.trim();
+        let (sign, prefix) = s.split_at(s.chars().next().map_or(0, char::len_utf8));
+        let prefix = prefix.replace('\\', "/");
+        if prefix.is_empty() {
+            return Err(error("needs a path after + or -"));
+        }
+        match sign {
+            "-" => Ok(PathPrefix::Strip(prefix)),
+            "+" => Ok(PathPrefix::Add(prefix)),
+            _ => Err(error(
+                "must start with - (remove a prefix) or + (add a prefix), e.g. -/app/ or +backend/",
+            )),
+        }
+    }
+}
+
+/// `max-annotations`: a whole number of annotations, 0 for none.
+fn parse_max_annotations(raw: &str) -> Result<u32, ConfigError> {
+    raw.trim().parse().map_err(|_| ConfigError {
+        input: "max-annotations",
+        message: format!("'{raw}' is not a whole number of annotations (0 or more)"),
+    })
+}
+
 /// The settings as the action passes them: strings straight from the inputs.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -162,6 +242,10 @@ pub struct RawConfig {
     pub testnod_build_id: Option<String>,
     pub testnod_tags: Option<String>,
     pub testnod_finalize: Option<String>,
+    pub annotations: Option<String>,
+    pub max_annotations: Option<String>,
+    pub path_prefix: Option<String>,
+    pub working_directory: Option<String>,
 }
 
 impl RawConfig {
@@ -204,6 +288,19 @@ impl RawConfig {
                         .unwrap_or_default(),
                 }),
             },
+            annotations: match non_empty(self.annotations) {
+                Some(s) => s.parse()?,
+                None => defaults.annotations,
+            },
+            max_annotations: match non_empty(self.max_annotations) {
+                Some(s) => Some(parse_max_annotations(&s)?),
+                None => defaults.max_annotations,
+            },
+            path_prefix: match non_empty(self.path_prefix) {
+                Some(s) => Some(s.parse()?),
+                None => defaults.path_prefix,
+            },
+            working_directory: non_empty(self.working_directory),
         })
     }
 }
@@ -222,6 +319,44 @@ mod tests {
         assert_eq!(
             err.to_string(),
             "input 'fail-on': 'sometimes' is not one of failures, errors, nothing"
+        );
+    }
+
+    #[test]
+    fn annotation_inputs_are_validated_naming_the_input() {
+        let invalid = |raw: RawConfig| raw.validate().unwrap_err().to_string();
+        assert_eq!(
+            invalid(RawConfig {
+                annotations: Some("some".into()),
+                ..RawConfig::default()
+            }),
+            "input 'annotations': 'some' is not one of failures, all, none"
+        );
+        assert_eq!(
+            invalid(RawConfig {
+                max_annotations: Some("-1".into()),
+                ..RawConfig::default()
+            }),
+            "input 'max-annotations': '-1' is not a whole number of annotations (0 or more)"
+        );
+        assert!(invalid(RawConfig {
+            path_prefix: Some("/app/".into()),
+            ..RawConfig::default()
+        })
+        .starts_with("input 'path-prefix': '/app/' must start with - (remove a prefix) or +"));
+        let config = RawConfig {
+            annotations: Some("All".into()),
+            max_annotations: Some(" 5 ".into()),
+            path_prefix: Some("-C:\\app\\".into()),
+            ..RawConfig::default()
+        }
+        .validate()
+        .unwrap();
+        assert_eq!(config.annotations, AnnotationChoice::All);
+        assert_eq!(config.max_annotations, Some(5));
+        assert_eq!(
+            config.path_prefix,
+            Some(PathPrefix::Strip("C:/app/".into()))
         );
     }
 

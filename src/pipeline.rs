@@ -8,7 +8,9 @@ use crate::ci::{self, CiInfo};
 use crate::config::{Config, ConfigError, FailOn, TestnodSettings};
 use crate::convert;
 use crate::diagnostic::Diagnostic;
-use crate::github::{outputs, summary};
+use crate::github::repo_path::RepoPaths;
+use crate::github::workflow_commands::{self, Limits};
+use crate::github::{annotations, outputs, summary};
 use crate::http::retry::RetryPolicy;
 use crate::http::HttpClient;
 use crate::model::{TestRun, Totals};
@@ -150,7 +152,7 @@ impl ExitCode {
 }
 
 /// What the user asked for and what the edge found.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Inputs {
     pub config: Config,
     /// The `path` patterns as given, for messages about empty matches.
@@ -159,6 +161,9 @@ pub struct Inputs {
     pub env: EnvMap,
     /// The GitHub event payload (`GITHUB_EVENT_PATH`), when the edge could read it.
     pub event: Option<serde_json::Value>,
+    /// The checkout's files, repository-relative (`git ls-files`), when the edge could list them:
+    /// annotations only point at files that exist.
+    pub repo_files: Option<Vec<String>>,
 }
 
 /// Everything the edges write back.
@@ -173,6 +178,9 @@ pub struct Outcome {
     pub outputs: BTreeMap<&'static str, String>,
     pub diagnostics: Vec<Diagnostic>,
     pub receipts: Receipts,
+    /// Annotations of report problems and tests as ready workflow command lines, within GitHub's
+    /// caps: the edge prints them to stdout unchanged when running in GitHub Actions.
+    pub workflow_commands: Vec<String>,
     /// Why the step should fail, when it should.
     pub failure: Option<String>,
     pub exit_code: i32,
@@ -216,6 +224,18 @@ pub async fn run<C: HttpClient>(inputs: &Inputs, client: &C) -> Outcome {
     );
     let mut outputs = outputs::of(&report, conclusion);
     outputs.extend(receipts.outputs());
+    let paths = RepoPaths::new(
+        &inputs.env,
+        inputs.config.working_directory.as_deref(),
+        inputs.config.path_prefix.as_ref(),
+        inputs.repo_files.as_deref(),
+    );
+    let tests = annotations::collect(&inputs.files, inputs.config.annotations, &paths);
+    let limits = Limits {
+        max_tests: inputs.config.max_annotations,
+        step_fails: failure.is_some(),
+    };
+    let workflow_commands = workflow_commands::render(&diagnostics, &tests, &paths, limits);
     Outcome {
         outputs,
         report,
@@ -224,6 +244,7 @@ pub async fn run<C: HttpClient>(inputs: &Inputs, client: &C) -> Outcome {
         job_summary: inputs.config.job_summary,
         diagnostics,
         receipts,
+        workflow_commands,
         failure,
         exit_code: exit.code(),
     }

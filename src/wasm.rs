@@ -22,6 +22,9 @@ struct WasmInput {
     /// The GitHub event payload, read by the wrapper from `GITHUB_EVENT_PATH`.
     #[serde(default)]
     event: Option<serde_json::Value>,
+    /// `git ls-files` of the workspace; absent when the edge could not list it.
+    #[serde(default)]
+    repo_files: Option<Vec<String>>,
 }
 
 #[derive(Deserialize)]
@@ -74,6 +77,7 @@ pub async fn run(input_json: String, contents: js_sys::Array) -> Result<String, 
         files,
         env: input.env,
         event: input.event,
+        repo_files: input.repo_files,
     };
     let outcome = pipeline::run(&inputs, &WasmClient::new()).await;
     serde_json::to_string(&outcome)

@@ -1,5 +1,6 @@
 // The Node edge of the action: inputs, globbing, file reading and workflow commands around the
 // wasm core, which makes every decision (parsing, totals, summary, whether the step fails).
+import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -42,6 +43,10 @@ async function report() {
     testnod_build_id: core.getInput('testnod-build-id'),
     testnod_tags: core.getInput('testnod-tags'),
     testnod_finalize: core.getInput('testnod-finalize'),
+    annotations: core.getInput('annotations'),
+    max_annotations: core.getInput('max-annotations'),
+    path_prefix: core.getInput('path-prefix'),
+    working_directory: core.getInput('working-directory'),
   };
   if (config.testnod_token) {
     core.setSecret(config.testnod_token);
@@ -71,7 +76,14 @@ async function report() {
   // Loaded here, not at the top: the glue instantiates the wasm as it loads, and a missing or
   // broken wasm must fail the step with a message like any other error.
   const { run: runCore } = await import('../pkg/test_report.js');
-  const input = { config, patterns, files, env: ciEnv(), event: await readEvent() };
+  const input = {
+    config,
+    patterns,
+    files,
+    env: ciEnv(),
+    event: await readEvent(),
+    repo_files: checkoutFiles(workspace),
+  };
   const outcome = JSON.parse(await runCore(JSON.stringify(input), contents));
   if (outcome.error) {
     throw new Error(outcome.error);
@@ -128,6 +140,27 @@ async function readEvent() {
   }
 }
 
+/** Largest `git ls-files` output read: ~1M paths; a bigger listing is not used. */
+const MAX_FILE_LIST_BYTES = 256 * 1024 * 1024;
+
+/**
+ * The checkout's tracked files, so annotations point only at files that exist; undefined when
+ * the workspace is not a git checkout or git is missing (the core then trusts trace paths).
+ */
+function checkoutFiles(workspace) {
+  try {
+    const listing = execFileSync('git', ['-C', workspace, 'ls-files', '-z'], {
+      encoding: 'utf8',
+      maxBuffer: MAX_FILE_LIST_BYTES,
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+    return listing.split('\0').filter((file) => file !== '');
+  } catch (error) {
+    core.debug(`no checkout file list: ${error.message}`);
+    return undefined;
+  }
+}
+
 /** The environment the core may read: the runner's own variables, nothing else (no secrets). */
 function ciEnv() {
   return Object.fromEntries(
@@ -142,13 +175,10 @@ async function publish(outcome) {
   for (const [name, value] of Object.entries(outcome.outputs)) {
     core.setOutput(name, value);
   }
-  for (const diagnostic of outcome.diagnostics) {
-    const annotate = diagnostic.level === 'notice' ? core.notice : core.warning;
-    // @actions/core leaves out properties that are undefined.
-    annotate(diagnostic.message, {
-      file: diagnostic.file ?? undefined,
-      startLine: diagnostic.line ?? undefined,
-    });
+  // Rendered and escaped by the core within GitHub's caps: printed as they are (core.error would
+  // escape them again).
+  for (const line of outcome.workflow_commands) {
+    process.stdout.write(`${line}${os.EOL}`);
   }
   if (outcome.job_summary) {
     await core.summary.addRaw(outcome.summary).write();

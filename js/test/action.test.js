@@ -154,6 +154,38 @@ for (const runtime of runtimes()) {
       assertCounts(result.outputs, { ...FAILING, conclusion: 'failure' });
     });
 
+    test('failures are annotated on the failing line of a file in the checkout', async () => {
+      // A git checkout holding the test's source: the JVM frame `checkout.CartTest(CartTest.java:42)`
+      // is completed from `git ls-files`; the error's frame (PaymentClient) is not in the checkout,
+      // so that annotation goes on the file its classname names, without a line.
+      const setup = async (workspace) => {
+        const source = path.join(workspace, 'src/test/java/checkout/CartTest.java');
+        mkdirSync(path.dirname(source), { recursive: true });
+        writeFileSync(source, 'class CartTest {}\n');
+        for (const args of [['init', '-q'], ['add', 'src']]) {
+          const git = spawnSync('git', args, { cwd: workspace, encoding: 'utf8' });
+          assert.equal(git.status, 0, `git ${args.join(' ')}: ${git.stderr}`);
+        }
+        return () => {};
+      };
+      const result = await run({
+        reports: { 'reports/failing.xml': 'failing.xml' },
+        inputs: { path: 'reports/*.xml' },
+        setup,
+      });
+      assert.equal(result.status, 1);
+      const annotations = result.stdout.split('\n').filter((line) => /^::(error|warning|notice) /.test(line));
+      assert.deepEqual(
+        annotations.map((line) => line.split('::')[1]),
+        [
+          'error file=src/test/java/checkout/CartTest.java,title=checkout.CartTest.charges_shipping',
+          'error file=src/test/java/checkout/CartTest.java,line=42,title=checkout.CartTest.applies_discount_code',
+        ],
+        result.stdout,
+      );
+      assert.match(annotations[1], /::AssertionError: expected total 90\.00 but was 100\.00%0A {4}at checkout/);
+    });
+
     test('the summary names the failed test and is copied to summary-file', async () => {
       const result = await run({
         reports: { 'reports/failing.xml': 'failing.xml' },

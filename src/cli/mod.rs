@@ -11,8 +11,12 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand, ValueEnum};
 
 use paths::Found;
-use test_report::config::{Config, FailOn, RawConfig, SummaryTests, TestnodSettings};
+use test_report::config::{
+    AnnotationChoice, Config, FailOn, PathPrefix, RawConfig, SummaryTests, TestnodSettings,
+};
 use test_report::convert;
+use test_report::github::annotations::Level;
+use test_report::github::workflow_commands;
 use test_report::http::native::NativeClient;
 use test_report::http::recording::{Recorded, RecordingClient};
 use test_report::http::Response;
@@ -27,6 +31,8 @@ const READ_BUFFER_BYTES: usize = 256 * 1024;
 const ENV_GITHUB_EVENT_PATH: &str = "GITHUB_EVENT_PATH";
 /// Set by GitHub Actions: the file the job summary is appended to.
 const ENV_GITHUB_STEP_SUMMARY: &str = "GITHUB_STEP_SUMMARY";
+/// Set to `true` by GitHub Actions: workflow commands printed to stdout become annotations.
+const ENV_GITHUB_ACTIONS: &str = "GITHUB_ACTIONS";
 /// Environment variables passed to the core: CI metadata only, never arbitrary secrets.
 const ENV_PREFIXES: &[&str] = &["GITHUB_", "RUNNER_", "CI"];
 
@@ -113,6 +119,17 @@ enum Command {
         /// Print the requests uploads would send (secrets redacted) instead of sending them.
         #[arg(long)]
         dry_run: bool,
+        /// Which tests get an annotation when run in GitHub Actions: failures, all (also flaky
+        /// and skipped) or none.
+        #[arg(long, value_enum, default_value_t = AnnotationsArg::Failures)]
+        annotations: AnnotationsArg,
+        /// At most this many test annotations (GitHub's own caps still apply).
+        #[arg(long, value_name = "N")]
+        max_annotations: Option<u32>,
+        /// Map reported paths to the repository: -PREFIX removes a prefix, +PREFIX adds one to
+        /// relative paths.
+        #[arg(long, value_name = "RULE", allow_hyphen_values = true, value_parser = parse_path_prefix)]
+        path_prefix: Option<PathPrefix>,
     },
     /// Print totals per file; with --json the machine-readable contract. Exit 2 if a file is unreadable.
     Parse {
@@ -148,6 +165,18 @@ enum FailOnArg {
 }
 
 #[derive(Clone, Copy, ValueEnum)]
+enum AnnotationsArg {
+    Failures,
+    All,
+    None,
+}
+
+fn parse_path_prefix(raw: &str) -> Result<PathPrefix, String> {
+    raw.parse()
+        .map_err(|e: test_report::config::ConfigError| e.message)
+}
+
+#[derive(Clone, Copy, ValueEnum)]
 enum Target {
     Ctrf,
     Junit,
@@ -174,6 +203,9 @@ fn execute(command: Command) -> Result<u8, String> {
             title,
             testnod,
             dry_run,
+            annotations,
+            max_annotations,
+            path_prefix,
         } => {
             let config = Config {
                 format: sources.format,
@@ -190,14 +222,38 @@ fn execute(command: Command) -> Result<u8, String> {
                 },
                 fail_on_empty,
                 title,
+                annotations: match annotations {
+                    AnnotationsArg::Failures => AnnotationChoice::Failures,
+                    AnnotationsArg::All => AnnotationChoice::All,
+                    AnnotationsArg::None => AnnotationChoice::None,
+                },
+                max_annotations,
+                path_prefix,
+                working_directory: None,
                 testnod: testnod.settings()?,
             };
-            let outcome = run(&sources, config, dry_run)?;
+            let env = capture_env();
+            let actions = in_github_actions(&env);
+            let outcome = run(&sources, config, env, dry_run)?;
             let markdown = &outcome.summary;
             print!("{markdown}");
             if let Some(path) = std::env::var_os(ENV_GITHUB_STEP_SUMMARY).filter(|p| !p.is_empty())
             {
                 append(Path::new(&path), markdown)?;
+            }
+            if actions {
+                let mut out = std::io::stdout().lock();
+                if !markdown.ends_with('\n') {
+                    let _ = writeln!(out);
+                }
+                for line in &outcome.workflow_commands {
+                    let _ = writeln!(out, "{line}");
+                }
+                // The error slot the core left for the step's own failure, as the action uses it.
+                if let Some(failure) = &outcome.failure {
+                    let line = workflow_commands::command(Level::Error, None, None, "", failure);
+                    let _ = writeln!(out, "{line}");
+                }
             }
             report_problems(&outcome);
             Ok(outcome.exit_code as u8)
@@ -208,7 +264,7 @@ fn execute(command: Command) -> Result<u8, String> {
                 job_summary: false,
                 ..Config::default()
             };
-            let outcome = run(&sources, config, false)?;
+            let outcome = run(&sources, config, capture_env(), false)?;
             if json {
                 let text =
                     serde_json::to_string_pretty(&outcome.report).map_err(|e| e.to_string())?;
@@ -259,12 +315,30 @@ fn now_ms() -> u64 {
         .unwrap_or(0)
 }
 
-fn run(sources: &Sources, config: Config, dry_run: bool) -> Result<Outcome, String> {
-    let uploads = config.testnod.is_some();
-    let files = read_files(sources, uploads)?;
-    let env: EnvMap = std::env::vars()
+fn capture_env() -> EnvMap {
+    std::env::vars()
         .filter(|(k, _)| ENV_PREFIXES.iter().any(|p| k.starts_with(p)))
-        .collect();
+        .collect()
+}
+
+/// Whether this runs as a GitHub Actions step, which turns workflow commands into annotations.
+fn in_github_actions(env: &EnvMap) -> bool {
+    env.get(ENV_GITHUB_ACTIONS).is_some_and(|v| v == "true")
+}
+
+fn run(
+    sources: &Sources,
+    mut config: Config,
+    env: EnvMap,
+    dry_run: bool,
+) -> Result<Outcome, String> {
+    let files = read_files(sources, config.testnod.is_some())?;
+    // The core maps report paths to the repository from here: absolute, inside GITHUB_WORKSPACE.
+    config.working_directory = Some(working_directory(sources)?.display().to_string());
+    let repo_files = env
+        .get(test_report::github::repo_path::ENV_GITHUB_WORKSPACE)
+        .filter(|_| in_github_actions(&env))
+        .and_then(|workspace| checkout_files(Path::new(workspace)));
     let event = env
         .get(ENV_GITHUB_EVENT_PATH)
         .and_then(|path| std::fs::read(path).ok())
@@ -275,6 +349,7 @@ fn run(sources: &Sources, config: Config, dry_run: bool) -> Result<Outcome, Stri
         files,
         env,
         event,
+        repo_files,
     };
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -304,6 +379,35 @@ fn dry_run_response(request: &Recorded) -> Response<Vec<u8>> {
     let mut response = Response::new(body.as_bytes().to_vec());
     *response.status_mut() = test_report::http::StatusCode::CREATED;
     response
+}
+
+/// The checkout's tracked files (`git ls-files`), so annotations point only at files that exist;
+/// `None` without git or outside a repository.
+fn checkout_files(workspace: &Path) -> Option<Vec<String>> {
+    let output = std::process::Command::new("git")
+        .arg("-C")
+        .arg(workspace)
+        .args(["ls-files", "-z"])
+        .stderr(std::process::Stdio::null())
+        .output()
+        .ok()
+        .filter(|o| o.status.success())?;
+    let text = String::from_utf8_lossy(&output.stdout);
+    Some(
+        text.split('\0')
+            .filter(|f| !f.is_empty())
+            .map(str::to_owned)
+            .collect(),
+    )
+}
+
+fn working_directory(sources: &Sources) -> Result<PathBuf, String> {
+    let cwd =
+        std::env::current_dir().map_err(|e| format!("cannot read the current directory: {e}"))?;
+    Ok(match &sources.working_directory {
+        Some(dir) => cwd.join(dir),
+        None => cwd,
+    })
 }
 
 /// Reads and parses every matched file; `keep_originals` also keeps each file's bytes for uploads.

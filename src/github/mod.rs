@@ -1,7 +1,12 @@
-//! Pure GitHub artifacts: the job summary Markdown and the step outputs. The edges write them.
+//! Pure GitHub artifacts: the job summary Markdown, the step outputs and the annotations as
+//! workflow commands. The edges write them.
 
+pub mod annotations;
+pub mod location;
 mod markdown;
 pub mod outputs;
+pub mod repo_path;
 pub mod summary;
+pub mod workflow_commands;
 
 pub use markdown::format_duration;

@@ -254,7 +254,7 @@ fn code_span_text(s: &str) -> String {
 
 /// The test's name as a person searches for it: `Class.method`, or `group › test` when either part
 /// reads like a sentence (jest, rspec), without repeating a classname the name already carries.
-fn display_name(case: &Case) -> String {
+pub(crate) fn display_name(case: &Case) -> String {
     match case.classname.as_deref() {
         Some(class) if !class.is_empty() && !case.name.contains(class) => {
             if class.contains(' ') || case.name.contains(' ') {

@@ -1,6 +1,7 @@
 //! The one integration-test binary: conformance corpus, CLI behaviour, summaries, hostile input.
 #![allow(clippy::disallowed_methods)]
 
+mod annotations;
 mod cli;
 mod conformance;
 mod conformance_xml;

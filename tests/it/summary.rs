@@ -26,6 +26,7 @@ fn outcome(files: Vec<FileReport>, config: Config) -> Outcome {
         files,
         env: env(),
         event: None,
+        repo_files: None,
     };
     block_on(pipeline::run(&inputs, &RecordingClient::new())).expect("no requests without services")
 }

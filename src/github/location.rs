@@ -1,0 +1,388 @@
+//! Source locations in failure text: one small reader per language, each turning one line of a
+//! stack trace or failure message into a frame `path:line`.
+//!
+//! Rules:
+//! - Frames come out innermost first (the code that failed, then its callers). Python prints its
+//!   traceback outermost first ("most recent call last"), so a trace whose first frame is Python's
+//!   is reversed.
+//! - A reader only takes paths with its language's file extensions, so readers cannot steal each
+//!   other's lines; each line gives at most one frame.
+//! - Some traces name only the end of a path: a JVM frame names the file, and its class's package
+//!   gives the directories (`com/acme/MathTest.java` of `src/test/java/com/acme/MathTest.java`);
+//!   Go names the file alone. Those frames are `partial` and only the checkout's file list can
+//!   complete them ([`super::repo_path`]).
+//! - Line 0 is no line (GitHub numbers lines from 1).
+
+/// One place a trace points at, as written there.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Frame {
+    pub path: String,
+    pub line: Option<u32>,
+    /// Only the end of the path is known.
+    pub partial: bool,
+}
+
+impl Frame {
+    fn new(path: &str, line: Option<u32>) -> Frame {
+        Frame {
+            path: path.to_owned(),
+            line,
+            partial: false,
+        }
+    }
+}
+
+/// Readers other than Python's, tried in this order on each line.
+const READERS: &[fn(&str) -> Option<Frame>] =
+    &[jvm, dotnet, javascript, go, rust, ruby, php, swift];
+
+const PYTHON: &[&str] = &["py"];
+const JVM: &[&str] = &["java", "kt", "kts", "scala", "groovy"];
+const JAVASCRIPT: &[&str] = &[
+    "js", "mjs", "cjs", "jsx", "ts", "mts", "cts", "tsx", "vue", "svelte",
+];
+const DOTNET: &[&str] = &["cs", "fs", "vb"];
+
+/// Every frame in `text`, innermost first.
+pub fn frames(text: &str) -> Vec<Frame> {
+    let mut frames = Vec::new();
+    let mut python_first = false;
+    for line in text.lines() {
+        if let Some(frame) = python(line) {
+            python_first |= frames.is_empty();
+            frames.push(frame);
+        } else if let Some(frame) = READERS.iter().find_map(|read| read(line)) {
+            frames.push(frame);
+        }
+    }
+    if python_first {
+        frames.reverse();
+    }
+    frames
+}
+
+/// `path.ext:LINE` at the start of `s`, for one of `extensions`: the path, the line and what follows
+/// the line number. The colon is the first one after a matching extension, so Windows drive letters
+/// (`C:\src\a.js:3`) stay in the path.
+fn path_and_line<'a>(s: &'a str, extensions: &[&str]) -> Option<(&'a str, Option<u32>, &'a str)> {
+    for (colon, _) in s.match_indices(':') {
+        let path = &s[..colon];
+        if !has_extension(path, extensions) {
+            continue;
+        }
+        let after = &s[colon + 1..];
+        let digits = after.bytes().take_while(u8::is_ascii_digit).count();
+        if digits == 0 {
+            continue;
+        }
+        return Some((path, line_number(&after[..digits]), &after[digits..]));
+    }
+    None
+}
+
+fn has_extension(path: &str, extensions: &[&str]) -> bool {
+    path.rsplit_once('.').is_some_and(|(stem, ext)| {
+        !stem.is_empty() && !stem.ends_with(['/', '\\']) && extensions.contains(&ext)
+    })
+}
+
+fn line_number(digits: &str) -> Option<u32> {
+    digits.parse().ok().filter(|&n| n > 0)
+}
+
+/// A path that starts a line (after indentation) cannot contain spaces: that is what tells it from
+/// prose that happens to end in `.py:3`.
+fn leading_path<'a>(line: &'a str, extensions: &[&str]) -> Option<(&'a str, Option<u32>, &'a str)> {
+    let found = path_and_line(line.trim_start(), extensions)?;
+    (!found.0.contains(char::is_whitespace)).then_some(found)
+}
+
+/// `File "tests/test_cart.py", line 25, in test_total` (traceback) and
+/// `tests/test_cart.py:25: AssertionError` (pytest's long format).
+fn python(line: &str) -> Option<Frame> {
+    if let Some(rest) = line.trim_start().strip_prefix("File \"") {
+        let (path, rest) = rest.split_once("\", line ")?;
+        let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+        return has_extension(path, PYTHON).then(|| Frame::new(path, line_number(&rest[..digits])));
+    }
+    let (path, line, rest) = leading_path(line, PYTHON)?;
+    rest.starts_with(':').then(|| Frame::new(path, line))
+}
+
+/// `at com.acme.MathTest.divides(MathTest.java:42)`, also with a module or class-loader prefix
+/// (`java.base/java.util.Objects…`, `app//com.acme…`) and Kotlin, Scala and Groovy files.
+fn jvm(line: &str) -> Option<Frame> {
+    let rest = line.trim_start().strip_prefix("at ")?;
+    let (qualified, inside) = rest.split_once('(')?;
+    let (inside, _) = inside.split_once(')')?;
+    let (file, line, _) = path_and_line(inside, JVM)?;
+    if file.contains(['/', '\\']) {
+        return None;
+    }
+    let qualified = qualified.rsplit('/').next().unwrap_or(qualified);
+    let mut parts: Vec<&str> = qualified.trim().split('.').collect();
+    // The method, then the class: what is left is the package, the file's directory.
+    parts.truncate(parts.len().saturating_sub(2));
+    let path = parts
+        .iter()
+        .map(|p| format!("{p}/"))
+        .chain([file.to_owned()])
+        .collect();
+    Some(Frame {
+        path,
+        line,
+        partial: true,
+    })
+}
+
+/// `at Acme.Tests.CartTests.Total() in /src/Acme.Tests/CartTests.cs:line 42`.
+fn dotnet(line: &str) -> Option<Frame> {
+    let rest = line.trim_start().strip_prefix("at ")?;
+    let (_, location) = rest.rsplit_once(" in ")?;
+    let (path, number) = location.rsplit_once(":line ")?;
+    let digits = number.bytes().take_while(u8::is_ascii_digit).count();
+    has_extension(path, DOTNET).then(|| Frame::new(path, line_number(&number[..digits])))
+}
+
+/// `at fn (path/file.ts:12:5)`, `at path/file.ts:12:5`, `at async fn (file:///path/file.mjs:3:1)`.
+fn javascript(line: &str) -> Option<Frame> {
+    let rest = line.trim_start().strip_prefix("at ")?.trim_end();
+    let location = match rest.strip_suffix(')') {
+        Some(inner) => &inner[inner.rfind('(')? + 1..],
+        None => rest,
+    };
+    let location = match location.strip_prefix("file://") {
+        // file:///C:/src/a.js names a Windows path: drop the slash before the drive letter.
+        Some(url) if url.as_bytes().get(2) == Some(&b':') => &url[1..],
+        Some(url) => url,
+        None => location,
+    };
+    let (path, line, _) = path_and_line(location, JAVASCRIPT)?;
+    Some(Frame::new(path, line))
+}
+
+/// `    cart_test.go:42: got 3, want 2` (`t.Error`) and `\t/src/cart/cart.go:17 +0x1d` (a panic's
+/// goroutine trace). `t.Error` names the file alone, relative to its package.
+fn go(line: &str) -> Option<Frame> {
+    let (path, line, rest) = leading_path(line, &["go"])?;
+    if !(rest.is_empty() || rest.starts_with([':', ' '])) {
+        return None;
+    }
+    Some(Frame {
+        partial: !path.contains(['/', '\\']),
+        ..Frame::new(path, line)
+    })
+}
+
+/// `thread 'adds' panicked at src/lib.rs:19:5:` and before Rust 1.73
+/// `thread 'adds' panicked at 'assertion failed', src/lib.rs:19:5`.
+fn rust(line: &str) -> Option<Frame> {
+    let (_, rest) = line.split_once("panicked at ")?;
+    let rest = match rest.strip_prefix('\'') {
+        Some(quoted) => quoted.rsplit_once("', ")?.1,
+        None => rest,
+    };
+    let (path, line, _) = path_and_line(rest, &["rs"])?;
+    Some(Frame::new(path, line))
+}
+
+/// `./spec/cart_spec.rb:7:in 'block (2 levels)'`, also as RSpec prints it (`# ./spec/…`).
+fn ruby(line: &str) -> Option<Frame> {
+    let trimmed = line.trim_start();
+    let trimmed = trimmed.strip_prefix("# ").unwrap_or(trimmed);
+    let (path, line, rest) = leading_path(trimmed, &["rb"])?;
+    (rest.is_empty() || rest.starts_with(":in ")).then(|| Frame::new(path, line))
+}
+
+/// `/src/tests/CartTest.php:42` alone on a line (PHPUnit) and `#0 /src/Cart.php(42): Cart->total()`
+/// (PHP's own trace).
+fn php(line: &str) -> Option<Frame> {
+    const PHP: &[&str] = &["php", "phpt"];
+    let trimmed = line.trim();
+    if let Some(rest) = trimmed.strip_prefix('#') {
+        let (_, rest) = rest.split_once(' ')?;
+        let (path, rest) = rest.split_once('(')?;
+        let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+        return (has_extension(path, PHP) && rest[digits..].starts_with(')'))
+            .then(|| Frame::new(path, line_number(&rest[..digits])));
+    }
+    let (path, line, rest) = leading_path(trimmed, PHP)?;
+    rest.is_empty().then(|| Frame::new(path, line))
+}
+
+/// `/src/Tests/CartTests.swift:42: error: -[CartTests testTotal] : XCTAssertEqual failed` (XCTest).
+fn swift(line: &str) -> Option<Frame> {
+    let (path, line, rest) = leading_path(line, &["swift"])?;
+    rest.starts_with(':').then(|| Frame::new(path, line))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn first(text: &str) -> (String, Option<u32>, bool) {
+        let frame = frames(text).into_iter().next().expect("a frame");
+        (frame.path, frame.line, frame.partial)
+    }
+
+    fn full(path: &str, line: u32) -> (String, Option<u32>, bool) {
+        (path.to_owned(), Some(line), false)
+    }
+
+    #[test]
+    fn python_tracebacks_are_read_innermost_first() {
+        let trace = r#"Traceback (most recent call last):
+  File "/home/runner/work/shop/shop/tests/test_cart.py", line 25, in test_total
+    assert cart.total() == 90
+  File "/home/runner/work/shop/shop/shop/cart.py", line 7, in total
+    return sum(self.items) / 0
+ZeroDivisionError: division by zero"#;
+        let got = frames(trace);
+        assert_eq!(got.len(), 2);
+        assert_eq!(
+            (got[0].path.as_str(), got[0].line),
+            ("/home/runner/work/shop/shop/shop/cart.py", Some(7))
+        );
+        assert_eq!(got[1].line, Some(25));
+    }
+
+    #[test]
+    fn pytest_long_format_names_the_file_and_line() {
+        // From tests/conformance/dorny-test-reporter/fixtures/python-xunit-pytest.xml.
+        let trace = "def test_always_fail():\n        > assert False\n        E assert False\n\n        tests/test_lib.py:25: AssertionError\n";
+        assert_eq!(first(trace), full("tests/test_lib.py", 25));
+        // Prose ending in a path is not a frame.
+        assert!(frames("see the notes in my file.py:3: here").is_empty());
+    }
+
+    #[test]
+    fn jvm_frames_give_the_package_path_of_the_file() {
+        let trace = "org.opentest4j.AssertionFailedError: expected: <2> but was: <3>\n\tat org.junit.jupiter.api.AssertionUtils.fail(AssertionUtils.java:55)\n\tat app//com.acme.shop.CartTest.total(CartTest.java:42)\n\tat java.base/jdk.internal.reflect.DirectMethodHandleAccessor.invoke(DirectMethodHandleAccessor.java:103)";
+        let got = frames(trace);
+        assert_eq!(
+            got.iter()
+                .map(|f| (f.path.as_str(), f.line, f.partial))
+                .collect::<Vec<_>>(),
+            [
+                ("org/junit/jupiter/api/AssertionUtils.java", Some(55), true),
+                ("com/acme/shop/CartTest.java", Some(42), true),
+                (
+                    "jdk/internal/reflect/DirectMethodHandleAccessor.java",
+                    Some(103),
+                    true
+                ),
+            ]
+        );
+        assert_eq!(
+            first("\tat com.acme.CartTest$checkout$1.invoke(CartTest.kt:12)"),
+            ("com/acme/CartTest.kt".to_owned(), Some(12), true)
+        );
+        // Native and unknown-source frames carry no location.
+        assert!(frames("\tat java.base/java.lang.Thread.run(Native Method)").is_empty());
+    }
+
+    #[test]
+    fn javascript_frames_with_and_without_a_function_name() {
+        // From tests/conformance/dorny-test-reporter/fixtures/jest-junit.xml (a Windows runner).
+        let trace = "Error: expect(received).toBeTruthy()\n\nReceived: false\n    at Object.<anonymous> (C:\\Users\\Michal\\Workspace\\dorny\\test-check\\reports\\jest\\__tests__\\main.test.js:10:21)\n    at new Promise (<anonymous>)";
+        assert_eq!(
+            first(trace),
+            full(
+                "C:\\Users\\Michal\\Workspace\\dorny\\test-check\\reports\\jest\\__tests__\\main.test.js",
+                10
+            )
+        );
+        assert_eq!(
+            first("    at src/cart.test.ts:12:5"),
+            full("src/cart.test.ts", 12)
+        );
+        assert_eq!(
+            first("    at async run (file:///home/runner/work/shop/shop/test/cart.test.mjs:3:1)"),
+            full("/home/runner/work/shop/shop/test/cart.test.mjs", 3)
+        );
+        assert_eq!(
+            first("    at x (file:///C:/shop/test/cart.test.mjs:3:1)"),
+            full("C:/shop/test/cart.test.mjs", 3)
+        );
+    }
+
+    #[test]
+    fn go_test_output_names_the_file_alone() {
+        // From tests/conformance/dorny-test-reporter/__snapshots__/golang-json.test.ts.snap.
+        assert_eq!(
+            first("    calculator_test.go:19: expected 1+1 = 3, got 2"),
+            ("calculator_test.go".to_owned(), Some(19), true)
+        );
+        assert_eq!(
+            first("goroutine 7 [running]:\n\t/home/runner/work/calc/calc/calc.go:12 +0x1d"),
+            full("/home/runner/work/calc/calc/calc.go", 12)
+        );
+    }
+
+    #[test]
+    fn rust_panics_old_and_new_format() {
+        // From tests/conformance/nextest/fixtures/fixture-project-junit.xml.
+        assert_eq!(
+            first("thread 'test_failure_assert' panicked at tests/basic.rs:19:5:\nassertion `left == right` failed"),
+            full("tests/basic.rs", 19)
+        );
+        assert_eq!(
+            first("thread 'adds' panicked at 'assertion failed: x', src/lib.rs:7:9"),
+            full("src/lib.rs", 7)
+        );
+    }
+
+    #[test]
+    fn dotnet_frames_name_the_file_after_in() {
+        // From tests/conformance/dorny-test-reporter/fixtures/dotnet-nunit.xml.
+        assert_eq!(
+            first("   at DotnetTests.Unit.Calculator.Div(Int32 a, Int32 b) in C:\\Users\\Michal\\Workspace\\dorny\\test-reporter\\reports\\dotnet\\DotnetTests.Unit\\Calculator.cs:line 9"),
+            full("C:\\Users\\Michal\\Workspace\\dorny\\test-reporter\\reports\\dotnet\\DotnetTests.Unit\\Calculator.cs", 9)
+        );
+    }
+
+    #[test]
+    fn ruby_frames_plain_and_as_rspec_prints_them() {
+        // From tests/conformance/dorny-test-reporter/__snapshots__/rspec-json.test.ts.snap.
+        let trace = "/usr/local/bundle/ruby/3.3.0/gems/net-http-0.4.1/lib/net/http.rb:1603:in `initialize'\n./config/check_env_vars.rb:11:in `call'";
+        assert_eq!(
+            frames(trace)[1],
+            Frame::new("./config/check_env_vars.rb", Some(11))
+        );
+        assert_eq!(
+            first("     # ./spec/cart_spec.rb:7:in `block (2 levels) in <top (required)>'"),
+            full("./spec/cart_spec.rb", 7)
+        );
+    }
+
+    #[test]
+    fn php_frames_from_phpunit_and_php() {
+        // From tests/conformance/dorny-test-reporter/fixtures/phpunit/phpunit.xml.
+        let trace = "+PHPUnit Finished (Shell Exit Code: 1)\n\n/home/matteo/OSS/phpunit/tests/end-to-end/metadata/targeting-traits-with-coversclass-attribute-is-deprecated.phpt:28\n/home/matteo/OSS/phpunit/src/Framework/TestSuite.php:369";
+        assert_eq!(
+            first(trace),
+            full("/home/matteo/OSS/phpunit/tests/end-to-end/metadata/targeting-traits-with-coversclass-attribute-is-deprecated.phpt", 28)
+        );
+        assert_eq!(
+            first("#0 /src/app/Cart.php(42): Cart->total()"),
+            full("/src/app/Cart.php", 42)
+        );
+    }
+
+    #[test]
+    fn swift_xctest_failures() {
+        assert_eq!(
+            first("/Users/dev/AcmeLib/Tests/AcmeLibTests/AcmeLibTests.swift:12: error: -[AcmeLibTests.AcmeLibTests test_always_fail] : failed"),
+            full("/Users/dev/AcmeLib/Tests/AcmeLibTests/AcmeLibTests.swift", 12)
+        );
+    }
+
+    #[test]
+    fn line_zero_and_huge_lines_are_no_line() {
+        assert_eq!(first("  File \"a.py\", line 0, in x").1, None);
+        assert_eq!(
+            first("thread 'a' panicked at src/a.rs:99999999999:1:").1,
+            None
+        );
+    }
+}
