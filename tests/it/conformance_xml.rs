@@ -193,7 +193,8 @@ fn every_deviation_is_still_needed() {
 }
 
 /// Robot Framework 7.5 run on tests/fixtures/robot/suite, written once in the RF 7 schema and
-/// once with `--legacy-output` (RF 6 schema); console.txt is Robot's own console.
+/// once with `--legacy-output` (RF 6 schema), and Robot Framework 6.1.1 on the same suite;
+/// console.txt and console-rf6.txt are Robot's own consoles (same summary).
 #[test]
 fn robot_outputs_count_as_robots_console_did() {
     let dir = crate::support::repo().join("tests/fixtures/robot");
@@ -204,7 +205,9 @@ fn robot_outputs_count_as_robots_console_did() {
         .split(", ")
         .map(|part| part.split(' ').next().unwrap().parse().unwrap())
         .collect();
-    for file in ["rf7-output.xml", "rf7-legacy-output.xml"] {
+    let rf6 = std::fs::read_to_string(dir.join("console-rf6.txt")).unwrap();
+    assert!(rf6.contains(last), "RF 6 counted the same: {last}");
+    for file in ["rf7-output.xml", "rf7-legacy-output.xml", "rf6-output.xml"] {
         let report = parse_file(&dir.join(file));
         assert!(report.error().is_none(), "{file}: {:?}", report.error());
         let t = report.totals();
