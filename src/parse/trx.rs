@@ -2,7 +2,7 @@
 //! XML loop ([`super::xml`]).
 //!
 //! Each `<UnitTestResult>` (or other `*TestResult` element) under `<Results>` is one test named
-//! by `testName`; its class comes from the `<TestDefinitions>` entry with the same `testId`
+//! by `testName` (less its class prefix); its class comes from the `<TestDefinitions>` entry with the same `testId`
 //! (`TestMethod/@className`, assembly qualification dropped), which is also its suite. Since
 //! definitions follow results in the file, cases are kept until the end of the document.
 //! `duration` is a .NET time span (`hh:mm:ss.fffffff`).
@@ -30,7 +30,7 @@ use super::junit::{
     UNNAMED_TEST,
 };
 use super::source::Source;
-use super::xml::{self, check_counters, count, Attrs, Handler};
+use super::xml::{self, check_counters, count, without_class, Attrs, Handler};
 use super::{Format, ParseError, Parsed};
 use crate::diagnostic::Diagnostic;
 use crate::model::{clean_text, Case, Problem, Status, Suite, TestRun};
@@ -328,6 +328,7 @@ impl State {
         for (test_id, mut case) in self.results {
             let def = self.definitions.get(&test_id);
             case.classname = def.and_then(|d| d.class.clone());
+            case.name = without_class(std::mem::take(&mut case.name), case.classname.as_deref());
             if let Some(d) = def {
                 case.properties.extend(
                     d.categories
@@ -420,7 +421,7 @@ mod tests {
     fn outcomes_classes_messages_and_durations() {
         let (run, diags) = run(&format!(
             r#"<Results>
-              <UnitTestResult testId="1" testName="ok" duration="00:01:02.5000000" outcome="Passed"/>
+              <UnitTestResult testId="1" testName="N.T.ok" duration="00:01:02.5000000" outcome="Passed"/>
               <UnitTestResult testId="2" testName="bad" outcome="Failed"><Output><StdOut>out</StdOut><TextMessages><Message>not the failure</Message></TextMessages><ErrorInfo><Message>Assert.AreEqual failed</Message><StackTrace>at T.bad()</StackTrace></ErrorInfo></Output></UnitTestResult>
               <UnitTestResult testId="3" testName="slow" outcome="Timeout"/>
               <UnitTestResult testId="4" testName="skip" outcome="NotExecuted"><Output><ErrorInfo><Message>ignored</Message></ErrorInfo></Output></UnitTestResult>
@@ -437,6 +438,7 @@ mod tests {
         assert_eq!(st, ["passed", "failed", "errored", "skipped", "skipped"]);
         assert_eq!(run.suites[0].name, "N.T");
         assert_eq!(c[0].classname.as_deref(), Some("N.T"));
+        assert_eq!(c[0].name, "ok", "the class prefix is dropped from the name");
         assert_eq!(c[0].properties, [("category".into(), "Smoke".into())]);
         assert_eq!(c[0].duration, Some(Duration::from_millis(62_500)));
         assert_eq!(c[1].headline(), Some("Assert.AreEqual failed"));

@@ -284,3 +284,79 @@ fn testng_results_count_as_testngs_console_did() {
         assert!(names.iter().any(|n| n == name), "{name} in {names:?}");
     }
 }
+
+/// A JavaScript string literal's content without its backslash escapes (`\\`, `\"`, `` \` ``).
+fn unescape_js(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => out.extend(chars.next()),
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+/// The (name, result) pairs of one entry of a dorny Jest snapshot: each `"name"` line directly
+/// followed by a `"result"` line is one test.
+fn snapshot_tests(snap: &str, key: &str) -> Vec<(String, String)> {
+    let start = snap
+        .find(&format!("exports[`{key}`]"))
+        .unwrap_or_else(|| panic!("no snapshot {key}"));
+    let entry = &snap[start..];
+    let entry = &entry[..entry.find("\n`;").unwrap_or(entry.len())];
+    let value = |line: &str, key: &str| {
+        let rest = line.trim().strip_prefix(&format!("\"{key}\": \""))?;
+        Some(unescape_js(rest.strip_suffix("\",")?))
+    };
+    let lines: Vec<&str> = entry.lines().collect();
+    lines
+        .windows(2)
+        .filter_map(|w| Some((value(w[0], "name")?, value(w[1], "result")?)))
+        .collect()
+}
+
+/// Per test: dorny's snapshots of its dotnet-nunit and dotnet-trx reports list the same names
+/// with the same results (errored counts as failed there, flaky as success).
+#[test]
+fn dorny_dotnet_snapshots_match_per_test() {
+    let dir = corpus().join("dorny-test-reporter");
+    let index = json(&dir.join("index.json"));
+    let mut checked = 0;
+    for entry in index["with_snapshot"].as_array().into_iter().flatten() {
+        let reporter = entry["reporter"].as_str().unwrap_or_default();
+        let key = entry["snapshot_key"].as_str().unwrap_or_default();
+        if !matches!(reporter, "dotnet-nunit" | "dotnet-trx") || key.contains("only failed") {
+            continue;
+        }
+        let snap =
+            std::fs::read_to_string(dir.join(entry["snapshot_file"].as_str().unwrap())).unwrap();
+        let mut want = snapshot_tests(&snap, key);
+        let report = parse_file(&dir.join(entry["fixture"].as_str().unwrap()));
+        let mut got: Vec<(String, String)> = report
+            .runs()
+            .iter()
+            .flat_map(|r| r.cases())
+            .map(|c| {
+                let result = match c.status.as_str() {
+                    "passed" | "flaky" => "success",
+                    "failed" | "errored" => "failed",
+                    other => other,
+                };
+                (c.name.clone(), result.to_owned())
+            })
+            .collect();
+        want.sort();
+        got.sort();
+        assert!(!want.is_empty(), "{key}: no tests read from the snapshot");
+        let missing: Vec<_> = want.iter().filter(|w| !got.contains(w)).collect();
+        let extra: Vec<_> = got.iter().filter(|g| !want.contains(g)).collect();
+        assert!(
+            missing.is_empty() && extra.is_empty() && got.len() == want.len(),
+            "{key}: missing {missing:?}, extra {extra:?}"
+        );
+        checked += 1;
+    }
+    assert_eq!(checked, 5);
+}
