@@ -5,6 +5,7 @@
 
 use serde_json::Value;
 use test_report::model::Totals;
+use test_report::parse::FormatChoice;
 
 use crate::support::{corpus, json, parse_file};
 
@@ -359,4 +360,43 @@ fn dorny_dotnet_snapshots_match_per_test() {
         checked += 1;
     }
     assert_eq!(checked, 5);
+}
+
+/// A report of any of these formats cut off anywhere is an error naming a line, never a panic
+/// and never a partial success.
+#[test]
+fn truncated_reports_of_every_xml_format_are_errors_with_a_line() {
+    let files = [
+        "enricomi-publish-unit-test-result-action/files/nunit/nunit3/jenkins/NUnit-correct.xml",
+        "enricomi-publish-unit-test-result-action/files/nunit/mstest/timewarpinc.xml",
+        "enricomi-publish-unit-test-result-action/files/xunit/mstest/fixie.xml",
+        "dorny-test-reporter/fixtures/dotnet-trx.trx",
+        "../fixtures/testng/testng-results.xml",
+        "../fixtures/robot/rf7-output.xml",
+    ];
+    for file in files {
+        let bytes = std::fs::read(corpus().join(file)).unwrap();
+        // Cut after the root's start tag: before it, detection cannot know the format.
+        let text = String::from_utf8_lossy(&bytes);
+        let roots = [
+            "<test-results",
+            "<test-run",
+            "<assemblies",
+            "<TestRun",
+            "<testng-results",
+            "<robot",
+        ];
+        let root = roots.iter().filter_map(|r| text.find(r)).min().unwrap();
+        let root_end = root + text[root..].find('>').unwrap() + 1;
+        for cut in (root_end..bytes.len() - 16).step_by(bytes.len() / 40) {
+            let result = test_report::parse::parse_bytes(&bytes[..cut], FormatChoice::Auto);
+            match result {
+                Err(e) => assert!(e.line.is_some(), "{file} cut at {cut}: {e}"),
+                Ok((_, parsed)) => panic!(
+                    "{file} cut at {cut} parsed {} runs instead of failing",
+                    parsed.runs.len()
+                ),
+            }
+        }
+    }
 }
