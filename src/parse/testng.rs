@@ -4,7 +4,7 @@
 //! Every `<test-method>` that is not a configuration method is one test: suite = `<suite>` and
 //! `<test>` names joined with " › ", classname = `<class name>`, name = method name followed by
 //! its data-provider parameters in parentheses, so each iteration is its own test.
-//! `duration-ms` is milliseconds; `description` becomes a property.
+//! `duration-ms` is milliseconds; `description` and the method's `<groups>` become properties.
 //!
 //! - `status`: `PASS` → passed; `FAIL` → failed; `SKIP` → skipped with the exception's message
 //!   as reason (a failed dependency or configuration). Unknown statuses → errored.
@@ -91,6 +91,9 @@ struct State {
     /// have been retried.
     retryable: HashMap<(usize, String, String), (usize, bool)>,
     retried: u64,
+    /// The group being read in `<groups>`, and every (class, method) → groups seen.
+    group: Option<String>,
+    groups: HashMap<(String, String), Vec<String>>,
     config_failures: u64,
     path: Vec<String>,
     diagnostics: Vec<Diagnostic>,
@@ -128,6 +131,17 @@ impl Handler for State {
                     ..Suite::default()
                 });
                 self.current = Some(self.suites.len() - 1);
+            }
+            "group" if parent == Some("groups") => {
+                self.group = attrs.take("name").map(|g| clean_text(&g));
+            }
+            "method" if parent == Some("group") => {
+                if let (Some(group), Some(class), Some(method)) =
+                    (self.group.clone(), attrs.take("class"), attrs.take("name"))
+                {
+                    let key = (clean_text(&class), clean_text(&method));
+                    self.groups.entry(key).or_default().push(group);
+                }
             }
             "class" if parent == Some("test") => {
                 self.class = attrs.take("name").map(|n| clean_text(&n));
@@ -234,9 +248,17 @@ impl Handler for State {
 
 impl State {
     fn add(&mut self, m: MethodBuilder) {
-        let Some((case, retried)) = m.finish() else {
+        let method = (
+            m.case.classname.clone().unwrap_or_default(),
+            m.case.name.clone(),
+        );
+        let Some((mut case, retried)) = m.finish() else {
             return;
         };
+        if let Some(groups) = self.groups.get(&method) {
+            case.properties
+                .extend(groups.iter().map(|g| ("group".to_owned(), g.clone())));
+        }
         if case.status == Status::Errored && case.name.ends_with(CONFIG_SUFFIX) {
             self.config_failures += 1;
         }
@@ -352,7 +374,7 @@ mod tests {
 <testng-results ignored="0" total="5" passed="2" failed="1" skipped="2">
   <reporter-output></reporter-output>
   <suite name="Suite" duration-ms="50" started-at="2024-01-01T00:00:00 UTC">
-    <groups></groups>
+    <groups><group name="fast"><method signature="add(int)" name="add" class="com.x.CalcTest"/></group></groups>
     <test name="Unit" duration-ms="40">
       <class name="com.x.CalcTest">
         <test-method status="PASS" signature="setUp()" name="setUp" is-config="true" duration-ms="1"/>
@@ -402,6 +424,7 @@ mod tests {
         assert_eq!(run.suites[0].name, "Suite › Unit");
         let c: Vec<&Case> = run.cases().collect();
         assert_eq!(c[1].classname.as_deref(), Some("com.x.CalcTest"));
+        assert_eq!(c[1].properties, [("group".into(), "fast".into())]);
         assert_eq!(c[1].headline(), Some("expected [3] but found [4]"));
         assert_eq!(
             c[1].problems[0].kind.as_deref(),

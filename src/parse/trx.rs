@@ -2,7 +2,7 @@
 //! XML loop ([`super::xml`]).
 //!
 //! Each `<UnitTestResult>` (or other `*TestResult` element) under `<Results>` is one test named
-//! by `testName`; its class comes from the `<TestDefinitions>` entry with the same `testId`
+//! by `testName` (less its class prefix); its class comes from the `<TestDefinitions>` entry with the same `testId`
 //! (`TestMethod/@className`, assembly qualification dropped), which is also its suite. Since
 //! definitions follow results in the file, cases are kept until the end of the document.
 //! `duration` is a .NET time span (`hh:mm:ss.fffffff`).
@@ -16,7 +16,8 @@
 //! - Retries: a later result with the same `testId` and `testName` after one that did not pass
 //!   is another attempt; attempts fold (failed then passed → flaky).
 //! - `<ErrorInfo>` gives message and stack trace; `<StdOut>`/`<StdErr>` are kept for tests that
-//!   did not pass; `<TestCategoryItem>`s become `category` properties.
+//!   did not pass; a definition's `<TestCategoryItem>`s, `<Owner>`s and `<Properties>` become
+//!   the test's properties.
 //! - `<ResultSummary><Counters>` (`total`, and `failed`+`error`+`timeout`+`aborted`) are
 //!   checked against the cases. When the run's own outcome is `Error` or `Aborted` (a crashed
 //!   test host), a warning quotes its first `<RunInfo>` error: tests may be missing.
@@ -30,7 +31,7 @@ use super::junit::{
     UNNAMED_TEST,
 };
 use super::source::Source;
-use super::xml::{self, check_counters, count, Attrs, Handler};
+use super::xml::{self, check_counters, count, without_class, Attrs, Handler};
 use super::{Format, ParseError, Parsed};
 use crate::diagnostic::Diagnostic;
 use crate::model::{clean_text, Case, Problem, Status, Suite, TestRun};
@@ -98,7 +99,8 @@ struct ResultBuilder {
 #[derive(Default)]
 struct Definition {
     class: Option<String>,
-    categories: Vec<String>,
+    /// Categories, owners and `<Properties>`, as (key, value).
+    properties: Vec<(String, String)>,
 }
 
 #[derive(Default)]
@@ -113,6 +115,8 @@ struct State {
     definitions: HashMap<String, Definition>,
     /// The `<UnitTest>` definition being read.
     definition: Option<String>,
+    /// A definition's `<Property>` being read: key and value.
+    property: Option<(Text, Text)>,
     counters: Option<(Option<u64>, Option<u64>, u64)>,
     summary: Option<(String, u64)>,
     run_info_outcome: Option<String>,
@@ -185,15 +189,20 @@ impl Handler for State {
                     def.class = attrs.take("className").map(|c| class_of(&c));
                 }
             }
-            "TestCategoryItem" => {
-                if let (Some(def), Some(cat)) = (
-                    self.definition
-                        .as_ref()
-                        .and_then(|id| self.definitions.get_mut(id)),
-                    attrs.take("TestCategory"),
-                ) {
-                    def.categories.push(clean_text(&cat));
+            "TestCategoryItem" | "Owner" => {
+                let (key, attr) = match name {
+                    "Owner" => ("owner", "name"),
+                    _ => ("category", "TestCategory"),
+                };
+                if let (Some(def), Some(value)) = (self.definition_mut(), attrs.take(attr)) {
+                    def.properties.push((key.to_owned(), clean_text(&value)));
                 }
+            }
+            "Property" if self.definition.is_some() => {
+                self.property = Some((
+                    Text::with_cap(MAX_MESSAGE_BYTES),
+                    Text::with_cap(MAX_MESSAGE_BYTES),
+                ));
             }
             "ResultSummary" => {
                 self.summary = attrs.take("outcome").map(|o| (o, line));
@@ -227,6 +236,12 @@ impl Handler for State {
             if let Some(t) = output_slot(parent, top).and_then(|s| r.slot(s).as_mut()) {
                 t.push(text);
             }
+        } else if let (Some("Property"), Some((key, value))) = (parent, self.property.as_mut()) {
+            match top {
+                Some("Key") => key.push(text),
+                Some("Value") => value.push(text),
+                _ => {}
+            }
         } else if top == Some("Text") {
             if let Some(t) = self.run_info_text.as_mut() {
                 t.push(text);
@@ -249,6 +264,14 @@ impl Handler for State {
             }
             "UnitTest" | "OrderedTest" | "GenericTest" | "WebTest" | "ManualTest" => {
                 self.definition = None;
+            }
+            "Property" => {
+                if let Some((key, value)) = self.property.take() {
+                    if let (Some(def), Some(key)) = (self.definition_mut(), key.finish()) {
+                        def.properties
+                            .push((key, value.finish().unwrap_or_default()));
+                    }
+                }
             }
             "RunInfo" => {
                 let text = self.run_info_text.take().and_then(Text::finish);
@@ -320,6 +343,11 @@ impl ResultBuilder {
 }
 
 impl State {
+    fn definition_mut(&mut self) -> Option<&mut Definition> {
+        let id = self.definition.as_ref()?;
+        self.definitions.get_mut(id)
+    }
+
     fn finish(self, diagnostics: &mut Vec<Diagnostic>) -> TestRun {
         let mut suites: Vec<Suite> = Vec::new();
         let mut suite_of: HashMap<String, usize> = HashMap::new();
@@ -328,12 +356,9 @@ impl State {
         for (test_id, mut case) in self.results {
             let def = self.definitions.get(&test_id);
             case.classname = def.and_then(|d| d.class.clone());
+            case.name = without_class(std::mem::take(&mut case.name), case.classname.as_deref());
             if let Some(d) = def {
-                case.properties.extend(
-                    d.categories
-                        .iter()
-                        .map(|c| ("category".to_owned(), c.clone())),
-                );
+                case.properties.extend(d.properties.iter().cloned());
             }
             let suite_name = case.classname.clone().unwrap_or_default();
             let s = *suite_of.entry(suite_name.clone()).or_insert_with(|| {
@@ -412,7 +437,7 @@ mod tests {
 
     fn definition(id: &str, class: &str) -> String {
         format!(
-            r#"<UnitTest name="x" id="{id}"><TestCategory><TestCategoryItem TestCategory="Smoke"/></TestCategory><TestMethod className="{class}" name="x"/></UnitTest>"#
+            r#"<UnitTest name="x" id="{id}"><Owners><Owner name="qa"/></Owners><Properties><Property><Key>Area</Key><Value>billing</Value></Property></Properties><TestCategory><TestCategoryItem TestCategory="Smoke"/></TestCategory><TestMethod className="{class}" name="x"/></UnitTest>"#
         )
     }
 
@@ -420,7 +445,7 @@ mod tests {
     fn outcomes_classes_messages_and_durations() {
         let (run, diags) = run(&format!(
             r#"<Results>
-              <UnitTestResult testId="1" testName="ok" duration="00:01:02.5000000" outcome="Passed"/>
+              <UnitTestResult testId="1" testName="N.T.ok" duration="00:01:02.5000000" outcome="Passed"/>
               <UnitTestResult testId="2" testName="bad" outcome="Failed"><Output><StdOut>out</StdOut><TextMessages><Message>not the failure</Message></TextMessages><ErrorInfo><Message>Assert.AreEqual failed</Message><StackTrace>at T.bad()</StackTrace></ErrorInfo></Output></UnitTestResult>
               <UnitTestResult testId="3" testName="slow" outcome="Timeout"/>
               <UnitTestResult testId="4" testName="skip" outcome="NotExecuted"><Output><ErrorInfo><Message>ignored</Message></ErrorInfo></Output></UnitTestResult>
@@ -437,7 +462,16 @@ mod tests {
         assert_eq!(st, ["passed", "failed", "errored", "skipped", "skipped"]);
         assert_eq!(run.suites[0].name, "N.T");
         assert_eq!(c[0].classname.as_deref(), Some("N.T"));
-        assert_eq!(c[0].properties, [("category".into(), "Smoke".into())]);
+        assert_eq!(c[0].name, "ok", "the class prefix is dropped from the name");
+        let props: Vec<(&str, &str)> = c[0]
+            .properties
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        assert_eq!(
+            props,
+            [("owner", "qa"), ("Area", "billing"), ("category", "Smoke")]
+        );
         assert_eq!(c[0].duration, Some(Duration::from_millis(62_500)));
         assert_eq!(c[1].headline(), Some("Assert.AreEqual failed"));
         assert_eq!(c[1].problems[0].trace.as_deref(), Some("at T.bad()"));

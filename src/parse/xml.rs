@@ -157,6 +157,16 @@ fn error(err: &quick_xml::Error, line: u64, stack: &[(String, u64)]) -> ParseErr
     }
 }
 
+/// A test's name without its class's qualification: .NET runners write `Ns.Class.Method(args)`
+/// beside the class `Ns.Class`, and the class is already kept apart. Custom display names, which
+/// do not start with the class, stay as they are.
+pub(super) fn without_class(name: String, class: Option<&str>) -> String {
+    match class.and_then(|c| name.strip_prefix(c)?.strip_prefix('.')) {
+        Some(rest) if !rest.is_empty() => rest.to_owned(),
+        _ => name,
+    }
+}
+
 /// A whole number from an attribute, as counters are written.
 pub(super) fn count(value: Option<String>) -> Option<u64> {
     value.and_then(|v| v.trim().parse().ok())

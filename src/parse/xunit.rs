@@ -2,7 +2,8 @@
 //! (`<assembly>/<class>/<test>`), through the shared XML loop ([`super::xml`]).
 //!
 //! Every `<test>` is one test; its suite is the assembly's file name and the collection (v2) or
-//! class (v1) joined with " › "; its classname is `type`, its name `name`, `time` is seconds.
+//! class (v1) joined with " › "; its classname is `type`, its name `name` less the `type.`
+//! prefix (`Method(x: 1)`; custom display names stay whole), `time` is seconds.
 //! Status from `result`: `Pass` → passed; `Fail` → failed (xUnit.net does not tell assertion
 //! failures from exceptions: the exception type is kept as the problem's kind); `Skip` → skipped
 //! with the reason; `NotRun` → skipped, reason "not run". `<trait>`s become properties.
@@ -21,7 +22,7 @@ use super::junit::{
     SUITE_PATH_SEPARATOR, UNNAMED_TEST,
 };
 use super::source::Source;
-use super::xml::{self, check_counters, count, Attrs, Handler};
+use super::xml::{self, check_counters, count, without_class, Attrs, Handler};
 use super::{Format, ParseError, Parsed};
 use crate::diagnostic::Diagnostic;
 use crate::model::{clean_text, Case, Location, Problem, Status, Suite, TestRun};
@@ -309,6 +310,7 @@ impl Handler for State {
 impl TestBuilder {
     fn finish(self) -> Case {
         let mut case = self.case;
+        case.name = without_class(std::mem::take(&mut case.name), case.classname.as_deref());
         let reason = self.reason.and_then(Text::finish);
         let failure = self.failure.map(|f| Problem {
             message: f.message.finish(),
@@ -379,6 +381,10 @@ mod tests {
         assert_eq!(run.suites[0].name, "Tests.dll › Col A");
         let c: Vec<&Case> = run.cases().collect();
         assert_eq!(c[0].properties, [("Category".into(), "fast".into())]);
+        assert_eq!(
+            (c[0].name.as_str(), c[0].classname.as_deref()),
+            ("ok", Some("N.C"))
+        );
         assert_eq!(c[0].duration, Some(std::time::Duration::from_millis(250)));
         assert_eq!(c[1].status, Status::Failed);
         assert_eq!(c[1].headline(), Some("Assert.Equal() Failure"));

@@ -5,6 +5,7 @@
 
 use serde_json::Value;
 use test_report::model::Totals;
+use test_report::parse::FormatChoice;
 
 use crate::support::{corpus, json, parse_file};
 
@@ -193,7 +194,8 @@ fn every_deviation_is_still_needed() {
 }
 
 /// Robot Framework 7.5 run on tests/fixtures/robot/suite, written once in the RF 7 schema and
-/// once with `--legacy-output` (RF 6 schema); console.txt is Robot's own console.
+/// once with `--legacy-output` (RF 6 schema), and Robot Framework 6.1.1 on the same suite;
+/// console.txt and console-rf6.txt are Robot's own consoles (same summary).
 #[test]
 fn robot_outputs_count_as_robots_console_did() {
     let dir = crate::support::repo().join("tests/fixtures/robot");
@@ -204,7 +206,9 @@ fn robot_outputs_count_as_robots_console_did() {
         .split(", ")
         .map(|part| part.split(' ').next().unwrap().parse().unwrap())
         .collect();
-    for file in ["rf7-output.xml", "rf7-legacy-output.xml"] {
+    let rf6 = std::fs::read_to_string(dir.join("console-rf6.txt")).unwrap();
+    assert!(rf6.contains(last), "RF 6 counted the same: {last}");
+    for file in ["rf7-output.xml", "rf7-legacy-output.xml", "rf6-output.xml"] {
         let report = parse_file(&dir.join(file));
         assert!(report.error().is_none(), "{file}: {:?}", report.error());
         let t = report.totals();
@@ -279,5 +283,120 @@ fn testng_results_count_as_testngs_console_did() {
         .collect();
     for name in ["doubles(1, 2)", "doubles(3, 7)", "connect (configuration)"] {
         assert!(names.iter().any(|n| n == name), "{name} in {names:?}");
+    }
+}
+
+/// A JavaScript string literal's content without its backslash escapes (`\\`, `\"`, `` \` ``).
+fn unescape_js(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => out.extend(chars.next()),
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+/// The (name, result) pairs of one entry of a dorny Jest snapshot: each `"name"` line directly
+/// followed by a `"result"` line is one test.
+fn snapshot_tests(snap: &str, key: &str) -> Vec<(String, String)> {
+    let start = snap
+        .find(&format!("exports[`{key}`]"))
+        .unwrap_or_else(|| panic!("no snapshot {key}"));
+    let entry = &snap[start..];
+    let entry = &entry[..entry.find("\n`;").unwrap_or(entry.len())];
+    let value = |line: &str, key: &str| {
+        let rest = line.trim().strip_prefix(&format!("\"{key}\": \""))?;
+        Some(unescape_js(rest.strip_suffix("\",")?))
+    };
+    let lines: Vec<&str> = entry.lines().collect();
+    lines
+        .windows(2)
+        .filter_map(|w| Some((value(w[0], "name")?, value(w[1], "result")?)))
+        .collect()
+}
+
+/// Per test: dorny's snapshots of its dotnet-nunit and dotnet-trx reports list the same names
+/// with the same results (errored counts as failed there, flaky as success).
+#[test]
+fn dorny_dotnet_snapshots_match_per_test() {
+    let dir = corpus().join("dorny-test-reporter");
+    let index = json(&dir.join("index.json"));
+    let mut checked = 0;
+    for entry in index["with_snapshot"].as_array().into_iter().flatten() {
+        let reporter = entry["reporter"].as_str().unwrap_or_default();
+        let key = entry["snapshot_key"].as_str().unwrap_or_default();
+        if !matches!(reporter, "dotnet-nunit" | "dotnet-trx") || key.contains("only failed") {
+            continue;
+        }
+        let snap =
+            std::fs::read_to_string(dir.join(entry["snapshot_file"].as_str().unwrap())).unwrap();
+        let mut want = snapshot_tests(&snap, key);
+        let report = parse_file(&dir.join(entry["fixture"].as_str().unwrap()));
+        let mut got: Vec<(String, String)> = report
+            .runs()
+            .iter()
+            .flat_map(|r| r.cases())
+            .map(|c| {
+                let result = match c.status.as_str() {
+                    "passed" | "flaky" => "success",
+                    "failed" | "errored" => "failed",
+                    other => other,
+                };
+                (c.name.clone(), result.to_owned())
+            })
+            .collect();
+        want.sort();
+        got.sort();
+        assert!(!want.is_empty(), "{key}: no tests read from the snapshot");
+        let missing: Vec<_> = want.iter().filter(|w| !got.contains(w)).collect();
+        let extra: Vec<_> = got.iter().filter(|g| !want.contains(g)).collect();
+        assert!(
+            missing.is_empty() && extra.is_empty() && got.len() == want.len(),
+            "{key}: missing {missing:?}, extra {extra:?}"
+        );
+        checked += 1;
+    }
+    assert_eq!(checked, 5);
+}
+
+/// A report of any of these formats cut off anywhere is an error naming a line, never a panic
+/// and never a partial success.
+#[test]
+fn truncated_reports_of_every_xml_format_are_errors_with_a_line() {
+    let files = [
+        "enricomi-publish-unit-test-result-action/files/nunit/nunit3/jenkins/NUnit-correct.xml",
+        "enricomi-publish-unit-test-result-action/files/nunit/mstest/timewarpinc.xml",
+        "enricomi-publish-unit-test-result-action/files/xunit/mstest/fixie.xml",
+        "dorny-test-reporter/fixtures/dotnet-trx.trx",
+        "../fixtures/testng/testng-results.xml",
+        "../fixtures/robot/rf7-output.xml",
+    ];
+    for file in files {
+        let bytes = std::fs::read(corpus().join(file)).unwrap();
+        // Cut after the root's start tag: before it, detection cannot know the format.
+        let text = String::from_utf8_lossy(&bytes);
+        let roots = [
+            "<test-results",
+            "<test-run",
+            "<assemblies",
+            "<TestRun",
+            "<testng-results",
+            "<robot",
+        ];
+        let root = roots.iter().filter_map(|r| text.find(r)).min().unwrap();
+        let root_end = root + text[root..].find('>').unwrap() + 1;
+        for cut in (root_end..bytes.len() - 16).step_by(bytes.len() / 40) {
+            let result = test_report::parse::parse_bytes(&bytes[..cut], FormatChoice::Auto);
+            match result {
+                Err(e) => assert!(e.line.is_some(), "{file} cut at {cut}: {e}"),
+                Ok((_, parsed)) => panic!(
+                    "{file} cut at {cut} parsed {} runs instead of failing",
+                    parsed.runs.len()
+                ),
+            }
+        }
     }
 }
