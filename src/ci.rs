@@ -59,6 +59,14 @@ fn github(env: &EnvMap, event: Option<&serde_json::Value>) -> CiInfo {
             .and_then(|v| v.as_str())
             .map(str::to_owned)
     };
+    // Under `workflow_run` the tests ran in the triggering run: its head is the commit.
+    let triggering = |key: &str| {
+        event
+            .and_then(|e| e.get("workflow_run"))
+            .and_then(|w| w.get(key))
+            .and_then(|v| v.as_str())
+            .map(str::to_owned)
+    };
     let run_id = get(env, github_env::RUN_ID);
     let server =
         get(env, github_env::SERVER_URL).unwrap_or_else(|| DEFAULT_GITHUB_SERVER_URL.to_owned());
@@ -70,8 +78,12 @@ fn github(env: &EnvMap, event: Option<&serde_json::Value>) -> CiInfo {
                 get(env, github_env::RUN_ATTEMPT).unwrap_or_else(|| "1".into())
             )
         }),
-        branch: get(env, github_env::HEAD_REF).or_else(|| get(env, github_env::REF_NAME)),
-        commit: pr_head("sha").or_else(|| get(env, github_env::SHA)),
+        branch: get(env, github_env::HEAD_REF)
+            .or_else(|| triggering("head_branch"))
+            .or_else(|| get(env, github_env::REF_NAME)),
+        commit: pr_head("sha")
+            .or_else(|| triggering("head_sha"))
+            .or_else(|| get(env, github_env::SHA)),
         pr_number: pr.and_then(|p| p.get("number")).and_then(|n| n.as_u64()),
         run_url: match (get(env, github_env::REPOSITORY), &run_id) {
             (Some(repo), Some(id)) => Some(format!(
@@ -135,6 +147,21 @@ mod tests {
                 ci.build_id.as_deref()
             ),
             (Some("abc"), Some("main"), Some("5-1"))
+        );
+    }
+
+    #[test]
+    fn workflow_run_uses_the_triggering_runs_head() {
+        let env = env(&[
+            ("GITHUB_ACTIONS", "true"),
+            ("GITHUB_SHA", "default-branch-tip"),
+            ("GITHUB_REF_NAME", "main"),
+        ]);
+        let event = serde_json::json!({"workflow_run": {"head_sha": "fork2222", "head_branch": "patch-1", "pull_requests": []}});
+        let ci = detect(&env, Some(&event));
+        assert_eq!(
+            (ci.commit.as_deref(), ci.branch.as_deref()),
+            (Some("fork2222"), Some("patch-1"))
         );
     }
 

@@ -3,9 +3,33 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::github::checks::CheckRunMode;
 use crate::http::Secret;
 use crate::parse::FormatChoice;
 use crate::upload::testnod::Finalize;
+
+/// The check run as the user asked for it (`check-run`, `name`, `token`, `commit`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckRunSettings {
+    pub mode: CheckRunMode,
+    /// The check's name in the PR's checks list.
+    pub name: String,
+    /// A token that may write checks; without one no check run is attempted.
+    pub token: Option<Secret>,
+    /// The commit to attach it to, instead of the detected one.
+    pub commit: Option<String>,
+}
+
+impl Default for CheckRunSettings {
+    fn default() -> CheckRunSettings {
+        CheckRunSettings {
+            mode: CheckRunMode::Auto,
+            name: DEFAULT_TITLE.to_owned(),
+            token: None,
+            commit: None,
+        }
+    }
+}
 
 /// TestNod settings as the user gave them; CI metadata fills the rest (`pipeline`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -86,6 +110,7 @@ pub struct Config {
     pub title: String,
     /// Upload to TestNod; `None` when no token was given.
     pub testnod: Option<TestnodSettings>,
+    pub check_run: CheckRunSettings,
     pub annotations: AnnotationChoice,
     /// At most this many test annotations, within GitHub's own caps; `None`: only GitHub's caps.
     pub max_annotations: Option<u32>,
@@ -105,6 +130,7 @@ impl Default for Config {
             fail_on_empty: true,
             title: DEFAULT_TITLE.to_owned(),
             testnod: None,
+            check_run: CheckRunSettings::default(),
             annotations: AnnotationChoice::Failures,
             max_annotations: None,
             path_prefix: None,
@@ -237,6 +263,10 @@ pub struct RawConfig {
     pub fail_on: Option<String>,
     pub fail_on_empty: Option<bool>,
     pub title: Option<String>,
+    pub check_run: Option<String>,
+    pub name: Option<String>,
+    pub token: Option<String>,
+    pub commit: Option<String>,
     pub testnod_token: Option<String>,
     pub testnod_url: Option<String>,
     pub testnod_build_id: Option<String>,
@@ -271,6 +301,19 @@ impl RawConfig {
             },
             fail_on_empty: self.fail_on_empty.unwrap_or(defaults.fail_on_empty),
             title: non_empty(self.title).unwrap_or(defaults.title),
+            check_run: CheckRunSettings {
+                mode: non_empty(self.check_run)
+                    .map(|m| m.parse())
+                    .transpose()
+                    .map_err(|message| ConfigError {
+                        input: "check-run",
+                        message,
+                    })?
+                    .unwrap_or_default(),
+                name: non_empty(self.name).unwrap_or_else(|| DEFAULT_TITLE.to_owned()),
+                token: non_empty(self.token).map(|t| Secret::new(t.trim())),
+                commit: non_empty(self.commit),
+            },
             testnod: match non_empty(self.testnod_token) {
                 None => None,
                 Some(token) => Some(TestnodSettings {

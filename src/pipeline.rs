@@ -8,6 +8,7 @@ use crate::ci::{self, CiInfo};
 use crate::config::{Config, ConfigError, FailOn, TestnodSettings};
 use crate::convert;
 use crate::diagnostic::Diagnostic;
+use crate::github::checks::{self, CheckError, CheckReceipt, CheckRun, CheckRunMode};
 use crate::github::repo_path::RepoPaths;
 use crate::github::workflow_commands::{self, Limits};
 use crate::github::{annotations, outputs, summary};
@@ -17,6 +18,9 @@ use crate::model::{TestRun, Totals};
 use crate::parse::{Format, ParseError, ParseErrorKind, Parsed};
 use crate::upload::testnod::{self, TestnodConfig};
 use crate::upload::Payload;
+
+/// `owner/repo` on GitHub Actions.
+const ENV_REPOSITORY: &str = crate::ci::github_env::REPOSITORY;
 
 /// Environment variables as the edge captured them.
 pub type EnvMap = BTreeMap<String, String>;
@@ -213,7 +217,6 @@ pub async fn run<C: HttpClient>(inputs: &Inputs, client: &C) -> Outcome {
             Err(e) => publish_errors.push(e.to_string()),
         }
     }
-    let (failure, exit) = judge(inputs, &report, &publish_errors);
     let summary = summary::render(
         &inputs.config,
         &inputs.files,
@@ -222,8 +225,6 @@ pub async fn run<C: HttpClient>(inputs: &Inputs, client: &C) -> Outcome {
         &receipts,
         &inputs.env,
     );
-    let mut outputs = outputs::of(&report, conclusion);
-    outputs.extend(receipts.outputs());
     let paths = RepoPaths::new(
         &inputs.env,
         inputs.config.working_directory.as_deref(),
@@ -231,11 +232,42 @@ pub async fn run<C: HttpClient>(inputs: &Inputs, client: &C) -> Outcome {
         inputs.repo_files.as_deref(),
     );
     let tests = annotations::collect(&inputs.files, inputs.config.annotations, &paths);
+    let check = check_run(inputs, &ci, &report, conclusion, &receipts);
+    match &check {
+        Some(run) => match checks::publish(client, run, &tests, &RetryPolicy::default()).await {
+            Ok(receipt) => receipts.check_run = Some(receipt),
+            Err(CheckError::NotPermitted(why))
+                if inputs.config.check_run.mode == CheckRunMode::Auto =>
+            {
+                diagnostics.push(Diagnostic::notice(format!(
+                    "no check run: the token may not write checks here (fork pull request, or the workflow lacks `permissions: checks: write`); failures are annotated on the job instead ({why})"
+                )));
+            }
+            Err(CheckError::NotPermitted(why) | CheckError::Failed(why)) => {
+                publish_errors.push(format!("github: {why}"))
+            }
+        },
+        None if inputs.config.check_run.mode == CheckRunMode::True => {
+            publish_errors.push("github: check-run is true but no token, repository or commit is known: set token (and commit outside Actions)".into());
+        }
+        None => {}
+    }
+    let (failure, exit) = judge(inputs, &report, &publish_errors);
+    let mut outputs = outputs::of(&report, conclusion);
+    outputs.extend(receipts.outputs());
     let limits = Limits {
         max_tests: inputs.config.max_annotations,
         step_fails: failure.is_some(),
     };
-    let workflow_commands = workflow_commands::render(&diagnostics, &tests, &paths, limits);
+    // The check run carries every test annotation; repeating them as workflow commands would
+    // show each twice on the pull request.
+    let job_annotations = if receipts.check_run.is_some() {
+        &[][..]
+    } else {
+        &tests[..]
+    };
+    let workflow_commands =
+        workflow_commands::render(&diagnostics, job_annotations, &paths, limits);
     Outcome {
         outputs,
         report,
@@ -289,6 +321,60 @@ pub fn junit_payloads(files: &[FileReport]) -> Vec<Payload> {
         .collect()
 }
 
+/// The check run to create, when the mode, a token, the repository and the commit allow one.
+fn check_run(
+    inputs: &Inputs,
+    ci: &CiInfo,
+    report: &Report,
+    conclusion: Conclusion,
+    receipts: &Receipts,
+) -> Option<CheckRun> {
+    let settings = &inputs.config.check_run;
+    if settings.mode == CheckRunMode::False {
+        return None;
+    }
+    let token = settings.token.clone()?;
+    let repository = inputs
+        .env
+        .get(ENV_REPOSITORY)
+        .filter(|r| r.contains('/'))?
+        .clone();
+    let head_sha = settings.commit.clone().or_else(|| ci.commit.clone())?;
+    let t = &report.totals;
+    let title = if t.has_failures() {
+        format!(
+            "{} failed, {} errored of {} tests",
+            t.failed, t.errored, t.tests
+        )
+    } else {
+        format!("{} tests passed, {} skipped", t.passed + t.flaky, t.skipped)
+    };
+    let summary = summary::render_within(
+        &inputs.config,
+        &inputs.files,
+        report,
+        conclusion,
+        receipts,
+        &inputs.env,
+        checks::OUTPUT_FIELD_MAX_BYTES,
+    );
+    Some(CheckRun {
+        api_url: inputs
+            .env
+            .get(checks::ENV_API_URL)
+            .cloned()
+            .unwrap_or_else(|| checks::DEFAULT_API_URL.to_owned()),
+        repository,
+        token,
+        name: settings.name.clone(),
+        head_sha,
+        conclusion: conclusion.as_str().to_owned(),
+        title,
+        summary,
+        details_url: ci.run_url.clone(),
+    })
+}
+
 fn testnod_config(settings: &TestnodSettings, ci: &CiInfo) -> Result<TestnodConfig, ConfigError> {
     let build_id = settings
         .build_id
@@ -319,11 +405,15 @@ fn testnod_config(settings: &TestnodSettings, ci: &CiInfo) -> Result<TestnodConf
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Receipts {
     pub testnod: Option<testnod::Receipt>,
+    pub check_run: Option<CheckReceipt>,
 }
 
 impl Receipts {
     fn outputs(&self) -> Vec<(&'static str, String)> {
         let mut out = Vec::new();
+        if let Some(url) = self.check_run.as_ref().and_then(|c| c.html_url.clone()) {
+            out.push(("check-run-url", url));
+        }
         if let Some(r) = &self.testnod {
             if let Some(url) = &r.test_run_url {
                 out.push(("testnod-run-url", url.clone()));

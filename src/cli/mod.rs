@@ -12,7 +12,8 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 use paths::Found;
 use test_report::config::{
-    AnnotationChoice, Config, FailOn, PathPrefix, RawConfig, SummaryTests, TestnodSettings,
+    AnnotationChoice, CheckRunSettings, Config, FailOn, PathPrefix, RawConfig, SummaryTests,
+    TestnodSettings,
 };
 use test_report::convert;
 use test_report::github::annotations::Level;
@@ -65,29 +66,29 @@ struct Sources {
 struct TestnodArgs {
     /// TestNod project token.
     #[arg(long = "testnod-token", env = testnod::ENV_TOKEN, hide_env_values = true, value_name = "TOKEN")]
-    token: Option<String>,
+    testnod_token: Option<String>,
     /// TestNod base URL.
     #[arg(long = "testnod-url", env = testnod::ENV_BASE_URL, value_name = "URL")]
-    url: Option<String>,
+    testnod_url: Option<String>,
     /// Build id shared by all uploads of one CI run (default: the CI's run id and attempt).
     #[arg(long = "testnod-build-id", value_name = "ID")]
-    build_id: Option<String>,
+    testnod_build_id: Option<String>,
     /// Tags, comma-separated.
     #[arg(long = "testnod-tags", value_name = "TAGS")]
-    tags: Option<String>,
+    testnod_tags: Option<String>,
     /// true: upload and finalize; false: upload only (matrix shard); only: finalize only (fan-in job).
     #[arg(long = "testnod-finalize", value_name = "WHEN")]
-    finalize: Option<String>,
+    testnod_finalize: Option<String>,
 }
 
 impl TestnodArgs {
     fn settings(&self) -> Result<Option<TestnodSettings>, String> {
         let raw = RawConfig {
-            testnod_token: self.token.clone(),
-            testnod_url: self.url.clone(),
-            testnod_build_id: self.build_id.clone(),
-            testnod_tags: self.tags.clone(),
-            testnod_finalize: self.finalize.clone(),
+            testnod_token: self.testnod_token.clone(),
+            testnod_url: self.testnod_url.clone(),
+            testnod_build_id: self.testnod_build_id.clone(),
+            testnod_tags: self.testnod_tags.clone(),
+            testnod_finalize: self.testnod_finalize.clone(),
             ..RawConfig::default()
         };
         raw.validate()
@@ -96,41 +97,84 @@ impl TestnodArgs {
     }
 }
 
+/// Check run options: a token that may write checks turns it on.
+#[derive(clap::Args)]
+struct CheckRunArgs {
+    /// auto: create a check run when the token may; true: it must; false: never.
+    #[arg(long = "check-run", default_value = "auto", value_name = "WHEN")]
+    check_run: String,
+    /// Name of the check run.
+    #[arg(long = "check-name", default_value = test_report::config::DEFAULT_TITLE)]
+    check_name: String,
+    /// Token that may write checks (GitHub App installation token or GITHUB_TOKEN).
+    #[arg(
+        long = "github-token",
+        env = "GITHUB_TOKEN",
+        hide_env_values = true,
+        value_name = "TOKEN"
+    )]
+    github_token: Option<String>,
+    /// Commit to attach the check run to (default: the PR head or the pushed commit).
+    #[arg(long, value_name = "SHA")]
+    commit: Option<String>,
+}
+
+impl CheckRunArgs {
+    fn settings(&self) -> Result<CheckRunSettings, String> {
+        let raw = RawConfig {
+            check_run: Some(self.check_run.clone()),
+            name: Some(self.check_name.clone()),
+            token: self.github_token.clone(),
+            commit: self.commit.clone(),
+            ..RawConfig::default()
+        };
+        raw.validate()
+            .map(|c| c.check_run)
+            .map_err(|e| e.to_string().replacen("input '", "option '--", 1))
+    }
+}
+
+/// `summary`: everything the action does, from the command line.
+#[derive(clap::Args)]
+struct SummaryArgs {
+    #[command(flatten)]
+    sources: Sources,
+    /// Which tests to list.
+    #[arg(long, value_enum, default_value_t = SummaryTestsArg::Failed)]
+    summary_tests: SummaryTestsArg,
+    /// When to exit non-zero: failures (1 for failed tests), errors (2 for unreadable reports), nothing.
+    #[arg(long, value_enum, default_value_t = FailOnArg::Errors)]
+    fail_on: FailOnArg,
+    /// Treat "no tests found" as an error (exit 2).
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
+    fail_on_empty: bool,
+    /// Heading of the summary.
+    #[arg(long, default_value = test_report::config::DEFAULT_TITLE)]
+    title: String,
+    #[command(flatten)]
+    testnod: TestnodArgs,
+    #[command(flatten)]
+    check_run: CheckRunArgs,
+    /// Print the requests uploads would send (secrets redacted) instead of sending them.
+    #[arg(long)]
+    dry_run: bool,
+    /// Which tests get an annotation when run in GitHub Actions: failures, all (also flaky
+    /// and skipped) or none.
+    #[arg(long, value_enum, default_value_t = AnnotationsArg::Failures)]
+    annotations: AnnotationsArg,
+    /// At most this many test annotations (GitHub's own caps still apply).
+    #[arg(long, value_name = "N")]
+    max_annotations: Option<u32>,
+    /// Map reported paths to the repository: -PREFIX removes a prefix, +PREFIX adds one to
+    /// relative paths.
+    #[arg(long, value_name = "RULE", allow_hyphen_values = true, value_parser = parse_path_prefix)]
+    path_prefix: Option<PathPrefix>,
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Print the Markdown job summary; append it to $GITHUB_STEP_SUMMARY when that is set.
-    Summary {
-        #[command(flatten)]
-        sources: Sources,
-        /// Which tests to list.
-        #[arg(long, value_enum, default_value_t = SummaryTestsArg::Failed)]
-        summary_tests: SummaryTestsArg,
-        /// When to exit non-zero: failures (1 for failed tests), errors (2 for unreadable reports), nothing.
-        #[arg(long, value_enum, default_value_t = FailOnArg::Errors)]
-        fail_on: FailOnArg,
-        /// Treat "no tests found" as an error (exit 2).
-        #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
-        fail_on_empty: bool,
-        /// Heading of the summary.
-        #[arg(long, default_value = test_report::config::DEFAULT_TITLE)]
-        title: String,
-        #[command(flatten)]
-        testnod: TestnodArgs,
-        /// Print the requests uploads would send (secrets redacted) instead of sending them.
-        #[arg(long)]
-        dry_run: bool,
-        /// Which tests get an annotation when run in GitHub Actions: failures, all (also flaky
-        /// and skipped) or none.
-        #[arg(long, value_enum, default_value_t = AnnotationsArg::Failures)]
-        annotations: AnnotationsArg,
-        /// At most this many test annotations (GitHub's own caps still apply).
-        #[arg(long, value_name = "N")]
-        max_annotations: Option<u32>,
-        /// Map reported paths to the repository: -PREFIX removes a prefix, +PREFIX adds one to
-        /// relative paths.
-        #[arg(long, value_name = "RULE", allow_hyphen_values = true, value_parser = parse_path_prefix)]
-        path_prefix: Option<PathPrefix>,
-    },
+    Summary(Box<SummaryArgs>),
     /// Print totals per file; with --json the machine-readable contract. Exit 2 if a file is unreadable.
     Parse {
         #[command(flatten)]
@@ -195,18 +239,20 @@ pub fn main() -> ExitCode {
 
 fn execute(command: Command) -> Result<u8, String> {
     match command {
-        Command::Summary {
-            sources,
-            summary_tests,
-            fail_on,
-            fail_on_empty,
-            title,
-            testnod,
-            dry_run,
-            annotations,
-            max_annotations,
-            path_prefix,
-        } => {
+        Command::Summary(args) => {
+            let SummaryArgs {
+                sources,
+                summary_tests,
+                fail_on,
+                fail_on_empty,
+                title,
+                testnod,
+                check_run,
+                dry_run,
+                annotations,
+                max_annotations,
+                path_prefix,
+            } = *args;
             let config = Config {
                 format: sources.format,
                 job_summary: true,
@@ -231,6 +277,7 @@ fn execute(command: Command) -> Result<u8, String> {
                 path_prefix,
                 working_directory: None,
                 testnod: testnod.settings()?,
+                check_run: check_run.settings()?,
             };
             let env = capture_env();
             let actions = in_github_actions(&env);

@@ -2,6 +2,7 @@
 //! workflow commands. The edges write them.
 
 pub mod annotations;
+pub mod checks;
 pub mod location;
 mod markdown;
 pub mod outputs;

@@ -69,7 +69,9 @@ pub fn render(
     )
 }
 
-fn render_within(
+/// The summary within `budget` bytes, degrading in the module's stated order (check-run
+/// summaries get 65,535 bytes, the job summary 1 MiB).
+pub fn render_within(
     config: &Config,
     files: &[FileReport],
     report: &Report,

@@ -9,6 +9,7 @@ fn test_report(args: &[&str]) -> Output {
         .args(args)
         .current_dir(repo())
         .env_remove("GITHUB_STEP_SUMMARY")
+        .env_remove("GITHUB_TOKEN")
         .output()
         .expect("the test-report binary runs")
 }
