@@ -3,6 +3,7 @@
 
 mod cli;
 mod conformance;
+mod fakes;
 mod hostile;
 mod summary;
 mod support;
