@@ -65,6 +65,7 @@ async fn service_state(State(state): State<AppState>, Path(name): Path<String>) 
         // The storage host's objects are part of TestNod's uploads.
         Some(Service::Testnod | Service::Storage) => lock(&inner.testnod).state(),
         Some(Service::Github) => lock(&inner.github).state(),
+        Some(Service::Testomatio) => lock(&inner.testomatio).state(),
         Some(other) => json!({ "message": format!("{} is not faked yet", other.name()) }),
         None => return unknown_service(&name),
     };
@@ -102,10 +103,11 @@ async fn config(State(state): State<AppState>) -> Json<Value> {
     Json(json!({
         "testnod": lock(&inner.testnod).config(),
         "github": lock(&inner.github).config(),
+        "testomatio": lock(&inner.testomatio).config(),
     }))
 }
 
-/// Merges `{"testnod": {...}, "github": {...}}` into the configuration; see tests/README.md.
+/// Merges `{"testnod": {...}, "github": {...}, "testomatio": {...}}` into the configuration; see tests/README.md.
 async fn configure(State(state): State<AppState>, body: axum::body::Bytes) -> Response {
     let value: Value = match serde_json::from_slice(&body) {
         Ok(v) => v,
@@ -119,8 +121,9 @@ async fn configure(State(state): State<AppState>, body: axum::body::Bytes) -> Re
         let result = match Service::from_name(name) {
             Some(Service::Testnod) => lock(&inner.testnod).configure(section),
             Some(Service::Github) => lock(&inner.github).configure(section),
+            Some(Service::Testomatio) => lock(&inner.testomatio).configure(section),
             _ => Err(format!(
-                "no configuration for {name:?}; configurable: testnod, github"
+                "no configuration for {name:?}; configurable: testnod, github, testomatio"
             )),
         };
         if let Err(e) = result {

@@ -22,6 +22,7 @@ mod server;
 mod service;
 mod state;
 mod testnod;
+mod testomatio;
 mod wire;
 
 use std::io::Write;

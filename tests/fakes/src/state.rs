@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use crate::faults::Faults;
 use crate::journal::Journal;
-use crate::{github, testnod};
+use crate::{github, testnod, testomatio};
 
 #[derive(Clone)]
 pub struct AppState(Arc<Inner>);
@@ -16,6 +16,7 @@ pub struct Inner {
     pub faults: Mutex<Faults>,
     pub testnod: Mutex<testnod::World>,
     pub github: Mutex<github::World>,
+    pub testomatio: Mutex<testomatio::World>,
 }
 
 impl AppState {
@@ -26,6 +27,7 @@ impl AppState {
             faults: Mutex::default(),
             testnod: Mutex::default(),
             github: Mutex::default(),
+            testomatio: Mutex::default(),
         }))
     }
 
@@ -39,6 +41,7 @@ impl AppState {
         lock(&self.0.faults).clear();
         *lock(&self.0.testnod) = testnod::World::default();
         *lock(&self.0.github) = github::World::default();
+        *lock(&self.0.testomatio) = testomatio::World::default();
     }
 }
 

@@ -22,6 +22,7 @@ pub fn router(state: AppState) -> Router {
         .nest("/testnod", crate::testnod::routes())
         .nest("/storage", crate::testnod::storage_routes())
         .nest("/github", crate::github::routes())
+        .nest("/testomatio", crate::testomatio::routes())
         .fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

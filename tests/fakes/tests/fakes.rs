@@ -867,3 +867,205 @@ fn github_comments_create_list_update_and_pulls_for_a_commit() {
         .unwrap();
     assert!(none.is_empty());
 }
+
+// ---------------------------------------------------------------- Testomat.io (vendors.md §2.9)
+
+const KEY: &str = "tstmt_fake-key";
+
+impl Fake {
+    fn testomatio(&self, method: reqwest::Method, path: &str) -> reqwest::blocking::RequestBuilder {
+        self.http
+            .request(method, self.url(&format!("/testomatio/api/reporter{path}")))
+    }
+
+    /// Creates a run with the key in the body → its uid.
+    fn testomatio_run(&self) -> String {
+        let r = self
+            .testomatio(reqwest::Method::POST, "")
+            .json(&json!({"api_key":KEY,"title":"CI"}))
+            .send()
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        r.json::<Value>().unwrap()["uid"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+}
+
+#[test]
+fn testomatio_api_key_in_query_or_body_else_403() {
+    let fake = Fake::start();
+    let uid = fake.testomatio_run();
+    assert_eq!(uid.len(), 8);
+    assert!(uid.bytes().all(|b| b.is_ascii_hexdigit()));
+    let r = fake
+        .testomatio(
+            reqwest::Method::POST,
+            &format!("/{uid}/testrun?api_key={KEY}"),
+        )
+        .json(&json!({"title":"t","status":"passed","create":true}))
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 200, "key in the query");
+    for body in [json!({"title":"x"}), json!({"api_key":"tstmt_wrong"})] {
+        let r = fake
+            .testomatio(reqwest::Method::POST, "")
+            .json(&body)
+            .send()
+            .unwrap();
+        assert_eq!(r.status(), 403);
+        assert_eq!(
+            r.json::<Value>().unwrap(),
+            json!({"message":"Project API Token is invalid"})
+        );
+    }
+    let state = fake.state("testomatio");
+    assert_eq!(state["runs"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        state["runs"][0]["params"],
+        json!({"title":"CI"}),
+        "api_key is not stored"
+    );
+}
+
+#[test]
+fn testomatio_batches_record_batch_index_and_duplicates() {
+    let fake = Fake::start();
+    let uid = fake.testomatio_run();
+    let batch = |index: u64| {
+        let tests = json!([{"title":"a","status":"passed","create":true,"run_time":12.5},{"title":"b","status":"failed","create":true}]);
+        fake.testomatio(reqwest::Method::POST, &format!("/{uid}/testrun"))
+            .json(&json!({"api_key":KEY,"tests":tests,"batch_index":index}))
+            .send()
+            .unwrap()
+    };
+    for index in [1, 2, 2] {
+        let r = batch(index);
+        assert_eq!(r.status(), 200);
+        assert_eq!(r.json::<Value>().unwrap()["message"], "Test run added");
+    }
+    let run = &fake.state("testomatio")["runs"][0];
+    assert_eq!(run["batch_indexes"], json!([1, 2, 2]));
+    assert_eq!(
+        run["duplicate_batch_indexes"],
+        json!([2]),
+        "a re-sent batch is observable"
+    );
+    assert_eq!(
+        run["executions"][0]["run_time"], 12.5,
+        "run_time stored verbatim"
+    );
+    assert_eq!(
+        run["executions"].as_array().unwrap().len(),
+        6,
+        "no rid, no overwrite: duplicates kept"
+    );
+    let r = fake
+        .testomatio(reqwest::Method::POST, "/ffffffff/testrun")
+        .json(&json!({"api_key":KEY,"title":"a"}))
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 404);
+}
+
+#[test]
+fn testomatio_matching_rid_and_overwrite() {
+    let fake = Fake::start();
+    fake.http
+        .post(fake.url("/_fake/config"))
+        .json(&json!({"testomatio":{"tests":[{"id":"Ta0b0c0d0","title":"known"}]}}))
+        .send()
+        .unwrap();
+    let uid = fake.testomatio_run();
+    let send = |test: Value| {
+        let mut test = test;
+        test["api_key"] = json!(KEY);
+        let r = fake
+            .testomatio(reqwest::Method::POST, &format!("/{uid}/testrun"))
+            .json(&test)
+            .send()
+            .unwrap();
+        assert_eq!(r.status(), 200);
+    };
+    send(json!({"test_id":"@Ta0b0c0d0","status":"passed","rid":"linux"}));
+    send(json!({"test_id":"a0b0c0d0","status":"failed","rid":"mac"}));
+    send(json!({"test_id":"a0b0c0d0","status":"passed","rid":"mac","overwrite":true}));
+    send(json!({"title":"new","status":"passed"}));
+    send(json!({"title":"new2","status":"passed","create":true}));
+    let run = &fake.state("testomatio")["runs"][0];
+    let executions = run["executions"].as_array().unwrap();
+    let summary: Vec<(String, String, String)> = executions
+        .iter()
+        .map(|e| {
+            (
+                e["matched"].as_str().unwrap().into(),
+                e["rid"].as_str().unwrap_or("-").into(),
+                e["status"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            ("matched".into(), "linux".into(), "passed".into()),
+            ("matched".into(), "mac".into(), "passed".into()),
+            ("unmatched".into(), "-".into(), "passed".into()),
+            ("created".into(), "-".into(), "passed".into()),
+        ]
+    );
+
+    fake.http
+        .post(fake.url("/_fake/config"))
+        .json(&json!({"testomatio":{"unmatched_answer":"error"}}))
+        .send()
+        .unwrap();
+    let r = fake
+        .testomatio(reqwest::Method::POST, &format!("/{uid}/testrun"))
+        .json(&json!({"api_key":KEY,"title":"ghost","status":"passed"}))
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 404);
+    assert!(r.json::<Value>().unwrap()["message"]
+        .as_str()
+        .unwrap()
+        .contains("could not be matched"));
+}
+
+#[test]
+fn testomatio_update_and_finish_including_parallel_events() {
+    let fake = Fake::start();
+    let uid = fake.testomatio_run();
+    let put = |body: Value| {
+        fake.testomatio(reqwest::Method::PUT, &format!("/{uid}"))
+            .json(&body)
+            .send()
+            .unwrap()
+    };
+    let r = put(json!({"api_key":KEY,"env":"linux"}));
+    assert_eq!(r.json::<Value>().unwrap()["uid"], uid.as_str());
+    assert_eq!(
+        put(json!({"api_key":KEY,"status_event":"done"})).status(),
+        422
+    );
+    assert_eq!(
+        put(json!({"api_key":KEY,"status_event":"finish_parallel","duration":3.5})).status(),
+        200
+    );
+    assert_eq!(
+        fake.state("testomatio")["runs"][0]["status"],
+        "running",
+        "a parallel part does not close the run"
+    );
+    let tests = json!([{"title":"x","status":"passed","create":true}]);
+    assert_eq!(
+        put(json!({"api_key":KEY,"status_event":"finish","duration":25.5,"tests":tests})).status(),
+        200
+    );
+    let run = &fake.state("testomatio")["runs"][0];
+    assert_eq!(run["status"], "finished");
+    assert_eq!(run["params"]["env"], "linux");
+    assert_eq!(run["status_events"][1]["duration"], 25.5);
+    assert_eq!(run["executions"][0]["matched"], "created");
+    assert_eq!(put(json!({"status_event":"finish"})).status(), 403);
+}
