@@ -66,6 +66,7 @@ async fn service_state(State(state): State<AppState>, Path(name): Path<String>) 
         Some(Service::Testnod | Service::Storage) => lock(&inner.testnod).state(),
         Some(Service::Github) => lock(&inner.github).state(),
         Some(Service::Testomatio) => lock(&inner.testomatio).state(),
+        Some(Service::Aio) => lock(&inner.aio).state(),
         Some(other) => json!({ "message": format!("{} is not faked yet", other.name()) }),
         None => return unknown_service(&name),
     };
@@ -104,10 +105,11 @@ async fn config(State(state): State<AppState>) -> Json<Value> {
         "testnod": lock(&inner.testnod).config(),
         "github": lock(&inner.github).config(),
         "testomatio": lock(&inner.testomatio).config(),
+        "aio": lock(&inner.aio).config(),
     }))
 }
 
-/// Merges `{"testnod": {...}, "github": {...}, "testomatio": {...}}` into the configuration; see tests/README.md.
+/// Merges `{"testnod": {...}, "github": {...}, "testomatio": {...}, "aio": {...}}` into the configuration; see tests/README.md.
 async fn configure(State(state): State<AppState>, body: axum::body::Bytes) -> Response {
     let value: Value = match serde_json::from_slice(&body) {
         Ok(v) => v,
@@ -122,8 +124,9 @@ async fn configure(State(state): State<AppState>, body: axum::body::Bytes) -> Re
             Some(Service::Testnod) => lock(&inner.testnod).configure(section),
             Some(Service::Github) => lock(&inner.github).configure(section),
             Some(Service::Testomatio) => lock(&inner.testomatio).configure(section),
+            Some(Service::Aio) => lock(&inner.aio).configure(section),
             _ => Err(format!(
-                "no configuration for {name:?}; configurable: testnod, github, testomatio"
+                "no configuration for {name:?}; configurable: testnod, github, testomatio, aio"
             )),
         };
         if let Err(e) = result {
@@ -133,8 +136,10 @@ async fn configure(State(state): State<AppState>, body: axum::body::Bytes) -> Re
     config(State(state)).await.into_response()
 }
 
-/// Moves every asynchronous job one step (TestNod runs processing → processed).
+/// Moves every asynchronous job one step (TestNod runs processing → processed, AIO batches
+/// Queued → Processing → Completed).
 async fn advance(State(state): State<AppState>) -> Json<Value> {
-    let moved = lock(&state.inner().testnod).advance();
-    Json(json!({ "testnod_runs_advanced": moved }))
+    let testnod = lock(&state.inner().testnod).advance();
+    let aio = lock(&state.inner().aio).advance();
+    Json(json!({ "testnod_runs_advanced": testnod, "aio_batches_advanced": aio }))
 }

@@ -13,6 +13,7 @@
 // Handlers return `Result<_, Response>` (axum's idiom); an error path this rare needs no boxing.
 #![allow(clippy::result_large_err)]
 
+mod aio;
 mod control;
 mod faults;
 mod github;

@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use crate::faults::Faults;
 use crate::journal::Journal;
-use crate::{github, testnod, testomatio};
+use crate::{aio, github, testnod, testomatio};
 
 #[derive(Clone)]
 pub struct AppState(Arc<Inner>);
@@ -17,6 +17,7 @@ pub struct Inner {
     pub testnod: Mutex<testnod::World>,
     pub github: Mutex<github::World>,
     pub testomatio: Mutex<testomatio::World>,
+    pub aio: Mutex<aio::World>,
 }
 
 impl AppState {
@@ -28,6 +29,7 @@ impl AppState {
             testnod: Mutex::default(),
             github: Mutex::default(),
             testomatio: Mutex::default(),
+            aio: Mutex::default(),
         }))
     }
 
@@ -42,6 +44,7 @@ impl AppState {
         *lock(&self.0.testnod) = testnod::World::default();
         *lock(&self.0.github) = github::World::default();
         *lock(&self.0.testomatio) = testomatio::World::default();
+        *lock(&self.0.aio) = aio::World::default();
     }
 }
 

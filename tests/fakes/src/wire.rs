@@ -23,6 +23,7 @@ pub fn router(state: AppState) -> Router {
         .nest("/storage", crate::testnod::storage_routes())
         .nest("/github", crate::github::routes())
         .nest("/testomatio", crate::testomatio::routes())
+        .nest("/aio", crate::aio::routes())
         .fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

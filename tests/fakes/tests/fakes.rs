@@ -1069,3 +1069,295 @@ fn testomatio_update_and_finish_including_parallel_events() {
     assert_eq!(run["executions"][0]["matched"], "created");
     assert_eq!(put(json!({"status_event":"finish"})).status(), 403);
 }
+
+// ---------------------------------------------------------------- AIO Tests (vendors.md §4.9)
+
+const AIO_CLOUD: &str = "/aio/aio-tcms/api/v1/project/PROJ/testcycle";
+const AIO_DC: &str = "/aio/rest/aio-tcms-api/1.0/project/PROJ/testcycle";
+const JUNIT: &str = r#"<testsuite name="s">
+  <testcase classname="com.acme.LoginTest" name="logsIn" time="1.5"/>
+  <testcase classname="com.acme.LoginTest" name="PROJ-TC-1 : rejects bad password"><failure message="x"/></testcase>
+  <testcase classname="com.acme.LoginTest" name="locks_PROJ_TC_2"><skipped/></testcase>
+</testsuite>"#;
+
+impl Fake {
+    fn aio_import(
+        &self,
+        path: &str,
+        auth: &str,
+        kind: &str,
+        fields: &[(&str, &str)],
+        file: Option<&str>,
+    ) -> Response {
+        let mut form = multipart::Form::new();
+        for (name, value) in fields {
+            form = form.text(name.to_string(), value.to_string());
+        }
+        if let Some(file) = file {
+            form = form.part(
+                "file",
+                multipart::Part::text(file.to_owned()).file_name("results.xml"),
+            );
+        }
+        self.http
+            .post(self.url(&format!("{path}/PROJ-CY-1/import/results?type={kind}")))
+            .header("Authorization", auth)
+            .multipart(form)
+            .send()
+            .unwrap()
+    }
+
+    fn aio_cases(&self, cases: Value) {
+        let config = json!({"aio":{"projects":{"PROJ":{"cases":cases,"cycles":[{"key":"PROJ-CY-1","title":"c"}]}}}});
+        let r = self
+            .http
+            .post(self.url("/_fake/config"))
+            .json(&config)
+            .send()
+            .unwrap();
+        assert_eq!(r.status(), 200, "{}", r.text().unwrap());
+    }
+}
+
+#[test]
+fn aio_auth_cloud_aioauth_and_dc_basic_or_bearer() {
+    let fake = Fake::start();
+    let xml = Some("<testsuite/>");
+    for auth in ["aio-token", "AioAuth wrong", "Bearer aio-token", ""] {
+        assert_eq!(
+            fake.aio_import(AIO_CLOUD, auth, "junit", &[], xml).status(),
+            401,
+            "cloud {auth:?}"
+        );
+    }
+    assert_eq!(
+        fake.aio_import(AIO_CLOUD, "AioAuth aio-token", "JUnit", &[], xml)
+            .status(),
+        200,
+        "type in any case"
+    );
+    use base64::Engine;
+    let basic = format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode("jira-user:jira-password")
+    );
+    let wrong = format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode("jira-user:nope")
+    );
+    assert_eq!(
+        fake.aio_import(AIO_DC, &basic, "junit", &[], xml).status(),
+        200
+    );
+    assert_eq!(
+        fake.aio_import(AIO_DC, "Bearer jira-pat", "junit", &[], xml)
+            .status(),
+        200
+    );
+    assert_eq!(
+        fake.aio_import(AIO_DC, &wrong, "junit", &[], xml).status(),
+        401
+    );
+    assert_eq!(
+        fake.aio_import(AIO_DC, "AioAuth aio-token", "junit", &[], xml)
+            .status(),
+        401
+    );
+}
+
+#[test]
+fn aio_rejects_missing_file_unknown_type_project_and_cycle() {
+    let fake = Fake::start();
+    let auth = "AioAuth aio-token";
+    assert_eq!(
+        fake.aio_import(AIO_CLOUD, auth, "junit", &[], None)
+            .status(),
+        400
+    );
+    assert_eq!(
+        fake.aio_import(AIO_CLOUD, auth, "pytest", &[], Some(JUNIT))
+            .status(),
+        400
+    );
+    assert_eq!(
+        fake.aio_import(
+            "/aio/aio-tcms/api/v1/project/NOPE/testcycle",
+            auth,
+            "junit",
+            &[],
+            Some(JUNIT)
+        )
+        .status(),
+        404
+    );
+    let r = fake
+        .http
+        .post(fake.url(&format!("{AIO_CLOUD}/PROJ-CY-9/import/results?type=junit")))
+        .header("Authorization", auth)
+        .multipart(multipart::Form::new().text("file", JUNIT))
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 404);
+    let r = fake.aio_import(AIO_CLOUD, auth, "junit", &[], Some("<testsuite><testcase"));
+    assert_eq!(
+        r.status(),
+        200,
+        "an unparsable file is an error inside a 200"
+    );
+    let body: Value = r.json().unwrap();
+    assert_eq!(body["errorCount"], 1);
+    assert!(body["errors"]["file"]["message"]
+        .as_str()
+        .unwrap()
+        .starts_with("Invalid xml: Unable to parse file."));
+}
+
+#[test]
+fn aio_import_maps_cases_and_applies_the_flags() {
+    let fake = Fake::start();
+    let auth = "AioAuth aio-token";
+    fake.aio_cases(json!([{"key":"PROJ-TC-1"},{"key":"PROJ-TC-2","status":"Draft"}]));
+    let r = fake.aio_import(
+        AIO_CLOUD,
+        auth,
+        "junit",
+        &[("addCaseToCycle", "false")],
+        Some(JUNIT),
+    );
+    let body: Value = r.json().unwrap();
+    assert_eq!(body["requestCount"], 3);
+    assert_eq!(body["successCount"], 0);
+    assert_eq!(
+        body["errors"],
+        json!({
+            "PROJ-TC-1": {"message": "Case does not exist in the cycle. Set addCaseToCycle if you wish to add."},
+            "PROJ-TC-2": {"message": "PROJ-TC-2 is in Under Review/Draft status. Only published cases can be added to cycle."},
+            "com.acme.LoginTest.logsIn": {"message": "No case found with this automation key. Either map automation key or set createCase to true."},
+        })
+    );
+
+    let body: Value = fake
+        .aio_import(
+            AIO_CLOUD,
+            auth,
+            "junit",
+            &[("createCase", "true")],
+            Some(JUNIT),
+        )
+        .json()
+        .unwrap();
+    assert_eq!(body["successCount"], 2);
+    assert_eq!(body["processedData"]["PROJ-TC-1"]["status"], "Failed");
+    assert_eq!(
+        body["processedData"]["PROJ-TC-3"]["status"], "Passed",
+        "created from the automation key"
+    );
+    let again: Value = fake
+        .aio_import(
+            AIO_CLOUD,
+            auth,
+            "junit",
+            &[("createNewRun", "false")],
+            Some(JUNIT),
+        )
+        .json()
+        .unwrap();
+    assert_eq!(
+        again["successCount"], 2,
+        "the created case now matches by automation key"
+    );
+    fake.aio_import(
+        AIO_CLOUD,
+        auth,
+        "junit",
+        &[("createNewRun", "true")],
+        Some(JUNIT),
+    );
+    let runs = fake.state("aio")["projects"]["PROJ"]["cycles"][0]["runs"].clone();
+    assert_eq!(
+        runs["PROJ-TC-1"].as_array().unwrap().len(),
+        2,
+        "false overwrote, true added"
+    );
+    assert_eq!(
+        fake.aio_import(
+            AIO_CLOUD,
+            auth,
+            "junit",
+            &[("createCase", "maybe")],
+            Some(JUNIT)
+        )
+        .status(),
+        400
+    );
+}
+
+#[test]
+fn aio_batch_answers_at_once_and_imports_on_advance() {
+    let fake = Fake::start();
+    let form = multipart::Form::new()
+        .text("createCase", "true")
+        .part("file", multipart::Part::text(JUNIT).file_name("r.xml"));
+    let r = fake
+        .http
+        .post(fake.url(&format!(
+            "{AIO_CLOUD}/PROJ-CY-1/import/results/batch?type=junit"
+        )))
+        .header("Authorization", "AioAuth aio-token")
+        .multipart(form)
+        .send()
+        .unwrap();
+    let body: Value = r.json().unwrap();
+    assert_eq!(body["size"], JUNIT.len().to_string());
+    assert_eq!(body["errorMsg"], Value::Null);
+    assert!(body["batchId"].is_string());
+    let status = |fake: &Fake| {
+        fake.state("aio")["imports"][0]["status"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    assert_eq!(status(&fake), "Queued");
+    for expected in ["Processing", "Completed"] {
+        fake.http.post(fake.url("/_fake/advance")).send().unwrap();
+        assert_eq!(status(&fake), expected);
+    }
+    assert_eq!(fake.state("aio")["imports"][0]["result"]["successCount"], 1);
+}
+
+#[test]
+fn aio_cycles_create_and_search_and_the_rate_limit() {
+    let fake = Fake::start();
+    let post = |path: &str, body: Value| {
+        fake.http
+            .post(fake.url(&format!("{AIO_CLOUD}/{path}")))
+            .header("Authorization", "AioAuth aio-token")
+            .json(&body)
+            .send()
+            .unwrap()
+    };
+    assert_eq!(
+        post("detail", json!({"objective":"no title"})).status(),
+        400
+    );
+    let created: Value = post("detail", json!({"title":"CI run 42"})).json().unwrap();
+    assert_eq!(created["key"], "PROJ-CY-2");
+    let found: Value = post(
+        "search",
+        json!({"title":{"value":"CI run 42","comparisonType":"EXACT_MATCH"}}),
+    )
+    .json()
+    .unwrap();
+    assert_eq!(
+        found["items"],
+        json!([{"key":"PROJ-CY-2","title":"CI run 42"}])
+    );
+    for _ in 3..60 {
+        assert_eq!(post("search", json!({})).status(), 200);
+    }
+    assert_eq!(
+        post("search", json!({})).status(),
+        429,
+        "the 61st request in a minute"
+    );
+}
