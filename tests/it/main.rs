@@ -5,6 +5,8 @@ mod annotations;
 mod cli;
 mod conformance;
 mod conformance_xml;
+mod fakes;
 mod hostile;
 mod summary;
 mod support;
+mod uploads;

@@ -1,0 +1,713 @@
+//! The GitHub REST subset the action uses, under `/github` (as if `GITHUB_API_URL` were
+//! `<fake>/github`): check runs, issue comments, pulls of a commit.
+//!
+//! Rules (request bodies checked by hand against the REST docs, docs.github.com/rest/checks/runs
+//! and /rest/issues/comments; the OpenAPI description was not loaded):
+//! - `Authorization: Bearer|token <t>` must name a configured token, else 401 "Bad credentials";
+//!   a `read` token writing → 403 "Resource not accessible by integration";
+//! - check run create needs `name` and `head_sha` (40 hex, else 422 "No commit found for SHA");
+//!   `status` ∈ queued, in_progress, completed, waiting, requested, pending; `conclusion` ∈
+//!   action_required, cancelled, failure, neutral, success, skipped, stale, timed_out;
+//!   `completed` needs a conclusion; a conclusion makes the run completed;
+//! - `output` needs `title` and `summary`; `summary` and `text` at most 65,535 bytes (GitHub says
+//!   characters; bytes is stricter and what a client can check cheaply); at most 50 annotations
+//!   per request, each with `path`, `start_line`, `end_line`, `annotation_level` ∈ notice,
+//!   warning, failure and `message` (at most 64 KiB), columns only on a single line; updates
+//!   append annotations, as GitHub does;
+//! - issue comment bodies are required, at most 65,536 characters; lists paginate with
+//!   `per_page` (default 30, max 100) and `page` and a `Link` header.
+//!
+//! The 422 texts are [INF]: GitHub's wording for schema violations is `Invalid request.\n\n...`.
+
+use std::collections::{BTreeMap, HashMap};
+
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, patch, post};
+use axum::{Json, Router};
+use bytes::Bytes;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Map, Value};
+
+use crate::state::{lock, AppState};
+
+/// Default tokens: one that may write, one that may only read (as with `permissions: read-all`).
+pub const DEFAULT_WRITE_TOKEN: &str = "github-token";
+pub const DEFAULT_READ_TOKEN: &str = "github-readonly-token";
+/// GitHub's per-request annotation limit (docs: "maximum of 50 annotations per API request").
+pub const MAX_ANNOTATIONS_PER_REQUEST: usize = 50;
+/// The `output.summary` / `output.text` cap (docs: "Maximum length: 65535 characters").
+pub const MAX_OUTPUT_FIELD: usize = 65_535;
+/// An annotation's `message` / `raw_details` cap (docs: "64 KB").
+pub const MAX_ANNOTATION_FIELD: usize = 65_536;
+/// Issue comment body cap (GitHub's 422: "body is too long (maximum is 65536 characters)").
+pub const MAX_COMMENT_BODY_CHARS: usize = 65_536;
+const DOCS: &str = "https://docs.github.com/rest";
+const STATUSES: [&str; 6] = [
+    "queued",
+    "in_progress",
+    "completed",
+    "waiting",
+    "requested",
+    "pending",
+];
+const CONCLUSIONS: [&str; 8] = [
+    "action_required",
+    "cancelled",
+    "failure",
+    "neutral",
+    "success",
+    "skipped",
+    "stale",
+    "timed_out",
+];
+const LEVELS: [&str; 3] = ["notice", "warning", "failure"];
+const BOT_LOGIN: &str = "github-actions[bot]";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Access {
+    Read,
+    Write,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Config {
+    pub tokens: BTreeMap<String, Access>,
+    /// Commit SHA → the pull request objects `GET .../commits/{sha}/pulls` answers.
+    pub pulls: BTreeMap<String, Vec<Value>>,
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config {
+            tokens: BTreeMap::from([
+                (DEFAULT_WRITE_TOKEN.to_owned(), Access::Write),
+                (DEFAULT_READ_TOKEN.to_owned(), Access::Read),
+            ]),
+            pulls: BTreeMap::new(),
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+struct CheckRun {
+    id: u64,
+    repo: String,
+    name: String,
+    head_sha: String,
+    status: String,
+    conclusion: Option<String>,
+    details_url: Option<String>,
+    external_id: Option<String>,
+    started_at: Option<String>,
+    completed_at: Option<String>,
+    output: Map<String, Value>,
+    annotations: Vec<Value>,
+    /// Annotation counts per request (create first), to prove batching.
+    annotation_batches: Vec<usize>,
+    updates: u32,
+}
+
+#[derive(Debug, Serialize)]
+struct Comment {
+    id: u64,
+    repo: String,
+    issue_number: u64,
+    body: String,
+    user: String,
+    updates: u32,
+}
+
+#[derive(Default)]
+pub struct World {
+    config: Config,
+    check_runs: Vec<CheckRun>,
+    comments: Vec<Comment>,
+    next_id: u64,
+}
+
+impl World {
+    pub fn state(&self) -> Value {
+        json!({ "check_runs": self.check_runs, "comments": self.comments })
+    }
+
+    pub fn config(&self) -> Value {
+        json!(self.config)
+    }
+
+    pub fn configure(&mut self, section: &Value) -> Result<(), String> {
+        let mut merged = json!(self.config);
+        let (Some(target), Some(given)) = (merged.as_object_mut(), section.as_object()) else {
+            return Err("expected an object".into());
+        };
+        for (k, v) in given {
+            target.insert(k.clone(), v.clone());
+        }
+        self.config = serde_json::from_value(merged).map_err(|e| e.to_string())?;
+        Ok(())
+    }
+
+    fn next_id(&mut self) -> u64 {
+        self.next_id += 1;
+        1_000 + self.next_id
+    }
+}
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/repos/{owner}/{repo}/check-runs", post(create_check_run))
+        .route(
+            "/repos/{owner}/{repo}/check-runs/{id}",
+            patch(update_check_run).get(get_check_run),
+        )
+        .route(
+            "/repos/{owner}/{repo}/check-runs/{id}/annotations",
+            get(list_annotations),
+        )
+        .route(
+            "/repos/{owner}/{repo}/issues/{number}/comments",
+            get(list_comments).post(create_comment),
+        )
+        .route(
+            "/repos/{owner}/{repo}/issues/comments/{id}",
+            patch(update_comment),
+        )
+        .route(
+            "/repos/{owner}/{repo}/commits/{sha}/pulls",
+            get(commit_pulls),
+        )
+}
+
+fn message(status: StatusCode, text: &str) -> Response {
+    let body = json!({ "message": text, "documentation_url": DOCS, "status": status.as_u16().to_string() });
+    (status, Json(body)).into_response()
+}
+
+fn invalid(detail: &str) -> Response {
+    message(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        &format!("Invalid request.\n\n{detail}"),
+    )
+}
+
+/// Checks the token; `write` says whether the endpoint changes anything.
+fn authorize(world: &World, headers: &HeaderMap, write: bool) -> Result<(), Response> {
+    let token = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("token "))
+        })
+        .map(str::trim);
+    match token.and_then(|t| world.config.tokens.get(t)) {
+        None => Err(message(StatusCode::UNAUTHORIZED, "Bad credentials")),
+        Some(Access::Read) if write => Err(message(
+            StatusCode::FORBIDDEN,
+            "Resource not accessible by integration",
+        )),
+        Some(_) => Ok(()),
+    }
+}
+
+fn json_object(body: &Bytes) -> Result<Map<String, Value>, Response> {
+    match serde_json::from_slice::<Value>(body) {
+        Ok(Value::Object(m)) => Ok(m),
+        _ => Err(message(StatusCode::BAD_REQUEST, "Problems parsing JSON")),
+    }
+}
+
+fn optional_string(body: &Map<String, Value>, field: &str) -> Result<Option<String>, Response> {
+    match body.get(field) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(other) => Err(invalid(&format!("For '{field}', {other} is not a string."))),
+    }
+}
+
+fn enum_value(
+    body: &Map<String, Value>,
+    field: &str,
+    allowed: &[&str],
+) -> Result<Option<String>, Response> {
+    let value = optional_string(body, field)?;
+    match value {
+        Some(v) if !allowed.contains(&v.as_str()) => Err(invalid(&format!(
+            "For 'properties/{field}', \"{v}\" is not a member of enum."
+        ))),
+        other => Ok(other),
+    }
+}
+
+/// Validates `output`, returning its fields without annotations, and the annotations.
+fn check_output(output: &Value) -> Result<(Map<String, Value>, Vec<Value>), Response> {
+    let Value::Object(output) = output else {
+        return Err(invalid("For 'properties/output', it is not an object."));
+    };
+    for field in ["title", "summary"] {
+        if !output.get(field).is_some_and(Value::is_string) {
+            return Err(invalid(&format!("\"{field}\" wasn't supplied.")));
+        }
+    }
+    for field in ["summary", "text"] {
+        if let Some(text) = output.get(field) {
+            let Some(text) = text.as_str() else {
+                return Err(invalid(&format!(
+                    "For 'properties/{field}', it is not a string."
+                )));
+            };
+            if text.len() > MAX_OUTPUT_FIELD {
+                return Err(invalid(&format!(
+                    "Only {MAX_OUTPUT_FIELD} characters are allowed; {} were supplied.",
+                    text.len()
+                )));
+            }
+        }
+    }
+    let annotations = match output.get("annotations") {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::Array(items)) => items.clone(),
+        Some(_) => return Err(invalid("For 'properties/annotations', it is not an array.")),
+    };
+    if annotations.len() > MAX_ANNOTATIONS_PER_REQUEST {
+        return Err(invalid(&format!(
+            "Only {MAX_ANNOTATIONS_PER_REQUEST} annotations are allowed per request; {} were supplied.",
+            annotations.len()
+        )));
+    }
+    for (i, a) in annotations.iter().enumerate() {
+        check_annotation(i, a)?;
+    }
+    let mut fields = output.clone();
+    fields.remove("annotations");
+    Ok((fields, annotations))
+}
+
+fn check_annotation(index: usize, annotation: &Value) -> Result<(), Response> {
+    let at = |detail: String| invalid(&format!("annotations[{index}]: {detail}"));
+    let Value::Object(a) = annotation else {
+        return Err(at("is not an object".into()));
+    };
+    for field in ["path", "message"] {
+        if !a.get(field).is_some_and(Value::is_string) {
+            return Err(at(format!("\"{field}\" wasn't supplied.")));
+        }
+    }
+    let line = |field: &str| a.get(field).and_then(Value::as_u64);
+    let (Some(start), Some(end)) = (line("start_line"), line("end_line")) else {
+        return Err(at(
+            "\"start_line\" and \"end_line\" must be supplied as integers.".into(),
+        ));
+    };
+    if end < start {
+        return Err(at("end_line is before start_line.".into()));
+    }
+    match a.get("annotation_level").and_then(Value::as_str) {
+        Some(level) if LEVELS.contains(&level) => {}
+        Some(level) => {
+            return Err(at(format!(
+                "\"{level}\" is not a member of enum annotation_level."
+            )))
+        }
+        None => return Err(at("\"annotation_level\" wasn't supplied.".into())),
+    }
+    if (a.contains_key("start_column") || a.contains_key("end_column")) && start != end {
+        return Err(at(
+            "start_column and end_column are only allowed when start_line equals end_line.".into(),
+        ));
+    }
+    for field in ["message", "raw_details", "title"] {
+        if a.get(field)
+            .and_then(Value::as_str)
+            .is_some_and(|s| s.len() > MAX_ANNOTATION_FIELD)
+        {
+            return Err(at(format!(
+                "{field} is longer than {MAX_ANNOTATION_FIELD} bytes."
+            )));
+        }
+    }
+    Ok(())
+}
+
+fn check_run_json(base: &str, run: &CheckRun) -> Value {
+    let mut output = run.output.clone();
+    output.insert("annotations_count".into(), json!(run.annotations.len()));
+    output.insert(
+        "annotations_url".into(),
+        json!(format!(
+            "{base}/repos/{}/check-runs/{}/annotations",
+            run.repo, run.id
+        )),
+    );
+    json!({
+        "id": run.id,
+        "name": run.name,
+        "head_sha": run.head_sha,
+        "status": run.status,
+        "conclusion": run.conclusion,
+        "details_url": run.details_url,
+        "external_id": run.external_id,
+        "started_at": run.started_at,
+        "completed_at": run.completed_at,
+        "output": output,
+        "url": format!("{base}/repos/{}/check-runs/{}", run.repo, run.id),
+        "html_url": format!("https://github.com/{}/runs/{}", run.repo, run.id),
+    })
+}
+
+fn api_base(headers: &HeaderMap) -> String {
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("127.0.0.1");
+    format!("http://{host}/github")
+}
+
+/// Status/conclusion after a create or update: a conclusion completes the run.
+fn resolve_status(
+    status: Option<String>,
+    conclusion: Option<&String>,
+    current: &str,
+) -> Result<String, Response> {
+    let status = match (status, conclusion) {
+        (_, Some(_)) => "completed".to_owned(),
+        (Some(s), None) => s,
+        (None, None) => current.to_owned(),
+    };
+    if status == "completed" && conclusion.is_none() {
+        return Err(invalid(
+            "\"conclusion\" wasn't supplied; it is required when status is completed.",
+        ));
+    }
+    Ok(status)
+}
+
+async fn create_check_run(
+    State(state): State<AppState>,
+    Path((owner, repo)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let mut world = lock(&state.inner().github);
+    if let Err(r) = authorize(&world, &headers, true) {
+        return r;
+    }
+    let result = (|| {
+        let body = json_object(&body)?;
+        let name =
+            optional_string(&body, "name")?.ok_or_else(|| invalid("\"name\" wasn't supplied."))?;
+        let head_sha = optional_string(&body, "head_sha")?
+            .ok_or_else(|| invalid("\"head_sha\" wasn't supplied."))?;
+        if head_sha.len() != 40 || !head_sha.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(message(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &format!("No commit found for SHA: {head_sha}"),
+            ));
+        }
+        let status = enum_value(&body, "status", &STATUSES)?;
+        let conclusion = enum_value(&body, "conclusion", &CONCLUSIONS)?;
+        let status = resolve_status(status, conclusion.as_ref(), "queued")?;
+        let (output, annotations) = match body.get("output") {
+            None | Some(Value::Null) => (Map::new(), Vec::new()),
+            Some(o) => check_output(o)?,
+        };
+        Ok(CheckRun {
+            id: 0,
+            repo: format!("{owner}/{repo}"),
+            name,
+            head_sha,
+            status,
+            conclusion,
+            details_url: optional_string(&body, "details_url")?,
+            external_id: optional_string(&body, "external_id")?,
+            started_at: optional_string(&body, "started_at")?,
+            completed_at: optional_string(&body, "completed_at")?,
+            output,
+            annotation_batches: vec![annotations.len()],
+            annotations,
+            updates: 0,
+        })
+    })();
+    match result {
+        Ok(mut run) => {
+            run.id = world.next_id();
+            let body = check_run_json(&api_base(&headers), &run);
+            world.check_runs.push(run);
+            (StatusCode::CREATED, Json(body)).into_response()
+        }
+        Err(r) => r,
+    }
+}
+
+fn find_run<'a>(
+    world: &'a mut World,
+    owner: &str,
+    repo: &str,
+    id: u64,
+) -> Result<&'a mut CheckRun, Response> {
+    let full = format!("{owner}/{repo}");
+    world
+        .check_runs
+        .iter_mut()
+        .find(|r| r.id == id && r.repo == full)
+        .ok_or_else(|| message(StatusCode::NOT_FOUND, "Not Found"))
+}
+
+async fn update_check_run(
+    State(state): State<AppState>,
+    Path((owner, repo, id)): Path<(String, String, u64)>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let mut world = lock(&state.inner().github);
+    if let Err(r) = authorize(&world, &headers, true) {
+        return r;
+    }
+    let result = (|| {
+        let body = json_object(&body)?;
+        let run = find_run(&mut world, &owner, &repo, id)?;
+        let status = enum_value(&body, "status", &STATUSES)?;
+        let conclusion = enum_value(&body, "conclusion", &CONCLUSIONS)?;
+        let conclusion = conclusion.or_else(|| run.conclusion.clone());
+        let status = resolve_status(status, conclusion.as_ref(), &run.status)?;
+        let output = match body.get("output") {
+            None | Some(Value::Null) => None,
+            Some(o) => Some(check_output(o)?),
+        };
+        if let Some(name) = optional_string(&body, "name")? {
+            run.name = name;
+        }
+        for (field, slot) in [
+            ("details_url", &mut run.details_url),
+            ("external_id", &mut run.external_id),
+            ("started_at", &mut run.started_at),
+            ("completed_at", &mut run.completed_at),
+        ] {
+            if let Some(v) = optional_string(&body, field)? {
+                *slot = Some(v);
+            }
+        }
+        run.status = status;
+        run.conclusion = conclusion;
+        if let Some((fields, annotations)) = output {
+            run.output = fields;
+            run.annotation_batches.push(annotations.len());
+            run.annotations.extend(annotations);
+        }
+        run.updates += 1;
+        Ok(check_run_json(&api_base(&headers), run))
+    })();
+    match result {
+        Ok(body) => Json(body).into_response(),
+        Err(r) => r,
+    }
+}
+
+async fn get_check_run(
+    State(state): State<AppState>,
+    Path((owner, repo, id)): Path<(String, String, u64)>,
+    headers: HeaderMap,
+) -> Response {
+    let mut world = lock(&state.inner().github);
+    if let Err(r) = authorize(&world, &headers, false) {
+        return r;
+    }
+    match find_run(&mut world, &owner, &repo, id) {
+        Ok(run) => Json(check_run_json(&api_base(&headers), run)).into_response(),
+        Err(r) => r,
+    }
+}
+
+/// `per_page` (1..=100, default 30) and `page` (from 1) as GitHub reads them.
+fn page_of<T: Clone>(
+    items: &[T],
+    query: &HashMap<String, String>,
+) -> (Vec<T>, usize, usize, usize) {
+    let per_page = query
+        .get("per_page")
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(30)
+        .clamp(1, 100);
+    let page = query
+        .get("page")
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(1)
+        .max(1);
+    let last = items.len().div_ceil(per_page).max(1);
+    let slice = items
+        .iter()
+        .skip((page - 1) * per_page)
+        .take(per_page)
+        .cloned()
+        .collect();
+    (slice, page, per_page, last)
+}
+
+fn paged(items: Vec<Value>, page: usize, per_page: usize, last: usize, url: &str) -> Response {
+    let mut links = Vec::new();
+    if page < last {
+        links.push(format!(
+            "<{url}?per_page={per_page}&page={}>; rel=\"next\"",
+            page + 1
+        ));
+        links.push(format!(
+            "<{url}?per_page={per_page}&page={last}>; rel=\"last\""
+        ));
+    }
+    if page > 1 {
+        links.push(format!("<{url}?per_page={per_page}&page=1>; rel=\"first\""));
+        links.push(format!(
+            "<{url}?per_page={per_page}&page={}>; rel=\"prev\"",
+            page - 1
+        ));
+    }
+    let mut response = Json(Value::Array(items)).into_response();
+    if let Ok(value) = links.join(", ").parse() {
+        if !links.is_empty() {
+            response.headers_mut().insert(header::LINK, value);
+        }
+    }
+    response
+}
+
+async fn list_annotations(
+    State(state): State<AppState>,
+    Path((owner, repo, id)): Path<(String, String, u64)>,
+    Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+) -> Response {
+    let mut world = lock(&state.inner().github);
+    if let Err(r) = authorize(&world, &headers, false) {
+        return r;
+    }
+    let run = match find_run(&mut world, &owner, &repo, id) {
+        Ok(run) => run,
+        Err(r) => return r,
+    };
+    let (items, page, per_page, last) = page_of(&run.annotations, &query);
+    let url = format!(
+        "{}/repos/{owner}/{repo}/check-runs/{id}/annotations",
+        api_base(&headers)
+    );
+    paged(items, page, per_page, last, &url)
+}
+
+fn comment_json(base: &str, c: &Comment) -> Value {
+    json!({
+        "id": c.id,
+        "body": c.body,
+        "user": { "login": c.user, "type": "Bot" },
+        "url": format!("{base}/repos/{}/issues/comments/{}", c.repo, c.id),
+        "html_url": format!("https://github.com/{}/pull/{}#issuecomment-{}", c.repo, c.issue_number, c.id),
+    })
+}
+
+fn comment_body(body: &Bytes) -> Result<String, Response> {
+    let body = json_object(body)?;
+    let text =
+        optional_string(&body, "body")?.ok_or_else(|| invalid("\"body\" wasn't supplied."))?;
+    if text.chars().count() > MAX_COMMENT_BODY_CHARS {
+        let errors = json!([{ "resource": "IssueComment", "code": "custom", "field": "body",
+            "message": format!("body is too long (maximum is {MAX_COMMENT_BODY_CHARS} characters)") }]);
+        let body = json!({ "message": "Validation Failed", "errors": errors, "documentation_url": DOCS, "status": "422" });
+        return Err((StatusCode::UNPROCESSABLE_ENTITY, Json(body)).into_response());
+    }
+    Ok(text)
+}
+
+async fn list_comments(
+    State(state): State<AppState>,
+    Path((owner, repo, number)): Path<(String, String, u64)>,
+    Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+) -> Response {
+    let world = lock(&state.inner().github);
+    if let Err(r) = authorize(&world, &headers, false) {
+        return r;
+    }
+    let full = format!("{owner}/{repo}");
+    let base = api_base(&headers);
+    let all: Vec<Value> = world
+        .comments
+        .iter()
+        .filter(|c| c.repo == full && c.issue_number == number)
+        .map(|c| comment_json(&base, c))
+        .collect();
+    let (items, page, per_page, last) = page_of(&all, &query);
+    paged(
+        items,
+        page,
+        per_page,
+        last,
+        &format!("{base}/repos/{full}/issues/{number}/comments"),
+    )
+}
+
+async fn create_comment(
+    State(state): State<AppState>,
+    Path((owner, repo, number)): Path<(String, String, u64)>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let mut world = lock(&state.inner().github);
+    if let Err(r) = authorize(&world, &headers, true) {
+        return r;
+    }
+    let text = match comment_body(&body) {
+        Ok(t) => t,
+        Err(r) => return r,
+    };
+    let id = world.next_id();
+    let comment = Comment {
+        id,
+        repo: format!("{owner}/{repo}"),
+        issue_number: number,
+        body: text,
+        user: BOT_LOGIN.to_owned(),
+        updates: 0,
+    };
+    let body = comment_json(&api_base(&headers), &comment);
+    world.comments.push(comment);
+    (StatusCode::CREATED, Json(body)).into_response()
+}
+
+async fn update_comment(
+    State(state): State<AppState>,
+    Path((owner, repo, id)): Path<(String, String, u64)>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let mut world = lock(&state.inner().github);
+    if let Err(r) = authorize(&world, &headers, true) {
+        return r;
+    }
+    let text = match comment_body(&body) {
+        Ok(t) => t,
+        Err(r) => return r,
+    };
+    let full = format!("{owner}/{repo}");
+    let Some(comment) = world
+        .comments
+        .iter_mut()
+        .find(|c| c.id == id && c.repo == full)
+    else {
+        return message(StatusCode::NOT_FOUND, "Not Found");
+    };
+    comment.body = text;
+    comment.updates += 1;
+    Json(comment_json(&api_base(&headers), comment)).into_response()
+}
+
+async fn commit_pulls(
+    State(state): State<AppState>,
+    Path((_owner, _repo, sha)): Path<(String, String, String)>,
+    headers: HeaderMap,
+) -> Response {
+    let world = lock(&state.inner().github);
+    if let Err(r) = authorize(&world, &headers, false) {
+        return r;
+    }
+    Json(world.config.pulls.get(&sha).cloned().unwrap_or_default()).into_response()
+}
