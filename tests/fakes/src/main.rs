@@ -18,6 +18,7 @@ mod control;
 mod faults;
 mod github;
 mod journal;
+mod octane;
 mod params;
 mod server;
 mod service;
