@@ -20,6 +20,7 @@ mod github;
 mod journal;
 mod octane;
 mod params;
+mod schema;
 mod server;
 mod service;
 mod state;

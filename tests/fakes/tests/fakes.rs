@@ -718,6 +718,15 @@ fn github_check_run_bodies_are_validated() {
         check_run(
             json!({"output":{"title":"t","summary":"s","annotations":[{"start_line":1,"end_line":1,"annotation_level":"notice","message":"m"}]}}),
         ),
+        check_run(
+            json!({"output":{"title":"t","summary":"s","annotations":[{"path":"a","start_line":1,"end_line":1,"annotation_level":"notice","message":"m","title":"t".repeat(256)}]}}),
+        ),
+        check_run(json!({"status":"waiting"})),
+        check_run(json!({"completed_at":"yesterday","conclusion":"success"})),
+        check_run(json!({"name":7})),
+        check_run(
+            json!({"actions":[{"label":"a","identifier":"a","description":"d"},{"label":"b","identifier":"b","description":"d"},{"label":"c","identifier":"c","description":"d"},{"label":"d","identifier":"d","description":"d"}]}),
+        ),
     ];
     for body in bad {
         let r = fake
