@@ -67,7 +67,7 @@ async fn service_state(State(state): State<AppState>, Path(name): Path<String>) 
         Some(Service::Github) => lock(&inner.github).state(),
         Some(Service::Testomatio) => lock(&inner.testomatio).state(),
         Some(Service::Aio) => lock(&inner.aio).state(),
-        Some(other) => json!({ "message": format!("{} is not faked yet", other.name()) }),
+        Some(Service::Octane) => lock(&inner.octane).state(),
         None => return unknown_service(&name),
     };
     Json(value).into_response()
@@ -106,10 +106,12 @@ async fn config(State(state): State<AppState>) -> Json<Value> {
         "github": lock(&inner.github).config(),
         "testomatio": lock(&inner.testomatio).config(),
         "aio": lock(&inner.aio).config(),
+        "octane": lock(&inner.octane).config(),
     }))
 }
 
-/// Merges `{"testnod": {...}, "github": {...}, "testomatio": {...}, "aio": {...}}` into the configuration; see tests/README.md.
+/// Merges `{"testnod": {...}, "aio": {...}, ...}` (one key per service) into the
+/// configuration; see tests/README.md.
 async fn configure(State(state): State<AppState>, body: axum::body::Bytes) -> Response {
     let value: Value = match serde_json::from_slice(&body) {
         Ok(v) => v,
@@ -125,8 +127,9 @@ async fn configure(State(state): State<AppState>, body: axum::body::Bytes) -> Re
             Some(Service::Github) => lock(&inner.github).configure(section),
             Some(Service::Testomatio) => lock(&inner.testomatio).configure(section),
             Some(Service::Aio) => lock(&inner.aio).configure(section),
+            Some(Service::Octane) => lock(&inner.octane).configure(section),
             _ => Err(format!(
-                "no configuration for {name:?}; configurable: testnod, github, testomatio, aio"
+                "no configuration for {name:?}; configurable: testnod, github, testomatio, aio, octane"
             )),
         };
         if let Err(e) = result {
@@ -137,9 +140,14 @@ async fn configure(State(state): State<AppState>, body: axum::body::Bytes) -> Re
 }
 
 /// Moves every asynchronous job one step (TestNod runs processing → processed, AIO batches
-/// Queued → Processing → Completed).
+/// Queued → Processing → Completed, Octane tasks queued → running → their outcome).
 async fn advance(State(state): State<AppState>) -> Json<Value> {
     let testnod = lock(&state.inner().testnod).advance();
     let aio = lock(&state.inner().aio).advance();
-    Json(json!({ "testnod_runs_advanced": testnod, "aio_batches_advanced": aio }))
+    let octane = lock(&state.inner().octane).advance();
+    Json(json!({
+        "testnod_runs_advanced": testnod,
+        "aio_batches_advanced": aio,
+        "octane_tasks_advanced": octane,
+    }))
 }

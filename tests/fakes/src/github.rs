@@ -1,25 +1,25 @@
 //! The GitHub REST subset the action uses, under `/github` (as if `GITHUB_API_URL` were
 //! `<fake>/github`): check runs, issue comments, pulls of a commit.
 //!
-//! Rules (request bodies checked by hand against the REST docs, docs.github.com/rest/checks/runs
-//! and /rest/issues/comments; the OpenAPI description was not loaded):
+//! Rules:
 //! - `Authorization: Bearer|token <t>` must name a configured token, else 401 "Bad credentials";
 //!   a `read` token writing → 403 "Resource not accessible by integration";
-//! - check run create needs `name` and `head_sha` (40 hex, else 422 "No commit found for SHA");
-//!   `status` ∈ queued, in_progress, completed, waiting, requested, pending; `conclusion` ∈
-//!   action_required, cancelled, failure, neutral, success, skipped, stale, timed_out;
-//!   `completed` needs a conclusion; a conclusion makes the run completed;
-//! - `output` needs `title` and `summary`; `summary` and `text` at most 65,535 bytes (GitHub says
-//!   characters; bytes is stricter and what a client can check cheaply); at most 50 annotations
-//!   per request, each with `path`, `start_line`, `end_line`, `annotation_level` ∈ notice,
-//!   warning, failure and `message` (at most 64 KiB), columns only on a single line; updates
-//!   append annotations, as GitHub does;
-//! - issue comment bodies are required, at most 65,536 characters; lists paginate with
-//!   `per_page` (default 30, max 100) and `page` and a `Link` header.
+//! - request bodies are validated against GitHub's own OpenAPI request schemas
+//!   (`schemas/github-requests.json`, extracted from `@octokit/openapi` by
+//!   `schemas/extract-github.mjs`): required fields, enums (`status`, `conclusion`,
+//!   `annotation_level`), 65,535-character `summary`/`text`, 50 annotations per request, date-times;
+//! - on top, what the schemas only say in prose: `head_sha` must name a commit (40 hex here),
+//!   `completed` needs a conclusion on create too, annotation columns only on a single line,
+//!   annotation `message`/`raw_details` at most 64 KiB, `title` at most 255 characters, and
+//!   `summary`/`text` at most 65,535 *bytes* (stricter than GitHub's characters: what a client
+//!   can check cheaply, and never wrong); updates append annotations, as GitHub does;
+//! - issue comment bodies at most 65,536 characters; lists paginate with `per_page` (default 30,
+//!   max 100) and `page` and a `Link` header.
 //!
-//! The 422 texts are [INF]: GitHub's wording for schema violations is `Invalid request.\n\n...`.
+//! The 422 texts follow GitHub's shape (`Invalid request.\n\n...`); their exact words are [INF].
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::OnceLock;
 
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
@@ -44,25 +44,10 @@ pub const MAX_ANNOTATION_FIELD: usize = 65_536;
 /// Issue comment body cap (GitHub's 422: "body is too long (maximum is 65536 characters)").
 pub const MAX_COMMENT_BODY_CHARS: usize = 65_536;
 const DOCS: &str = "https://docs.github.com/rest";
-const STATUSES: [&str; 6] = [
-    "queued",
-    "in_progress",
-    "completed",
-    "waiting",
-    "requested",
-    "pending",
-];
-const CONCLUSIONS: [&str; 8] = [
-    "action_required",
-    "cancelled",
-    "failure",
-    "neutral",
-    "success",
-    "skipped",
-    "stale",
-    "timed_out",
-];
-const LEVELS: [&str; 3] = ["notice", "warning", "failure"];
+/// An annotation `title` cap (docs: "The maximum size is 255 characters").
+pub const MAX_ANNOTATION_TITLE_CHARS: usize = 255;
+/// GitHub's request schemas, extracted from `@octokit/openapi` (see schemas/extract-github.mjs).
+const REQUEST_SCHEMAS: &str = include_str!("../schemas/github-requests.json");
 const BOT_LOGIN: &str = "github-actions[bot]";
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -227,18 +212,19 @@ fn optional_string(body: &Map<String, Value>, field: &str) -> Result<Option<Stri
     }
 }
 
-fn enum_value(
-    body: &Map<String, Value>,
-    field: &str,
-    allowed: &[&str],
-) -> Result<Option<String>, Response> {
-    let value = optional_string(body, field)?;
-    match value {
-        Some(v) if !allowed.contains(&v.as_str()) => Err(invalid(&format!(
-            "For 'properties/{field}', \"{v}\" is not a member of enum."
-        ))),
-        other => Ok(other),
-    }
+/// Checks a body against GitHub's schema for the operation (a key of `operations`).
+fn check_schema(operation: &str, body: &Map<String, Value>) -> Result<(), Response> {
+    static SCHEMAS: OnceLock<Option<Value>> = OnceLock::new();
+    let schemas = SCHEMAS.get_or_init(|| serde_json::from_str(REQUEST_SCHEMAS).ok());
+    let pointer = format!("/operations/{operation}/schema");
+    let Some(schema) = schemas.as_ref().and_then(|s| s.pointer(&pointer)) else {
+        let text = format!(
+            "fake-services: no request schema for {operation} in schemas/github-requests.json"
+        );
+        return Err(message(StatusCode::INTERNAL_SERVER_ERROR, &text));
+    };
+    crate::schema::validate(schema, &Value::Object(body.clone()), "")
+        .map_err(|detail| invalid(&detail))
 }
 
 /// Validates `output`, returning its fields without annotations, and the annotations.
@@ -304,21 +290,12 @@ fn check_annotation(index: usize, annotation: &Value) -> Result<(), Response> {
     if end < start {
         return Err(at("end_line is before start_line.".into()));
     }
-    match a.get("annotation_level").and_then(Value::as_str) {
-        Some(level) if LEVELS.contains(&level) => {}
-        Some(level) => {
-            return Err(at(format!(
-                "\"{level}\" is not a member of enum annotation_level."
-            )))
-        }
-        None => return Err(at("\"annotation_level\" wasn't supplied.".into())),
-    }
     if (a.contains_key("start_column") || a.contains_key("end_column")) && start != end {
         return Err(at(
             "start_column and end_column are only allowed when start_line equals end_line.".into(),
         ));
     }
-    for field in ["message", "raw_details", "title"] {
+    for field in ["message", "raw_details"] {
         if a.get(field)
             .and_then(Value::as_str)
             .is_some_and(|s| s.len() > MAX_ANNOTATION_FIELD)
@@ -327,6 +304,15 @@ fn check_annotation(index: usize, annotation: &Value) -> Result<(), Response> {
                 "{field} is longer than {MAX_ANNOTATION_FIELD} bytes."
             )));
         }
+    }
+    let title_chars = a
+        .get("title")
+        .and_then(Value::as_str)
+        .map_or(0, |t| t.chars().count());
+    if title_chars > MAX_ANNOTATION_TITLE_CHARS {
+        return Err(at(format!(
+            "title is longer than {MAX_ANNOTATION_TITLE_CHARS} characters."
+        )));
     }
     Ok(())
 }
@@ -396,6 +382,7 @@ async fn create_check_run(
     }
     let result = (|| {
         let body = json_object(&body)?;
+        check_schema("create_check_run", &body)?;
         let name =
             optional_string(&body, "name")?.ok_or_else(|| invalid("\"name\" wasn't supplied."))?;
         let head_sha = optional_string(&body, "head_sha")?
@@ -406,8 +393,8 @@ async fn create_check_run(
                 &format!("No commit found for SHA: {head_sha}"),
             ));
         }
-        let status = enum_value(&body, "status", &STATUSES)?;
-        let conclusion = enum_value(&body, "conclusion", &CONCLUSIONS)?;
+        let status = optional_string(&body, "status")?;
+        let conclusion = optional_string(&body, "conclusion")?;
         let status = resolve_status(status, conclusion.as_ref(), "queued")?;
         let (output, annotations) = match body.get("output") {
             None | Some(Value::Null) => (Map::new(), Vec::new()),
@@ -467,9 +454,10 @@ async fn update_check_run(
     }
     let result = (|| {
         let body = json_object(&body)?;
+        check_schema("update_check_run", &body)?;
         let run = find_run(&mut world, &owner, &repo, id)?;
-        let status = enum_value(&body, "status", &STATUSES)?;
-        let conclusion = enum_value(&body, "conclusion", &CONCLUSIONS)?;
+        let status = optional_string(&body, "status")?;
+        let conclusion = optional_string(&body, "conclusion")?;
         let conclusion = conclusion.or_else(|| run.conclusion.clone());
         let status = resolve_status(status, conclusion.as_ref(), &run.status)?;
         let output = match body.get("output") {
@@ -604,8 +592,9 @@ fn comment_json(base: &str, c: &Comment) -> Value {
     })
 }
 
-fn comment_body(body: &Bytes) -> Result<String, Response> {
+fn comment_body(operation: &str, body: &Bytes) -> Result<String, Response> {
     let body = json_object(body)?;
+    check_schema(operation, &body)?;
     let text =
         optional_string(&body, "body")?.ok_or_else(|| invalid("\"body\" wasn't supplied."))?;
     if text.chars().count() > MAX_COMMENT_BODY_CHARS {
@@ -655,7 +644,7 @@ async fn create_comment(
     if let Err(r) = authorize(&world, &headers, true) {
         return r;
     }
-    let text = match comment_body(&body) {
+    let text = match comment_body("create_issue_comment", &body) {
         Ok(t) => t,
         Err(r) => return r,
     };
@@ -683,7 +672,7 @@ async fn update_comment(
     if let Err(r) = authorize(&world, &headers, true) {
         return r;
     }
-    let text = match comment_body(&body) {
+    let text = match comment_body("update_issue_comment", &body) {
         Ok(t) => t,
         Err(r) => return r,
     };

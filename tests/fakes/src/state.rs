@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use crate::faults::Faults;
 use crate::journal::Journal;
-use crate::{aio, github, testnod, testomatio};
+use crate::{aio, github, octane, testnod, testomatio};
 
 #[derive(Clone)]
 pub struct AppState(Arc<Inner>);
@@ -18,6 +18,7 @@ pub struct Inner {
     pub github: Mutex<github::World>,
     pub testomatio: Mutex<testomatio::World>,
     pub aio: Mutex<aio::World>,
+    pub octane: Mutex<octane::World>,
 }
 
 impl AppState {
@@ -30,6 +31,7 @@ impl AppState {
             github: Mutex::default(),
             testomatio: Mutex::default(),
             aio: Mutex::default(),
+            octane: Mutex::default(),
         }))
     }
 
@@ -45,6 +47,7 @@ impl AppState {
         *lock(&self.0.github) = github::World::default();
         *lock(&self.0.testomatio) = testomatio::World::default();
         *lock(&self.0.aio) = aio::World::default();
+        *lock(&self.0.octane) = octane::World::default();
     }
 }
 

@@ -250,7 +250,7 @@ fn upload_params(params: &Value) -> Result<(String, Value, Vec<String>), &'stati
 }
 
 /// A random-looking hex string (no RNG dependency: std's per-process random hasher keys).
-fn random_hex() -> String {
+pub fn random_hex() -> String {
     use std::hash::{BuildHasher, Hasher};
     let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
     hasher.write_u64(now_unix());
@@ -262,7 +262,7 @@ fn random_hex() -> String {
 }
 
 /// `YYYYMMDDTHHMMSSZ` (X-Amz-Date) for a Unix time.
-fn amz_date(unix: u64) -> String {
+pub fn amz_date(unix: u64) -> String {
     let days = i64::try_from(unix / 86_400).unwrap_or(0);
     let secs = unix % 86_400;
     // Howard Hinnant's days-to-civil.

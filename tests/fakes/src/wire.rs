@@ -24,6 +24,7 @@ pub fn router(state: AppState) -> Router {
         .nest("/github", crate::github::routes())
         .nest("/testomatio", crate::testomatio::routes())
         .nest("/aio", crate::aio::routes())
+        .nest("/octane", crate::octane::routes())
         .fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

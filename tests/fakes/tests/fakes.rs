@@ -718,6 +718,15 @@ fn github_check_run_bodies_are_validated() {
         check_run(
             json!({"output":{"title":"t","summary":"s","annotations":[{"start_line":1,"end_line":1,"annotation_level":"notice","message":"m"}]}}),
         ),
+        check_run(
+            json!({"output":{"title":"t","summary":"s","annotations":[{"path":"a","start_line":1,"end_line":1,"annotation_level":"notice","message":"m","title":"t".repeat(256)}]}}),
+        ),
+        check_run(json!({"status":"waiting"})),
+        check_run(json!({"completed_at":"yesterday","conclusion":"success"})),
+        check_run(json!({"name":7})),
+        check_run(
+            json!({"actions":[{"label":"a","identifier":"a","description":"d"},{"label":"b","identifier":"b","description":"d"},{"label":"c","identifier":"c","description":"d"},{"label":"d","identifier":"d","description":"d"}]}),
+        ),
     ];
     for body in bad {
         let r = fake
@@ -1360,4 +1369,288 @@ fn aio_cycles_create_and_search_and_the_rate_limit() {
         429,
         "the 61st request in a minute"
     );
+}
+
+// ---------------------------------------------------------------- ValueEdge / Octane (vendors.md §3.10)
+
+const OCTANE_RESULTS: &str = "/octane/api/shared_spaces/1001/workspaces/1002/test-results";
+const OCTANE_XML: &str = r#"<?xml version="1.0"?>
+<test_result>
+  <build server_id="gh" job_id="ci" build_id="42"/>
+  <release name="_default_"/>
+  <test_fields><test_field type="Framework" value="JUnit"/></test_fields>
+  <test_runs>
+    <test_run module="m" package="com.acme" class="LoginTest" name="logsIn" duration="1500" status="Passed" started="1700000000000"/>
+    <test_run class="LoginTest" name="rejects" duration="20" status="Failed">
+      <error type="AssertionError" message="expected 1">stack &amp; trace</error>
+      <description>d</description>
+    </test_run>
+  </test_runs>
+</test_result>"#;
+
+impl Fake {
+    /// Signs in → the `LWSSO_COOKIE_KEY=...` pair for a Cookie header.
+    fn octane_sign_in(&self, body: Value) -> Result<String, u16> {
+        let r = self
+            .http
+            .post(self.url("/octane/authentication/sign_in"))
+            .json(&body)
+            .send()
+            .unwrap();
+        if r.status() != 200 {
+            return Err(r.status().as_u16());
+        }
+        let cookie = r.headers()["set-cookie"]
+            .to_str()
+            .unwrap()
+            .split(';')
+            .next()
+            .unwrap()
+            .to_owned();
+        assert!(cookie.starts_with("LWSSO_COOKIE_KEY="), "{cookie}");
+        Ok(cookie)
+    }
+
+    fn octane_push(
+        &self,
+        cookie: &str,
+        query: &str,
+        body: Vec<u8>,
+        encoding: Option<&str>,
+    ) -> Response {
+        let mut req = self
+            .http
+            .post(self.url(&format!("{OCTANE_RESULTS}{query}")))
+            .header("Cookie", cookie)
+            .header("Content-Type", "application/xml")
+            .body(body);
+        if let Some(e) = encoding {
+            req = req.header("Content-Encoding", e);
+        }
+        req.send().unwrap()
+    }
+
+    fn octane_task(&self, cookie: &str, id: u64) -> Value {
+        let r = self
+            .http
+            .get(self.url(&format!("{OCTANE_RESULTS}/{id}")))
+            .header("Cookie", cookie)
+            .send()
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        r.json().unwrap()
+    }
+}
+
+fn octane_client() -> Value {
+    json!({"client_id":"octane-client","client_secret":"octane-secret"})
+}
+
+#[test]
+fn octane_sign_in_both_shapes_401_otherwise_and_session_expiry() {
+    let fake = Fake::start();
+    assert!(fake
+        .octane_sign_in(json!({"user":"octane-client","password":"octane-secret"}))
+        .is_ok());
+    assert_eq!(
+        fake.octane_sign_in(json!({"client_id":"octane-client","client_secret":"nope"})),
+        Err(401)
+    );
+    assert_eq!(fake.octane_sign_in(json!({})), Err(401));
+    let cookie = fake.octane_sign_in(octane_client()).unwrap();
+    let no_cookie = fake.octane_push("", "", OCTANE_XML.into(), None);
+    assert_eq!(no_cookie.status(), 401);
+    assert_eq!(
+        no_cookie.json::<Value>().unwrap()["error_code"],
+        "platform.unauthorized"
+    );
+    assert_eq!(
+        fake.octane_push(&cookie, "", OCTANE_XML.into(), None)
+            .status(),
+        202
+    );
+
+    fake.http
+        .post(fake.url("/_fake/config"))
+        .json(&json!({"octane":{"session_ttl_secs":0}}))
+        .send()
+        .unwrap();
+    assert_eq!(
+        fake.octane_push(&cookie, "", OCTANE_XML.into(), None)
+            .status(),
+        401,
+        "the session expired"
+    );
+    fake.http
+        .post(fake.url("/_fake/config"))
+        .json(&json!({"octane":{"session_ttl_secs":3600}}))
+        .send()
+        .unwrap();
+    let again = fake.octane_sign_in(octane_client()).unwrap();
+    assert_ne!(again, cookie);
+    assert_eq!(fake.state("octane")["sign_ins"], 5);
+}
+
+#[test]
+fn octane_push_is_validated_against_the_xsd_rules() {
+    let fake = Fake::start();
+    let cookie = fake.octane_sign_in(octane_client()).unwrap();
+    let long = "n".repeat(256);
+    let bad = [
+        "<test_result><test_runs/></test_result>".to_owned(),
+        "<test_result/>".to_owned(),
+        "<results><test_runs/></results>".to_owned(),
+        "<test_result><test_runs><test_run name=\"a\" duration=\"1\" status=\"passed\"/></test_runs></test_result>".to_owned(),
+        "<test_result><test_runs><test_run name=\"a\" duration=\"1.5\" status=\"Passed\"/></test_runs></test_result>".to_owned(),
+        "<test_result><test_runs><test_run duration=\"1\" status=\"Passed\"/></test_runs></test_result>".to_owned(),
+        format!("<test_result><test_runs><test_run name=\"{long}\" duration=\"1\" status=\"Passed\"/></test_runs></test_result>"),
+        "<test_result><test_runs><test_run name=\"a\" duration=\"1\" status=\"Passed\" colour=\"red\"/></test_runs></test_result>".to_owned(),
+        "<test_result><test_runs><test_run name=\"a\" duration=\"1\" status=\"Passed\" external_report_url=\"ftp://x/y\"/></test_runs></test_result>".to_owned(),
+        "<test_result><test_runs/><build server_id=\"s\" job_id=\"j\" build_id=\"b\"/></test_result>".to_owned(),
+        "<test_result><build server_id=\"s\" job_id=\"j\"/><test_runs><test_run name=\"a\" duration=\"1\" status=\"Passed\"/></test_runs></test_result>".to_owned(),
+        "<test_result><test_fields><test_field type=\"Color\" value=\"x\"/></test_fields><test_runs><test_run name=\"a\" duration=\"1\" status=\"Passed\"/></test_runs></test_result>".to_owned(),
+        "<test_result><test_runs><test_run name=\"a\" duration=\"1\" status=\"Passed\"><description>d</description><error/></test_run></test_runs></test_result>".to_owned(),
+        "<test_result><test_runs><test_run name=\"a\" duration=\"1\" status=\"Passed\"/><gherkin_test_run name=\"g\" duration=\"1\" status=\"Passed\"/></test_runs></test_result>".to_owned(),
+        "<test_result><test_runs><test_run name=\"a\" duration=\"1\" status=\"Passed\">".to_owned(),
+    ];
+    for payload in bad {
+        let r = fake.octane_push(&cookie, "", payload.clone().into_bytes(), None);
+        assert_eq!(r.status(), 400, "{payload}");
+        assert!(r.json::<Value>().unwrap()["description"]
+            .as_str()
+            .unwrap()
+            .contains("XSD"));
+    }
+    let wrong_type = fake
+        .http
+        .post(fake.url(OCTANE_RESULTS))
+        .header("Cookie", &cookie)
+        .header("Content-Type", "application/json")
+        .body(OCTANE_XML)
+        .send()
+        .unwrap();
+    assert_eq!(wrong_type.status(), 415);
+    assert!(fake.state("octane")["tasks"].as_array().unwrap().is_empty());
+    let r = fake.octane_push(&cookie, "", OCTANE_XML.into(), None);
+    assert_eq!(r.status(), 202);
+    let body: Value = r.json().unwrap();
+    assert_eq!(body, json!({"status":"queued","id":1103}));
+    let task = &fake.state("octane")["tasks"][0];
+    assert_eq!(task["runs"].as_array().unwrap().len(), 2);
+    assert_eq!(task["runs"][0]["duration"], "1500");
+}
+
+#[test]
+fn octane_gzip_bodies_tasks_and_duplicate_payloads() {
+    use std::io::Write;
+    let fake = Fake::start();
+    let cookie = fake.octane_sign_in(octane_client()).unwrap();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(OCTANE_XML.as_bytes()).unwrap();
+    let gzipped = gz.finish().unwrap();
+    let first: Value = fake
+        .octane_push(&cookie, "", gzipped.clone(), Some("gzip"))
+        .json()
+        .unwrap();
+    let id = first["id"].as_u64().unwrap();
+    let statuses: Vec<String> = (0..3)
+        .map(|_| {
+            fake.octane_task(&cookie, id)["status"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(statuses, ["running", "success", "success"]);
+
+    let duplicate = fake.octane_push(&cookie, "", OCTANE_XML.into(), Some("application/gzip"));
+    assert_eq!(
+        duplicate.status(),
+        400,
+        "application/gzip announces gzip: plain bytes are refused"
+    );
+    let duplicate = fake.octane_push(&cookie, "", gzipped, Some("application/gzip"));
+    assert_eq!(duplicate.status(), 202);
+    let body: Value = duplicate.json().unwrap();
+    assert_eq!(body["fromOlderPush"], "true");
+    assert_eq!(body["id"], id);
+    assert_eq!(body["status"], "success");
+    assert!(body["until"].as_str().unwrap().ends_with("+0000"));
+
+    let missing = fake
+        .http
+        .get(fake.url(&format!("{OCTANE_RESULTS}/999")))
+        .header("Cookie", &cookie)
+        .send()
+        .unwrap();
+    assert_eq!(missing.status(), 404);
+}
+
+#[test]
+fn octane_unknown_references_fail_or_warn_by_skip_errors() {
+    let fake = Fake::start();
+    let cookie = fake.octane_sign_in(octane_client()).unwrap();
+    let payload = |n: u32| {
+        format!("<test_result><release_ref id=\"77\"/><test_runs><test_run name=\"t{n}\" duration=\"1\" status=\"Passed\"/></test_runs></test_result>")
+    };
+    let strict: Value = fake
+        .octane_push(&cookie, "?skip-errors=false", payload(1).into_bytes(), None)
+        .json()
+        .unwrap();
+    let lenient: Value = fake
+        .octane_push(&cookie, "?skip-errors=true", payload(2).into_bytes(), None)
+        .json()
+        .unwrap();
+    fake.http.post(fake.url("/_fake/advance")).send().unwrap();
+    let strict = fake.octane_task(&cookie, strict["id"].as_u64().unwrap());
+    let lenient = fake.octane_task(&cookie, lenient["id"].as_u64().unwrap());
+    assert_eq!(strict["status"], "failed");
+    assert!(strict["errorDetails"]
+        .as_str()
+        .unwrap()
+        .contains("release_ref id=77"));
+    assert_eq!(lenient["status"], "warning");
+
+    fake.http
+        .post(fake.url("/_fake/config"))
+        .json(&json!({"octane":{"known_ids":{"release":[77]}}}))
+        .send()
+        .unwrap();
+    let known: Value = fake
+        .octane_push(&cookie, "", payload(3).into_bytes(), None)
+        .json()
+        .unwrap();
+    fake.octane_task(&cookie, known["id"].as_u64().unwrap());
+    assert_eq!(
+        fake.octane_task(&cookie, known["id"].as_u64().unwrap())["status"],
+        "success"
+    );
+}
+
+#[test]
+fn octane_more_than_20_requests_a_second_are_throttled() {
+    let fake = Fake::start();
+    let cookie = fake.octane_sign_in(octane_client()).unwrap();
+    let started = Instant::now();
+    let statuses: Vec<u16> = (0..25)
+        .map(|_| {
+            fake.http
+                .get(fake.url(&format!("{OCTANE_RESULTS}/1")))
+                .header("Cookie", &cookie)
+                .send()
+                .unwrap()
+                .status()
+                .as_u16()
+        })
+        .collect();
+    assert!(
+        started.elapsed() < Duration::from_secs(1),
+        "too slow to prove the limit"
+    );
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 404).count(),
+        19,
+        "sign-in took one of the 20"
+    );
+    assert_eq!(statuses.iter().filter(|s| **s == 429).count(), 6);
 }
