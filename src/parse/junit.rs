@@ -148,14 +148,14 @@ fn resolve_reference(r: &BytesRef<'_>) -> String {
 
 /// Text collected up to a byte budget; the rest is counted, not kept.
 #[derive(Debug, Default)]
-struct Text {
+pub(super) struct Text {
     kept: String,
     dropped: usize,
     cap: usize,
 }
 
 impl Text {
-    fn with_cap(cap: usize) -> Text {
+    pub(super) fn with_cap(cap: usize) -> Text {
         Text {
             kept: String::new(),
             dropped: 0,
@@ -163,14 +163,14 @@ impl Text {
         }
     }
 
-    fn push(&mut self, s: &str) {
+    pub(super) fn push(&mut self, s: &str) {
         let room = self.cap.saturating_sub(self.kept.len());
         let part = truncate_utf8(s, room);
         self.kept.push_str(part);
         self.dropped += s.len() - part.len();
     }
 
-    fn finish(self) -> Option<String> {
+    pub(super) fn finish(self) -> Option<String> {
         let mut text = clean_text(self.kept.trim_matches(|c: char| c.is_whitespace()));
         if self.dropped > 0 {
             text.push_str(&format!("\n… [{} more bytes not kept]", self.dropped));

@@ -5,7 +5,14 @@
 //! whatever their jobs wrote). Readers stream events, so memory follows the number of tests kept,
 //! not the size of the file.
 
+mod ctrf;
+mod dart;
+mod gotest;
+mod gtest;
+mod json;
 mod junit;
+mod mocha;
+mod rspec;
 mod source;
 
 use std::io::BufRead;
@@ -25,15 +32,35 @@ pub const DETECT_PREFIX_BYTES: usize = 64 * 1024;
 #[serde(rename_all = "kebab-case")]
 pub enum Format {
     Junit,
+    GoTest,
+    Mocha,
+    Rspec,
+    Dart,
+    Ctrf,
+    Gtest,
 }
 
 impl Format {
     /// All formats, in the order detection tries them; named in "unknown format" errors.
-    pub const ALL: &'static [Format] = &[Format::Junit];
+    pub const ALL: &'static [Format] = &[
+        Format::Junit,
+        Format::GoTest,
+        Format::Mocha,
+        Format::Rspec,
+        Format::Dart,
+        Format::Ctrf,
+        Format::Gtest,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Format::Junit => "junit",
+            Format::GoTest => "go-test-json",
+            Format::Mocha => "mocha-json",
+            Format::Rspec => "rspec-json",
+            Format::Dart => "dart-json",
+            Format::Ctrf => "ctrf",
+            Format::Gtest => "gtest-json",
         }
     }
 
@@ -41,6 +68,12 @@ impl Format {
     pub fn describe(self) -> &'static str {
         match self {
             Format::Junit => "JUnit XML (<testsuites>/<testsuite>)",
+            Format::GoTest => "Go test -json (test2json event lines)",
+            Format::Mocha => "Mocha JSON reporter",
+            Format::Rspec => "RSpec JSON formatter",
+            Format::Dart => "Dart/Flutter JSON reporter (event lines)",
+            Format::Ctrf => "CTRF JSON",
+            Format::Gtest => "GoogleTest JSON",
         }
     }
 
@@ -48,6 +81,12 @@ impl Format {
     fn names(self) -> &'static [&'static str] {
         match self {
             Format::Junit => &["junit", "junit-xml", "xunit-xml"],
+            Format::GoTest => &["go-test-json", "golang-json", "test2json", "go"],
+            Format::Mocha => &["mocha-json", "mocha"],
+            Format::Rspec => &["rspec-json", "rspec"],
+            Format::Dart => &["dart-json", "flutter-json", "dart", "flutter"],
+            Format::Ctrf => &["ctrf", "ctrf-json"],
+            Format::Gtest => &["gtest-json", "googletest-json"],
         }
     }
 
@@ -60,13 +99,49 @@ impl Format {
     }
 
     /// The format of a JSON document or JSON Lines stream, from its first bytes.
-    fn of_json(_prefix: &[u8]) -> Option<Format> {
-        None
+    fn of_json(prefix: &[u8]) -> Option<Format> {
+        // JSON Lines: the first line is a whole event.
+        if let Some(first) = json::first_line_object(prefix) {
+            if first.contains_key("Action") {
+                return Some(Format::GoTest);
+            }
+            if first.contains_key("protocolVersion")
+                || ["testStart", "suite", "group", "allSuites", "testDone"]
+                    .iter()
+                    .any(|t| first.get("type").and_then(|v| v.as_str()) == Some(t))
+            {
+                return Some(Format::Dart);
+            }
+        }
+        let keys = json::keys(prefix);
+        let has = |depth: u8, key: &str| keys.iter().any(|(d, k)| *d == depth && k == key);
+        if has(1, "stats")
+            && ["tests", "passes", "failures", "pending"]
+                .iter()
+                .any(|k| has(1, k))
+        {
+            Some(Format::Mocha)
+        } else if has(1, "examples") && (has(1, "version") || has(1, "summary")) {
+            Some(Format::Rspec)
+        } else if has(1, "results") && has(2, "tool") {
+            Some(Format::Ctrf)
+        } else if has(1, "testsuites") && has(1, "tests") {
+            Some(Format::Gtest)
+        } else {
+            None
+        }
     }
 
     /// The format of a plain-text report (TAP), from its first bytes.
-    fn of_text(_prefix: &[u8]) -> Option<Format> {
-        None
+    fn of_text(prefix: &[u8]) -> Option<Format> {
+        // `go test -json 2>&1` starts with compiler output when a package does not build.
+        let events = prefix
+            .split(|b| *b == b'\n')
+            .filter(|l| l.trim_ascii_start().starts_with(b"{"));
+        events
+            .filter_map(|l| serde_json::from_slice::<serde_json::Value>(l.trim_ascii()).ok())
+            .any(|v| v.get("Action").is_some())
+            .then_some(Format::GoTest)
     }
 }
 
@@ -247,6 +322,12 @@ pub fn parse<R: BufRead>(
     let format = detect(prefix, choice)?;
     let parsed = match format {
         Format::Junit => junit::parse(Source::new(reader))?,
+        Format::GoTest => gotest::parse(Source::new(reader))?,
+        Format::Mocha => mocha::parse(Source::new(reader))?,
+        Format::Rspec => rspec::parse(Source::new(reader))?,
+        Format::Dart => dart::parse(Source::new(reader))?,
+        Format::Ctrf => ctrf::parse(Source::new(reader))?,
+        Format::Gtest => gtest::parse(Source::new(reader))?,
     };
     Ok((format, parsed))
 }
