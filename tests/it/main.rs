@@ -3,6 +3,7 @@
 
 mod cli;
 mod conformance;
+mod conformance_json;
 mod hostile;
 mod summary;
 mod support;
