@@ -4,7 +4,8 @@
 //! - Each entry of `tests` is one case; its suite is the `describe` path (`fullTitle` without the
 //!   test's own `title`), its file the `file` field, its duration `duration` in milliseconds.
 //! - An entry also listed in `pending` is skipped (reason "pending"). An entry with a non-empty
-//!   `err` failed; a timeout (`ERR_MOCHA_TIMEOUT`) is errored. Mocha has no other error state.
+//!   `err` failed; it is errored when it is a timeout (`ERR_MOCHA_TIMEOUT`) or one of
+//!   JavaScript's own exceptions ([`RUNTIME_ERRORS`]: a `TypeError` is a bug, not an assertion).
 //! - A failed hook (`"before each" hook for …`) is listed in `failures` but not in `tests`; Mocha
 //!   counts it as failing, so it is one errored case.
 //! - A passing test with `currentRetry` > 0 passed after that many failed attempts: flaky.
@@ -21,6 +22,27 @@ use super::{ParseError, Parsed};
 use crate::model::{Case, Location, Problem, Status, Suite, TestRun};
 
 const WHAT: &str = "the Mocha JSON report";
+
+/// JavaScript's built-in exception types: thrown by broken code, never by an assertion library.
+pub const RUNTIME_ERRORS: &[&str] = &[
+    "TypeError",
+    "ReferenceError",
+    "RangeError",
+    "SyntaxError",
+    "EvalError",
+    "URIError",
+];
+
+/// The exception's type: its `name`, else the `Type:` that starts its stack.
+fn error_type(err: &Value) -> Option<&str> {
+    json::str_of(err, "name").or_else(|| {
+        let stack = json::str_of(err, "stack")?;
+        let (head, _) = stack.split_once(':')?;
+        let head = head.trim();
+        (!head.is_empty() && head.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
+            .then_some(head)
+    })
+}
 
 pub fn parse<R: BufRead>(source: Source<R>) -> Result<Parsed, ParseError> {
     let doc = json::read_document(source, WHAT)?;
@@ -93,7 +115,8 @@ fn case_of(test: &Value, skipped: bool, hook: bool) -> (String, Case) {
         Status::Skipped
     } else if let Some(err) = err {
         let timeout = json::str_of(err, "code") == Some("ERR_MOCHA_TIMEOUT");
-        if hook || timeout {
+        let runtime = error_type(err).is_some_and(|t| RUNTIME_ERRORS.contains(&t));
+        if hook || timeout || runtime {
             Status::Errored
         } else {
             Status::Failed
@@ -127,8 +150,9 @@ fn case_of(test: &Value, skipped: bool, hook: bool) -> (String, Case) {
     } else if let (Some(err), true) = (err, status.is_failure()) {
         case.problems.push(Problem {
             message: json::text_of(err, "message", MAX_MESSAGE_BYTES),
-            kind: json::text_of(err, "name", MAX_MESSAGE_BYTES)
-                .or_else(|| json::text_of(err, "code", MAX_MESSAGE_BYTES)),
+            kind: error_type(err)
+                .or_else(|| json::str_of(err, "code"))
+                .and_then(|k| json::text(k, MAX_MESSAGE_BYTES)),
             trace: json::text_of(err, "stack", MAX_TRACE_BYTES),
         });
     }

@@ -5,7 +5,9 @@
 //! whatever their jobs wrote). Readers stream events, so memory follows the number of tests kept,
 //! not the size of the file.
 
+mod behave;
 mod ctrf;
+mod cucumber;
 mod dart;
 mod gotest;
 mod gtest;
@@ -38,6 +40,8 @@ pub enum Format {
     Dart,
     Ctrf,
     Gtest,
+    Cucumber,
+    Behave,
 }
 
 impl Format {
@@ -50,6 +54,8 @@ impl Format {
         Format::Dart,
         Format::Ctrf,
         Format::Gtest,
+        Format::Cucumber,
+        Format::Behave,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -61,6 +67,8 @@ impl Format {
             Format::Dart => "dart-json",
             Format::Ctrf => "ctrf",
             Format::Gtest => "gtest-json",
+            Format::Cucumber => "cucumber-json",
+            Format::Behave => "behave-json",
         }
     }
 
@@ -74,6 +82,8 @@ impl Format {
             Format::Dart => "Dart/Flutter JSON reporter (event lines)",
             Format::Ctrf => "CTRF JSON",
             Format::Gtest => "GoogleTest JSON",
+            Format::Cucumber => "Cucumber JSON (cucumber-js, Ruby, JVM)",
+            Format::Behave => "behave JSON",
         }
     }
 
@@ -87,6 +97,8 @@ impl Format {
             Format::Dart => &["dart-json", "flutter-json", "dart", "flutter"],
             Format::Ctrf => &["ctrf", "ctrf-json"],
             Format::Gtest => &["gtest-json", "googletest-json"],
+            Format::Cucumber => &["cucumber-json", "cucumber"],
+            Format::Behave => &["behave-json", "behave"],
         }
     }
 
@@ -127,6 +139,13 @@ impl Format {
             Some(Format::Ctrf)
         } else if has(1, "testsuites") && has(1, "tests") {
             Some(Format::Gtest)
+        } else if has(1, "elements") {
+            // behave writes `location` before `elements`; Cucumber names the file `uri`.
+            Some(if has(1, "location") {
+                Format::Behave
+            } else {
+                Format::Cucumber
+            })
         } else {
             None
         }
@@ -328,6 +347,8 @@ pub fn parse<R: BufRead>(
         Format::Dart => dart::parse(Source::new(reader))?,
         Format::Ctrf => ctrf::parse(Source::new(reader))?,
         Format::Gtest => gtest::parse(Source::new(reader))?,
+        Format::Cucumber => cucumber::parse(Source::new(reader))?,
+        Format::Behave => behave::parse(Source::new(reader))?,
     };
     Ok((format, parsed))
 }

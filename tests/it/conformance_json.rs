@@ -50,7 +50,10 @@ fn enricomi_json_files_count_as_expected() {
         checked += 1;
         if item["outcome"].as_str() != Some("parsed") {
             if report.error().is_none() {
-                bad.push(format!("{path}: expected an error, parsed {:?}", report.totals()));
+                bad.push(format!(
+                    "{path}: expected an error, parsed {:?}",
+                    report.totals()
+                ));
             }
             continue;
         }
@@ -130,4 +133,101 @@ fn every_json_deviation_is_still_needed() {
         assert!(report.error().is_none(), "{path}: {:?}", report.error());
         assert_eq!(five(&report.totals()), *ours, "{path}: {why}");
     }
+}
+
+// Reports produced here by the real tools (tests/fixtures/<producer>/, with the tool's console
+// output beside each): our counts equal what the tool printed.
+
+fn fixture(path: &str) -> (test_report::pipeline::FileReport, String) {
+    let dir = crate::support::repo().join("tests/fixtures");
+    let report = parse_file(&dir.join(path));
+    assert!(report.error().is_none(), "{path}: {:?}", report.error());
+    let console_path = dir.join(path.replace(".json", ".console.txt"));
+    let console = std::fs::read_to_string(&console_path)
+        .unwrap_or_else(|e| panic!("{}: {e}", console_path.display()));
+    (report, console)
+}
+
+/// The number right before `word` in the first console summary line (one that starts with a
+/// number) holding `anchor`: `2` for ("passing", "  2 passing (39ms)").
+fn count(console: &str, anchor: &str, word: &str) -> u64 {
+    let line = console
+        .lines()
+        .find(|l| l.contains(anchor) && l.trim_start().starts_with(|c: char| c.is_ascii_digit()))
+        .unwrap_or_else(|| panic!("no console line with '{anchor}'"));
+    let before = &line[..line
+        .find(word)
+        .unwrap_or_else(|| panic!("no '{word}' in '{line}'"))];
+    before
+        .split(|c: char| !c.is_ascii_digit())
+        .rfind(|s| !s.is_empty())
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("no number before '{word}' in '{line}'"))
+}
+
+#[test]
+fn mocha_json_counts_as_mocha_printed() {
+    let (report, console) = fixture("mocha/mocha-json.json");
+    let t = report.totals();
+    assert_eq!(t.passed + t.flaky, count(&console, "passing", "passing"));
+    assert_eq!(t.skipped, count(&console, "pending", "pending"));
+    assert_eq!(t.failed + t.errored, count(&console, "failing", "failing"));
+    // The retried pass is flaky; the timeout, the TypeError and the failed hook are errored.
+    assert_eq!((t.flaky, t.errored, t.failed), (1, 3, 2));
+    let names: Vec<_> = report.runs()[0].cases().map(|c| c.name.as_str()).collect();
+    assert!(names.contains(&"is skipped 日本語"), "{names:?}");
+}
+
+#[test]
+fn ctrf_counts_as_its_summary_says() {
+    let (report, console) = fixture("ctrf/mocha-ctrf-json-reporter.json");
+    assert!(console.contains("successfully written ctrf json"));
+    let dir = crate::support::repo().join("tests/fixtures/ctrf");
+    let doc = json(&dir.join("mocha-ctrf-json-reporter.json"));
+    let s = &doc["results"]["summary"];
+    let t = report.totals();
+    assert_eq!(t.tests, n(s, "tests"));
+    assert_eq!(t.passed + t.flaky, n(s, "passed"));
+    assert_eq!(t.failed + t.errored, n(s, "failed"));
+    assert_eq!(t.skipped, n(s, "skipped") + n(s, "pending") + n(s, "other"));
+    assert_eq!(t.flaky, 1, "the test that passed on its third try");
+}
+
+#[test]
+fn cucumber_js_counts_scenarios_as_cucumber_printed() {
+    let (report, console) = fixture("cucumber-js/cucumber-json.json");
+    let t = report.totals();
+    assert_eq!(t.tests, count(&console, "scenarios (", "scenarios"));
+    assert_eq!(t.failed, count(&console, "scenarios (", "failed"));
+    assert_eq!(t.errored, count(&console, "scenarios (", "undefined"));
+    assert_eq!(t.skipped, count(&console, "scenarios (", "pending"));
+    assert_eq!(t.passed, count(&console, "scenarios (", "passed"));
+    let outline: Vec<_> = report.runs()[0]
+        .cases()
+        .filter(|c| c.name.starts_with("doubles"))
+        .map(|c| c.status.as_str())
+        .collect();
+    assert_eq!(outline, ["passed", "failed"], "each example row is a test");
+}
+
+#[test]
+fn behave_counts_scenarios_as_behave_printed() {
+    let (report, console) = fixture("behave/behave-json.json");
+    let t = report.totals();
+    let line = "scenarios passed";
+    assert_eq!(t.passed, count(&console, line, "scenarios passed"));
+    assert_eq!(t.failed, count(&console, line, "failed"));
+    assert_eq!(t.errored, count(&console, line, "error"));
+    assert_eq!(t.skipped, count(&console, line, "skipped"));
+    let crashed = report.runs()[0]
+        .cases()
+        .find(|c| c.name == "crashes")
+        .expect("scenario 'crashes'");
+    assert!(
+        crashed
+            .stdout
+            .as_deref()
+            .is_some_and(|s| s.contains("it throws")),
+        "steps kept"
+    );
 }
