@@ -231,3 +231,20 @@ fn behave_counts_scenarios_as_behave_printed() {
         "steps kept"
     );
 }
+
+#[test]
+fn go_test_json_counts_as_go_test_printed() {
+    // Go 1.19: the broken package's compiler output and `FAIL … [build failed]` are plain text
+    // at the top of the stream; TestPanics panics; the parallel tests interleave.
+    let (report, console) = fixture("go/go-test-json.json");
+    let t = report.totals();
+    let lines = |marker: &str| console.matches(marker).count() as u64;
+    assert_eq!(t.passed, lines("--- PASS"));
+    assert_eq!(t.skipped, lines("--- SKIP"));
+    assert_eq!(t.failed + t.errored, lines("--- FAIL") + lines("[build failed]"));
+    assert_eq!(t.errored, 2, "the panic and the build failure");
+    let cases: Vec<_> = report.runs()[0].cases().collect();
+    let sub = cases.iter().find(|c| c.name == "TestTable/2+2=5").expect("subtest");
+    assert_eq!(sub.headline(), Some("2+2: got 4 want 5"));
+    assert!(cases.iter().any(|c| c.name == "TestTable/ünïcode"));
+}
