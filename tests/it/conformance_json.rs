@@ -248,3 +248,18 @@ fn go_test_json_counts_as_go_test_printed() {
     assert_eq!(sub.headline(), Some("2+2: got 4 want 5"));
     assert!(cases.iter().any(|c| c.name == "TestTable/ünïcode"));
 }
+
+#[test]
+fn rspec_json_counts_as_rspec_printed() {
+    let (report, console) = fixture("rspec/rspec-json.json");
+    let t = report.totals();
+    assert_eq!(t.tests, count(&console, "examples,", "examples"));
+    assert_eq!(t.failed + t.errored, count(&console, "examples,", "failures"));
+    assert_eq!(t.skipped, count(&console, "examples,", "pending"));
+    assert_eq!(t.errored, 1, "the NoMethodError is an error, not a failed expectation");
+
+    let (report, console) = fixture("rspec/rspec-load-error.json");
+    let t = report.totals();
+    assert_eq!(t.errored, count(&console, "examples,", "error occurred outside"));
+    assert_eq!(t.tests, t.errored, "no example ran");
+}
