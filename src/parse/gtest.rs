@@ -7,7 +7,10 @@
 //!   ("C++ exception with description … thrown", "Unknown C++ exception thrown") → errored.
 //! - `time` is a string of seconds with an `s` suffix. `value_param`, `type_param` and any
 //!   `RecordProperty` keys become properties. The failure's first line `file:line` is the location.
+//! - GoogleTest writes each byte of non-ASCII UTF-8 text as its own `\u00XX` escape ("größe"
+//!   arrives as "grÃ¶ÃŸe"); such text is turned back into the UTF-8 it was ([`repair_utf8`]).
 
+use std::borrow::Cow;
 use std::io::BufRead;
 
 use serde_json::Value;
@@ -45,7 +48,7 @@ pub fn parse<R: BufRead>(source: Source<R>) -> Result<Parsed, ParseError> {
     let suites = groups
         .iter()
         .map(|g| Suite {
-            name: json::str_of(g, "name").unwrap_or_default().to_owned(),
+            name: field(g, "name").unwrap_or_default().into_owned(),
             cases: g
                 .get("testsuite")
                 .and_then(Value::as_array)
@@ -68,13 +71,34 @@ pub fn parse<R: BufRead>(source: Source<R>) -> Result<Parsed, ParseError> {
     })
 }
 
+/// Undoes GoogleTest's byte-per-character escaping: text whose characters are all below U+0100
+/// and whose bytes, taken one per character, are valid UTF-8 was UTF-8 to begin with. Genuine
+/// Latin-1 text that happens to form valid UTF-8 ("Ã¶" typed on purpose) is vanishingly rare.
+pub fn repair_utf8(s: &str) -> Cow<'_, str> {
+    if s.is_ascii() || s.chars().any(|c| u32::from(c) > 0xFF) {
+        return Cow::Borrowed(s);
+    }
+    let bytes: Vec<u8> = s
+        .chars()
+        .filter_map(|c| u8::try_from(u32::from(c)).ok())
+        .collect();
+    match String::from_utf8(bytes) {
+        Ok(fixed) => Cow::Owned(fixed),
+        Err(_) => Cow::Borrowed(s),
+    }
+}
+
+fn field<'a>(v: &'a Value, key: &str) -> Option<Cow<'a, str>> {
+    json::str_of(v, key).map(repair_utf8)
+}
+
 fn case_of(test: &Value, suite: Option<&str>) -> Case {
-    let failures: Vec<&str> = test
+    let failures: Vec<Cow<str>> = test
         .get("failures")
         .and_then(Value::as_array)
         .into_iter()
         .flatten()
-        .filter_map(|f| f.get("failure").and_then(Value::as_str))
+        .filter_map(|f| field(f, "failure"))
         .collect();
     let result = json::str_of(test, "result").unwrap_or_default();
     let skipped = json::str_of(test, "status") == Some("NOTRUN")
@@ -94,11 +118,14 @@ fn case_of(test: &Value, suite: Option<&str>) -> Case {
         Status::Passed
     };
     let mut case = Case::new(
-        json::text_of(test, "name", MAX_MESSAGE_BYTES)
+        field(test, "name")
+            .and_then(|n| json::text(&n, MAX_MESSAGE_BYTES))
             .unwrap_or_else(|| super::junit::UNNAMED_TEST.to_owned()),
         status,
     );
-    case.classname = json::str_of(test, "classname").or(suite).map(str::to_owned);
+    case.classname = field(test, "classname")
+        .map(Cow::into_owned)
+        .or(suite.map(|s| repair_utf8(s).into_owned()));
     case.duration = json::seconds(test.get("time"));
     case.location = json::str_of(test, "file").map(|f| Location {
         file: f.to_owned(),
@@ -109,12 +136,13 @@ fn case_of(test: &Value, suite: Option<&str>) -> Case {
             .iter()
             .filter(|(k, _)| !OWN_KEYS.contains(&k.as_str()))
         {
-            case.properties.push((k.clone(), json::scalar_text(v)));
+            case.properties
+                .push((k.clone(), repair_utf8(&json::scalar_text(v)).into_owned()));
         }
     }
     for failure in &failures {
         // "path/to/file.cc:12\nExpected equality of these values: …"
-        let (place, rest) = failure.split_once('\n').unwrap_or(("", failure));
+        let (place, rest) = failure.split_once('\n').unwrap_or(("", failure.as_ref()));
         case.problems.push(Problem {
             message: json::text(rest.lines().next().unwrap_or(rest), MAX_MESSAGE_BYTES),
             kind: None,
@@ -169,6 +197,12 @@ mod tests {
         assert_eq!(
             adds.properties,
             vec![("owner".to_owned(), "ünï".to_owned())]
+        );
+        assert_eq!(repair_utf8("gr\u{c3}\u{b6}\u{c3}\u{9f}e"), "größe");
+        assert_eq!(
+            repair_utf8("café"),
+            "café",
+            "Latin-1 that is not UTF-8 bytes stays"
         );
         let fails = run.cases().nth(3).unwrap();
         assert_eq!(fails.headline(), Some("Expected equality of these values:"));

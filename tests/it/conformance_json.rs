@@ -241,10 +241,16 @@ fn go_test_json_counts_as_go_test_printed() {
     let lines = |marker: &str| console.matches(marker).count() as u64;
     assert_eq!(t.passed, lines("--- PASS"));
     assert_eq!(t.skipped, lines("--- SKIP"));
-    assert_eq!(t.failed + t.errored, lines("--- FAIL") + lines("[build failed]"));
+    assert_eq!(
+        t.failed + t.errored,
+        lines("--- FAIL") + lines("[build failed]")
+    );
     assert_eq!(t.errored, 2, "the panic and the build failure");
     let cases: Vec<_> = report.runs()[0].cases().collect();
-    let sub = cases.iter().find(|c| c.name == "TestTable/2+2=5").expect("subtest");
+    let sub = cases
+        .iter()
+        .find(|c| c.name == "TestTable/2+2=5")
+        .expect("subtest");
     assert_eq!(sub.headline(), Some("2+2: got 4 want 5"));
     assert!(cases.iter().any(|c| c.name == "TestTable/ünïcode"));
 }
@@ -254,12 +260,53 @@ fn rspec_json_counts_as_rspec_printed() {
     let (report, console) = fixture("rspec/rspec-json.json");
     let t = report.totals();
     assert_eq!(t.tests, count(&console, "examples,", "examples"));
-    assert_eq!(t.failed + t.errored, count(&console, "examples,", "failures"));
+    assert_eq!(
+        t.failed + t.errored,
+        count(&console, "examples,", "failures")
+    );
     assert_eq!(t.skipped, count(&console, "examples,", "pending"));
-    assert_eq!(t.errored, 1, "the NoMethodError is an error, not a failed expectation");
+    assert_eq!(
+        t.errored, 1,
+        "the NoMethodError is an error, not a failed expectation"
+    );
 
     let (report, console) = fixture("rspec/rspec-load-error.json");
     let t = report.totals();
-    assert_eq!(t.errored, count(&console, "examples,", "error occurred outside"));
+    assert_eq!(
+        t.errored,
+        count(&console, "examples,", "error occurred outside")
+    );
     assert_eq!(t.tests, t.errored, "no example ran");
+}
+
+#[test]
+fn googletest_json_counts_as_googletest_printed() {
+    let (report, console) = fixture("googletest/gtest-json.json");
+    let t = report.totals();
+    // "[  PASSED  ] 3 tests." and the like; "YOU HAVE 1 DISABLED TEST".
+    let tagged = |tag: &str| {
+        console
+            .lines()
+            .filter_map(|l| l.strip_prefix(tag))
+            .find_map(|rest| rest.split_whitespace().next()?.parse::<u64>().ok())
+            .unwrap_or_else(|| panic!("no '{tag} n tests' line"))
+    };
+    let disabled: u64 = console
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("YOU HAVE "))
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .expect("'YOU HAVE n DISABLED TEST' line");
+    assert_eq!(t.passed, tagged("[  PASSED  ]"));
+    assert_eq!(t.failed + t.errored, tagged("[  FAILED  ]"));
+    assert_eq!(t.skipped, tagged("[  SKIPPED ]") + disabled);
+    assert_eq!(t.errored, 1, "the uncaught C++ exception");
+    let names: Vec<_> = report.runs()[0].cases().map(|c| c.name.clone()).collect();
+    assert!(names.contains(&"IsEven/1".to_owned()), "{names:?}");
+    let compares = report.runs()[0]
+        .cases()
+        .find(|c| c.name == "Compares")
+        .expect("Compares");
+    let trace = compares.problems[0].trace.as_deref().unwrap_or_default();
+    assert!(trace.contains("größe"), "UTF-8 repaired: {trace}");
 }
