@@ -16,6 +16,7 @@ mod junit;
 mod mocha;
 mod rspec;
 mod source;
+mod tap;
 
 use std::io::BufRead;
 
@@ -42,6 +43,7 @@ pub enum Format {
     Gtest,
     Cucumber,
     Behave,
+    Tap,
 }
 
 impl Format {
@@ -56,6 +58,7 @@ impl Format {
         Format::Gtest,
         Format::Cucumber,
         Format::Behave,
+        Format::Tap,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -69,6 +72,7 @@ impl Format {
             Format::Gtest => "gtest-json",
             Format::Cucumber => "cucumber-json",
             Format::Behave => "behave-json",
+            Format::Tap => "tap",
         }
     }
 
@@ -84,6 +88,7 @@ impl Format {
             Format::Gtest => "GoogleTest JSON",
             Format::Cucumber => "Cucumber JSON (cucumber-js, Ruby, JVM)",
             Format::Behave => "behave JSON",
+            Format::Tap => "TAP 13/14",
         }
     }
 
@@ -99,6 +104,7 @@ impl Format {
             Format::Gtest => &["gtest-json", "googletest-json"],
             Format::Cucumber => &["cucumber-json", "cucumber"],
             Format::Behave => &["behave-json", "behave"],
+            Format::Tap => &["tap", "tap13", "tap14"],
         }
     }
 
@@ -157,10 +163,21 @@ impl Format {
         let events = prefix
             .split(|b| *b == b'\n')
             .filter(|l| l.trim_ascii_start().starts_with(b"{"));
-        events
+        if events
             .filter_map(|l| serde_json::from_slice::<serde_json::Value>(l.trim_ascii()).ok())
             .any(|v| v.get("Action").is_some())
-            .then_some(Format::GoTest)
+        {
+            return Some(Format::GoTest);
+        }
+        let first = prefix
+            .split(|b| *b == b'\n')
+            .map(|l| l.trim_ascii())
+            .find(|l| !l.is_empty())?;
+        let tap = first.starts_with(b"TAP version")
+            || first.starts_with(b"1..")
+            || first.starts_with(b"ok")
+            || first.starts_with(b"not ok");
+        tap.then_some(Format::Tap)
     }
 }
 
@@ -349,6 +366,7 @@ pub fn parse<R: BufRead>(
         Format::Gtest => gtest::parse(Source::new(reader))?,
         Format::Cucumber => cucumber::parse(Source::new(reader))?,
         Format::Behave => behave::parse(Source::new(reader))?,
+        Format::Tap => tap::parse(Source::new(reader))?,
     };
     Ok((format, parsed))
 }

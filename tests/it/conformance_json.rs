@@ -310,3 +310,36 @@ fn googletest_json_counts_as_googletest_printed() {
     let trace = compares.problems[0].trace.as_deref().unwrap_or_default();
     assert!(trace.contains("größe"), "UTF-8 repaired: {trace}");
 }
+
+#[test]
+fn node_test_tap_counts_as_node_printed() {
+    // Node's TAP ends with its own counts as comments: "# tests 10", "# pass 3", …
+    let path = crate::support::repo().join("tests/fixtures/node-test/node-tap.tap");
+    let report = parse_file(&path);
+    assert!(report.error().is_none(), "{:?}", report.error());
+    let tap = std::fs::read_to_string(&path).expect("fixture");
+    let node = |key: &str| -> u64 {
+        tap.lines()
+            .find_map(|l| l.strip_prefix(&format!("# {key} ")))
+            .and_then(|n| n.trim().parse().ok())
+            .unwrap_or_else(|| panic!("no '# {key}' line"))
+    };
+    let t = report.totals();
+    assert_eq!(t.tests, node("tests"));
+    assert_eq!(t.passed, node("pass"));
+    assert_eq!(t.failed + t.errored, node("fail") + node("cancelled"));
+    assert_eq!(t.skipped, node("skipped") + node("todo"));
+    assert_eq!(t.errored, 2, "the TypeError and the test cancelled by its failed hook");
+    let inner = report.runs()[0]
+        .cases()
+        .find(|c| c.name == "sub two fails")
+        .expect("subtest");
+    assert_eq!(inner.headline(), Some("sub two is wrong"));
+    assert_eq!(inner.location.as_ref().and_then(|l| l.line), Some(33));
+    let suite = report.runs()[0]
+        .suites
+        .iter()
+        .find(|s| s.cases.iter().any(|c| c.name == "passes deep down"))
+        .expect("nested suite");
+    assert_eq!(suite.name, "Rechner — Größe › nested");
+}
