@@ -14,6 +14,7 @@ mod gtest;
 mod json;
 mod junit;
 mod mocha;
+mod newman;
 mod rspec;
 mod source;
 mod tap;
@@ -44,6 +45,7 @@ pub enum Format {
     Cucumber,
     Behave,
     Tap,
+    Newman,
 }
 
 impl Format {
@@ -59,6 +61,7 @@ impl Format {
         Format::Cucumber,
         Format::Behave,
         Format::Tap,
+        Format::Newman,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -73,6 +76,7 @@ impl Format {
             Format::Cucumber => "cucumber-json",
             Format::Behave => "behave-json",
             Format::Tap => "tap",
+            Format::Newman => "newman-json",
         }
     }
 
@@ -89,6 +93,7 @@ impl Format {
             Format::Cucumber => "Cucumber JSON (cucumber-js, Ruby, JVM)",
             Format::Behave => "behave JSON",
             Format::Tap => "TAP 13/14",
+            Format::Newman => "Newman (Postman) JSON",
         }
     }
 
@@ -105,6 +110,7 @@ impl Format {
             Format::Cucumber => &["cucumber-json", "cucumber"],
             Format::Behave => &["behave-json", "behave"],
             Format::Tap => &["tap", "tap13", "tap14"],
+            Format::Newman => &["newman-json", "newman", "postman"],
         }
     }
 
@@ -145,6 +151,8 @@ impl Format {
             Some(Format::Ctrf)
         } else if has(1, "testsuites") && has(1, "tests") {
             Some(Format::Gtest)
+        } else if has(1, "collection") && (has(1, "run") || has(2, "info")) {
+            Some(Format::Newman)
         } else if has(1, "elements") {
             // behave writes `location` before `elements`; Cucumber names the file `uri`.
             Some(if has(1, "location") {
@@ -367,6 +375,7 @@ pub fn parse<R: BufRead>(
         Format::Cucumber => cucumber::parse(Source::new(reader))?,
         Format::Behave => behave::parse(Source::new(reader))?,
         Format::Tap => tap::parse(Source::new(reader))?,
+        Format::Newman => newman::parse(Source::new(reader))?,
     };
     Ok((format, parsed))
 }

@@ -329,7 +329,10 @@ fn node_test_tap_counts_as_node_printed() {
     assert_eq!(t.passed, node("pass"));
     assert_eq!(t.failed + t.errored, node("fail") + node("cancelled"));
     assert_eq!(t.skipped, node("skipped") + node("todo"));
-    assert_eq!(t.errored, 2, "the TypeError and the test cancelled by its failed hook");
+    assert_eq!(
+        t.errored, 2,
+        "the TypeError and the test cancelled by its failed hook"
+    );
     let inner = report.runs()[0]
         .cases()
         .find(|c| c.name == "sub two fails")
@@ -342,4 +345,35 @@ fn node_test_tap_counts_as_node_printed() {
         .find(|s| s.cases.iter().any(|c| c.name == "passes deep down"))
         .expect("nested suite");
     assert_eq!(suite.name, "Rechner — Größe › nested");
+}
+
+#[test]
+fn newman_json_counts_as_newman_printed() {
+    let (report, console) = fixture("newman/newman-json.json");
+    // "│              assertions │                5 │                2 │"
+    let row = |name: &str| -> (u64, u64) {
+        let line = console
+            .lines()
+            .find(|l| l.split('│').nth(1).is_some_and(|c| c.trim() == name))
+            .unwrap_or_else(|| panic!("no '{name}' row"));
+        let cells: Vec<u64> = line
+            .split('│')
+            .filter_map(|c| c.trim().parse().ok())
+            .collect();
+        (cells[0], cells[1])
+    };
+    let t = report.totals();
+    let (assertions, failed_assertions) = row("assertions");
+    let (_, failed_requests) = row("requests");
+    let (_, failed_scripts) = row("test-scripts");
+    let (_, failed_prerequests) = row("prerequest-scripts");
+    assert_eq!(t.tests - t.errored, assertions);
+    assert_eq!(t.failed, failed_assertions);
+    assert_eq!(
+        t.errored,
+        failed_requests + failed_scripts + failed_prerequests
+    );
+    assert_eq!(t.skipped, 1, "pm.test.skip");
+    let suite = &report.runs()[0].suites[0];
+    assert_eq!(suite.name, "Folder 日本語 › get status");
 }
