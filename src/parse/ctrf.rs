@@ -61,13 +61,31 @@ pub fn parse<R: BufRead>(source: Source<R>) -> Result<Parsed, ParseError> {
         (Some(a), Some(b)) if b >= a => json::millis(Some(&Value::from(b - a))),
         _ => None,
     };
+    let run = TestRun {
+        name: Some(tool.to_owned()),
+        suites,
+        declared_duration: declared,
+    };
+    let stated = |key: &str| summary.get(key).and_then(Value::as_u64);
+    let diagnostics = json::check_counters(
+        WHAT,
+        &[
+            ("tests", stated("tests"), run.cases().count() as u64),
+            (
+                "passed",
+                stated("passed"),
+                json::count(&run, &[Status::Passed, Status::Flaky { attempts: 0 }]),
+            ),
+            (
+                "failed",
+                stated("failed"),
+                json::count(&run, &[Status::Failed]),
+            ),
+        ],
+    );
     Ok(Parsed {
-        runs: vec![TestRun {
-            name: Some(tool.to_owned()),
-            suites,
-            declared_duration: declared,
-        }],
-        diagnostics: Vec::new(),
+        runs: vec![run],
+        diagnostics: diagnostics.into_iter().collect(),
     })
 }
 

@@ -61,13 +61,26 @@ pub fn parse<R: BufRead>(source: Source<R>) -> Result<Parsed, ParseError> {
             ..Suite::default()
         })
         .collect();
+    let run = TestRun {
+        name: json::str_of(&doc, "name").map(str::to_owned),
+        suites,
+        declared_duration: json::seconds(doc.get("time")),
+    };
+    let stated = |key: &str| doc.get(key).and_then(Value::as_u64);
+    let diagnostics = json::check_counters(
+        WHAT,
+        &[
+            ("tests", stated("tests"), run.cases().count() as u64),
+            (
+                "failures",
+                stated("failures"),
+                json::count(&run, &[Status::Failed, Status::Errored]),
+            ),
+        ],
+    );
     Ok(Parsed {
-        runs: vec![TestRun {
-            name: json::str_of(&doc, "name").map(str::to_owned),
-            suites,
-            declared_duration: json::seconds(doc.get("time")),
-        }],
-        diagnostics: Vec::new(),
+        runs: vec![run],
+        diagnostics: diagnostics.into_iter().collect(),
     })
 }
 

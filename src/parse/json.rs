@@ -14,6 +14,8 @@ use serde_json::Value;
 use super::junit::Text;
 use super::source::{EventTooLarge, Source};
 use super::{ParseError, ParseErrorKind};
+use crate::diagnostic::Diagnostic;
+use crate::model::{Status, TestRun};
 
 /// Largest single JSON document we read. The document becomes one in-memory value, so this
 /// bounds memory at a few times its size; the largest real single-document reports (Mocha and
@@ -264,6 +266,35 @@ pub fn scalar_text(v: &Value) -> String {
         Value::Null => String::new(),
         other => other.to_string(),
     }
+}
+
+/// Counts of a run's cases by status, for comparing with a report's own counters.
+pub fn count(run: &TestRun, wanted: &[Status]) -> u64 {
+    run.cases()
+        .filter(|c| {
+            wanted
+                .iter()
+                .any(|w| std::mem::discriminant(w) == std::mem::discriminant(&c.status))
+        })
+        .count() as u64
+}
+
+/// A warning when a report's own counters (name, declared, counted from its cases) disagree:
+/// the cases are what we count, the counters are only checked.
+pub fn check_counters(report: &str, counters: &[(&str, Option<u64>, u64)]) -> Option<Diagnostic> {
+    let wrong: Vec<String> = counters
+        .iter()
+        .filter_map(|(name, declared, counted)| {
+            let declared = (*declared)?;
+            (declared != *counted).then(|| format!("{name} {declared} (its tests give {counted})"))
+        })
+        .collect();
+    (!wrong.is_empty()).then(|| {
+        Diagnostic::warning(format!(
+            "{report}'s own counters disagree with its tests: {}; the tests are counted",
+            wrong.join(", ")
+        ))
+    })
 }
 
 /// The error for a well-formed document without the structure of the format it was read as.

@@ -75,13 +75,36 @@ pub fn parse<R: BufRead>(source: Source<R>) -> Result<Parsed, ParseError> {
     for hook in list("failures").filter(|f| !known.contains(&key(f))) {
         push(&mut suites, case_of(hook, false, true));
     }
+    let stats = &doc["stats"];
+    let run = TestRun {
+        name: None,
+        suites,
+        declared_duration: json::millis(stats.get("duration")),
+    };
+    let declared = |key: &str| stats.get(key).and_then(Value::as_u64);
+    let diagnostics = json::check_counters(
+        WHAT,
+        &[
+            (
+                "passes",
+                declared("passes"),
+                json::count(&run, &[Status::Passed, Status::Flaky { attempts: 0 }]),
+            ),
+            (
+                "pending",
+                declared("pending"),
+                json::count(&run, &[Status::Skipped]),
+            ),
+            (
+                "failures",
+                declared("failures"),
+                json::count(&run, &[Status::Failed, Status::Errored]),
+            ),
+        ],
+    );
     Ok(Parsed {
-        runs: vec![TestRun {
-            name: None,
-            suites,
-            declared_duration: json::millis(doc.get("stats").and_then(|s| s.get("duration"))),
-        }],
-        diagnostics: Vec::new(),
+        runs: vec![run],
+        diagnostics: diagnostics.into_iter().collect(),
     })
 }
 
@@ -184,5 +207,19 @@ mod tests {
             ]
         );
         assert_eq!(run.suites[0].name, "S");
+        assert_eq!(
+            parsed.diagnostics.len(),
+            0,
+            "stats without counters are not checked"
+        );
+        let lying = doc.replace(r#""tests":2,"#, r#""tests":2,"passes":5,"failures":0,"#);
+        let parsed = parse(Source::new(lying.as_bytes())).unwrap();
+        let warning = parsed.diagnostics[0].message.clone();
+        assert!(warning.contains("passes 5 (its tests give 1)"), "{warning}");
+        assert!(
+            warning.contains("failures 0 (its tests give 1)"),
+            "{warning}"
+        );
+        assert_eq!(parsed.runs[0].totals().tests, 3, "the cases are counted");
     }
 }

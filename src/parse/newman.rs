@@ -60,13 +60,31 @@ pub fn parse<R: BufRead>(source: Source<R>) -> Result<Parsed, ParseError> {
         (Some(a), Some(b)) if b >= a => json::millis(Some(&Value::from(b - a))),
         _ => None,
     };
+    let run = TestRun {
+        name: json::str_of(&doc["collection"]["info"], "name").map(str::to_owned),
+        suites,
+        declared_duration: declared,
+    };
+    let assertions = &doc["run"]["stats"]["assertions"];
+    let stated = |key: &str| assertions.get(key).and_then(Value::as_u64);
+    let diagnostics = json::check_counters(
+        WHAT,
+        &[
+            (
+                "assertions",
+                stated("total"),
+                json::count(&run, &[Status::Passed, Status::Failed, Status::Skipped]),
+            ),
+            (
+                "failed assertions",
+                stated("failed"),
+                json::count(&run, &[Status::Failed]),
+            ),
+        ],
+    );
     Ok(Parsed {
-        runs: vec![TestRun {
-            name: json::str_of(&doc["collection"]["info"], "name").map(str::to_owned),
-            suites,
-            declared_duration: declared,
-        }],
-        diagnostics: Vec::new(),
+        runs: vec![run],
+        diagnostics: diagnostics.into_iter().collect(),
     })
 }
 

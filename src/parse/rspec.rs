@@ -24,6 +24,10 @@ const WHAT: &str = "the RSpec JSON report";
 /// Name of the case counted for each error RSpec reports outside any example.
 pub const OUTSIDE_EXAMPLES: &str = "(error outside of examples)";
 
+/// Most errors outside of examples counted; the number comes from the file, so it is bounded
+/// before cases are made for it. RSpec stops after a handful of load errors in practice.
+pub const MAX_OUTSIDE_ERRORS: u64 = 10_000;
+
 pub fn parse<R: BufRead>(source: Source<R>) -> Result<Parsed, ParseError> {
     let doc = json::read_document(source, WHAT)?;
     let Some(examples) = doc.get("examples").and_then(Value::as_array) else {
@@ -49,7 +53,34 @@ pub fn parse<R: BufRead>(source: Source<R>) -> Result<Parsed, ParseError> {
     let outside = summary
         .and_then(|s| s.get("errors_outside_of_examples_count"))
         .and_then(Value::as_u64)
-        .unwrap_or(0);
+        .unwrap_or(0)
+        .min(MAX_OUTSIDE_ERRORS);
+    let mut run = TestRun {
+        name: None,
+        suites,
+        declared_duration: json::seconds(summary.and_then(|s| s.get("duration"))),
+    };
+    let declared = |key: &str| summary.and_then(|s| s.get(key)).and_then(Value::as_u64);
+    let diagnostics = json::check_counters(
+        WHAT,
+        &[
+            (
+                "example_count",
+                declared("example_count"),
+                run.cases().count() as u64,
+            ),
+            (
+                "failure_count",
+                declared("failure_count"),
+                json::count(&run, &[Status::Failed, Status::Errored]),
+            ),
+            (
+                "pending_count",
+                declared("pending_count"),
+                json::count(&run, &[Status::Skipped]),
+            ),
+        ],
+    );
     if outside > 0 {
         let messages: Vec<&str> = doc
             .get("messages")
@@ -72,19 +103,15 @@ pub fn parse<R: BufRead>(source: Source<R>) -> Result<Parsed, ParseError> {
                 case
             })
             .collect();
-        suites.push(Suite {
+        run.suites.push(Suite {
             name: OUTSIDE_EXAMPLES.to_owned(),
             cases,
             ..Suite::default()
         });
     }
     Ok(Parsed {
-        runs: vec![TestRun {
-            name: None,
-            suites,
-            declared_duration: json::seconds(summary.and_then(|s| s.get("duration"))),
-        }],
-        diagnostics: Vec::new(),
+        runs: vec![run],
+        diagnostics: diagnostics.into_iter().collect(),
     })
 }
 

@@ -377,3 +377,47 @@ fn newman_json_counts_as_newman_printed() {
     let suite = &report.runs()[0].suites[0];
     assert_eq!(suite.name, "Folder 日本語 › get status");
 }
+
+#[test]
+fn every_json_and_tap_report_is_recognized_by_content() {
+    let cases = [
+        ("fixtures/mocha/mocha-json.json", "mocha-json"),
+        ("fixtures/ctrf/mocha-ctrf-json-reporter.json", "ctrf"),
+        ("fixtures/cucumber-js/cucumber-json.json", "cucumber-json"),
+        ("fixtures/behave/behave-json.json", "behave-json"),
+        ("fixtures/go/go-test-json.json", "go-test-json"),
+        ("fixtures/rspec/rspec-json.json", "rspec-json"),
+        ("fixtures/rspec/rspec-load-error.json", "rspec-json"),
+        ("fixtures/googletest/gtest-json.json", "gtest-json"),
+        ("fixtures/node-test/node-tap.tap", "tap"),
+        ("fixtures/newman/newman-json.json", "newman-json"),
+        (
+            "conformance/dorny-test-reporter/fixtures/golang-json.json",
+            "go-test-json",
+        ),
+        (
+            "conformance/dorny-test-reporter/fixtures/dart-json.json",
+            "dart-json",
+        ),
+        (
+            "conformance/dorny-test-reporter/fixtures/empty/dart-json.json",
+            "dart-json",
+        ),
+        (
+            "conformance/dorny-test-reporter/fixtures/empty/mocha-json.json",
+            "mocha-json",
+        ),
+        (
+            "conformance/dorny-test-reporter/fixtures/empty/rspec-json.json",
+            "rspec-json",
+        ),
+    ];
+    for (path, want) in cases {
+        let report = parse_file(&crate::support::repo().join("tests").join(path));
+        let got = report.result.as_ref().map(|(f, _)| f.as_str());
+        assert_eq!(got.ok(), Some(want), "{path}: {:?}", report.error());
+        // The tools' own counters agree with the tests we count: no warning.
+        let diagnostics = report.result.as_ref().map(|(_, p)| p.diagnostics.clone());
+        assert_eq!(diagnostics.ok(), Some(vec![]), "{path}");
+    }
+}
