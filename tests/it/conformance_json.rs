@@ -421,3 +421,76 @@ fn every_json_and_tap_report_is_recognized_by_content() {
         assert_eq!(diagnostics.ok(), Some(vec![]), "{path}");
     }
 }
+
+// Hostile JSON and text input: clear errors, bounded memory, never a panic or an empty success.
+
+fn json_error(text: &str, choice: &str) -> test_report::parse::ParseError {
+    let choice: test_report::parse::FormatChoice = choice.parse().expect("format name");
+    match test_report::parse::parse_bytes(text.as_bytes(), choice) {
+        Ok((f, p)) => panic!("expected an error, parsed {f:?} {:?}", p.runs),
+        Err(e) => e,
+    }
+}
+
+#[test]
+fn deep_json_nesting_is_a_syntax_error_not_a_stack_overflow() {
+    let deep = format!("{{\"stats\": {{}}, \"tests\": {}", "[".repeat(200_000));
+    let e = json_error(&deep, "auto");
+    assert_eq!(e.kind, test_report::parse::ParseErrorKind::Syntax, "{e}");
+}
+
+#[test]
+fn a_cut_json_report_names_its_line() {
+    let e = json_error(
+        "{\"stats\": {\"tests\": 1},\n\"tests\": [\n{\"title\": \"a\"",
+        "auto",
+    );
+    assert_eq!(e.kind, test_report::parse::ParseErrorKind::Syntax);
+    assert_eq!(e.line, Some(3), "{e}");
+}
+
+#[test]
+fn unknown_json_says_which_formats_were_tried() {
+    let e = json_error("{\"name\": \"not a report\"}", "auto");
+    assert_eq!(e.kind, test_report::parse::ParseErrorKind::Unsupported);
+    for tried in ["Mocha JSON", "Go test -json", "CTRF JSON", "Newman"] {
+        assert!(e.message.contains(tried), "{}", e.message);
+    }
+}
+
+/// `{"Action":"output","Output":"xxxx…` without end, counting the bytes the parser pulled.
+struct EndlessLine {
+    produced: u64,
+}
+
+impl std::io::Read for EndlessLine {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let header = b"{\"Action\":\"output\",\"Output\":\"";
+        let start = usize::try_from(self.produced).unwrap_or(usize::MAX);
+        let n = if start < header.len() {
+            let part = &header[start..];
+            let n = part.len().min(buf.len());
+            buf[..n].copy_from_slice(&part[..n]);
+            n
+        } else {
+            buf.fill(b'x');
+            buf.len()
+        };
+        self.produced += n as u64;
+        Ok(n)
+    }
+}
+
+#[test]
+fn an_endless_go_test_line_stops_at_the_line_bound() {
+    let mut source = EndlessLine { produced: 0 };
+    let reader = std::io::BufReader::with_capacity(64 * 1024, &mut source);
+    let choice = "go-test-json".parse().expect("format name");
+    let e = test_report::parse::parse(reader, choice).expect_err("endless line");
+    assert_eq!(e.kind, test_report::parse::ParseErrorKind::TooLarge, "{e}");
+    assert!(
+        source.produced < 20 * 1024 * 1024,
+        "read {} bytes",
+        source.produced
+    );
+}
