@@ -23,7 +23,7 @@ use crate::model::{Case, Location, Problem, Status, Suite, TestRun};
 const WHAT: &str = "the CTRF report";
 
 pub fn parse<R: BufRead>(source: Source<R>) -> Result<Parsed, ParseError> {
-    let doc = json::read_document(source, WHAT)?;
+    let doc: Value = json::read_document(source, WHAT)?;
     let results = &doc["results"];
     let Some(tests) = results.get("tests").and_then(Value::as_array) else {
         return Err(json::not_this_format(

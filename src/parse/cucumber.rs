@@ -28,7 +28,7 @@ use crate::model::{Case, Location, Problem, Status, Suite, TestRun};
 const WHAT: &str = "the Cucumber JSON report";
 
 pub fn parse<R: BufRead>(source: Source<R>) -> Result<Parsed, ParseError> {
-    let doc = json::read_document(source, WHAT)?;
+    let doc: Value = json::read_document(source, WHAT)?;
     let Some(features) = doc.as_array() else {
         return Err(json::not_this_format(
             "a Cucumber JSON report",

@@ -38,7 +38,7 @@ const OWN_KEYS: &[&str] = &[
 ];
 
 pub fn parse<R: BufRead>(source: Source<R>) -> Result<Parsed, ParseError> {
-    let doc = json::read_document(source, WHAT)?;
+    let doc: Value = json::read_document(source, WHAT)?;
     let Some(groups) = doc.get("testsuites").and_then(Value::as_array) else {
         return Err(json::not_this_format(
             "a GoogleTest JSON report",

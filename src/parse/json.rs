@@ -41,8 +41,11 @@ fn io_error(err: &std::io::Error, line: Option<u64>) -> ParseError {
     }
 }
 
-/// Reads one whole JSON document.
-pub fn read_document<R: BufRead>(source: Source<R>, what: &str) -> Result<Value, ParseError> {
+/// Reads one whole JSON document into `T` (a [`Value`], or a struct that skips what it ignores).
+pub fn read_document<T: serde::de::DeserializeOwned, R: BufRead>(
+    source: Source<R>,
+    what: &str,
+) -> Result<T, ParseError> {
     let mut source = source;
     source.set_limit(MAX_DOCUMENT_BYTES);
     let mut de = serde_json::Deserializer::from_reader(source);
@@ -56,6 +59,17 @@ fn document_error(err: serde_json::Error, what: &str) -> ParseError {
     if err.is_io() {
         // serde_json hands back the reader's own error, which carries the size-bound marker.
         return io_error(&std::io::Error::from(err), line);
+    }
+    if err.is_data() {
+        return ParseError {
+            kind: ParseErrorKind::Unsupported,
+            line,
+            message: format!(
+                "{what} does not have the expected shape at column {}: {}",
+                err.column(),
+                strip_position(&err.to_string())
+            ),
+        };
     }
     let kind = if err.is_eof() {
         "the report was cut off"
@@ -328,7 +342,8 @@ mod tests {
 
     #[test]
     fn a_cut_document_is_a_syntax_error_with_its_line() {
-        let err = read_document(Source::new(&b"{\n\"a\": [1,\n"[..]), "test").unwrap_err();
+        let err =
+            read_document::<Value, _>(Source::new(&b"{\n\"a\": [1,\n"[..]), "test").unwrap_err();
         assert_eq!(err.kind, ParseErrorKind::Syntax);
         assert_eq!(err.line, Some(3));
     }

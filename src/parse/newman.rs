@@ -25,7 +25,7 @@ use crate::model::{Case, Problem, Status, Suite, TestRun};
 const WHAT: &str = "the Newman JSON report";
 
 pub fn parse<R: BufRead>(source: Source<R>) -> Result<Parsed, ParseError> {
-    let doc = json::read_document(source, WHAT)?;
+    let doc: Value = json::read_document(source, WHAT)?;
     let Some(executions) = doc["run"].get("executions").and_then(Value::as_array) else {
         return Err(json::not_this_format(
             "a Newman JSON report",

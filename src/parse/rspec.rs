@@ -29,7 +29,7 @@ pub const OUTSIDE_EXAMPLES: &str = "(error outside of examples)";
 pub const MAX_OUTSIDE_ERRORS: u64 = 10_000;
 
 pub fn parse<R: BufRead>(source: Source<R>) -> Result<Parsed, ParseError> {
-    let doc = json::read_document(source, WHAT)?;
+    let doc: Value = json::read_document(source, WHAT)?;
     let Some(examples) = doc.get("examples").and_then(Value::as_array) else {
         return Err(json::not_this_format(
             "an RSpec JSON report",
