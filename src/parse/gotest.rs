@@ -199,8 +199,9 @@ impl Stream {
             return;
         };
         self.events += 1;
+        // Go 1.24 build events name the package `pkg [pkg.test]`; it is the same package.
         let package = json::str_of(v, "Package")
-            .or_else(|| json::str_of(v, "ImportPath"))
+            .or_else(|| json::str_of(v, "ImportPath").map(|p| p.split(" [").next().unwrap_or(p)))
             .unwrap_or_default();
         let output = v.get("Output").and_then(Value::as_str).unwrap_or_default();
         let Some(test) = json::str_of(v, "Test") else {
@@ -469,11 +470,11 @@ mod tests {
     #[test]
     fn json_build_failure_and_panic_and_unfinished_test() {
         let run = parse_str(concat!(
-            r#"{"ImportPath":"b","Action":"build-output","Output":"b.go:1: undefined: x\n"}"#,
+            r#"{"ImportPath":"b [b.test]","Action":"build-output","Output":"b.go:1: undefined: x\n"}"#,
             "\n",
-            r#"{"ImportPath":"b","Action":"build-fail"}"#,
+            r#"{"ImportPath":"b [b.test]","Action":"build-fail"}"#,
             "\n",
-            r#"{"Action":"fail","Package":"b","Elapsed":0,"FailedBuild":"b"}"#,
+            r#"{"Action":"fail","Package":"b","Elapsed":0,"FailedBuild":"b [b.test]"}"#,
             "\n",
             r#"{"Action":"run","Package":"p","Test":"TestPanic"}"#,
             "\n",
