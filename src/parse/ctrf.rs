@@ -3,7 +3,8 @@
 //! Rules, as the CTRF specification defines them:
 //! - Each entry of `results.tests` is one case; its suite is `suite` (a string, or an array of
 //!   names joined with " › "), else the tool's name; `duration` is in milliseconds.
-//! - `passed` → passed, or flaky when `flaky` is true (attempts: `retries` + 1);
+//! - `passed` → passed, or flaky when `flaky` is true or a `retryAttempts` entry failed
+//!   (attempts: `retries` + 1); failed `retryAttempts` are kept as earlier attempts;
 //!   `failed` → failed; `skipped` and `pending` → skipped with the status as reason;
 //!   `other` → errored when `rawStatus` names an error, broken test, timeout or interruption,
 //!   else skipped with the raw status as reason.
@@ -112,9 +113,27 @@ fn case_of(test: &Value) -> Case {
     ]
     .iter()
     .any(|w| raw.to_ascii_lowercase().contains(w));
-    let retries = test.get("retries").and_then(Value::as_u64).unwrap_or(0);
+    // CTRF 1.0 lists earlier attempts in `retryAttempts`; older reporters only count `retries`.
+    let earlier: Vec<Problem> = test
+        .get("retryAttempts")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter(|a| matches!(json::str_of(a, "status"), Some("failed" | "other")))
+        .map(|a| Problem {
+            message: json::text_of(a, "message", MAX_MESSAGE_BYTES),
+            kind: None,
+            trace: json::text_of(a, "trace", MAX_TRACE_BYTES),
+        })
+        .collect();
+    let retries = test
+        .get("retries")
+        .and_then(Value::as_u64)
+        .unwrap_or(0)
+        .max(earlier.len() as u64);
+    let flaky = test.get("flaky") == Some(&Value::Bool(true)) || !earlier.is_empty();
     let status = match json::str_of(test, "status") {
-        Some("passed") if test.get("flaky") == Some(&Value::Bool(true)) => Status::Flaky {
+        Some("passed") if flaky => Status::Flaky {
             attempts: u32::try_from(retries.max(1) + 1).unwrap_or(u32::MAX),
         },
         Some("passed") => Status::Passed,
@@ -163,6 +182,7 @@ fn case_of(test: &Value) -> Case {
             if !problem.is_empty() {
                 case.retries.push(problem);
             }
+            case.retries.extend(earlier);
         }
         Status::Skipped => case.problems.push(Problem {
             message: problem.message.or_else(|| {
@@ -179,6 +199,7 @@ fn case_of(test: &Value) -> Case {
             ..Problem::default()
         }),
         Status::Failed | Status::Errored => {
+            case.retries = earlier;
             case.problems.push(problem);
             case.stdout = lines(test, "stdout", MAX_OUTPUT_BYTES);
             case.stderr = lines(test, "stderr", MAX_OUTPUT_BYTES);
@@ -200,7 +221,8 @@ mod tests {
             {"name":"b","status":"passed","duration":5,"flaky":true,"retries":2,"message":"first try broke"},
             {"name":"c","status":"failed","duration":7,"message":"expected 1","trace":"at c.js:3","filePath":"c.js","line":3,"stdout":["out"]},
             {"name":"d","status":"pending","duration":0},
-            {"name":"e","status":"other","rawStatus":"timedOut","duration":30000}]}}"#;
+            {"name":"e","status":"other","rawStatus":"timedOut","duration":30000},
+            {"name":"f","status":"passed","retries":1,"retryAttempts":[{"attempt":1,"status":"failed","message":"flaked"}]}]}}"#;
         let parsed = parse(Source::new(doc.as_bytes())).unwrap();
         let run = &parsed.runs[0];
         let got: Vec<_> = run.cases().map(|c| c.status).collect();
@@ -211,9 +233,12 @@ mod tests {
                 Status::Flaky { attempts: 3 },
                 Status::Failed,
                 Status::Skipped,
-                Status::Errored
+                Status::Errored,
+                Status::Flaky { attempts: 2 }
             ]
         );
+        let f = run.cases().nth(5).unwrap();
+        assert_eq!(f.retries[0].message.as_deref(), Some("flaked"));
         assert_eq!(run.suites[0].name, "outer › inner");
         assert_eq!(run.duration(), std::time::Duration::from_millis(2500));
         let c = run.cases().nth(2).unwrap();
