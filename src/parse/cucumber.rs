@@ -129,10 +129,12 @@ fn suite_of(feature: &Value) -> Suite {
     let uri = json::str_of(feature, "uri");
     let feature_tags: Vec<String> = items(feature, "tags").filter_map(tag).collect();
     let mut cases: Vec<(String, Case)> = Vec::new();
-    let mut background: Vec<&Value> = Vec::new();
+    // Cucumber-Ruby and -JVM write the background before each scenario it ran for, with the
+    // scenario's `before` hooks on it.
+    let mut background: Option<&Value> = None;
     for element in items(feature, "elements") {
         if json::str_of(element, "type") == Some("background") {
-            background = items(element, "steps").collect();
+            background = Some(element);
             continue;
         }
         let mut scenario = Scenario {
@@ -141,10 +143,13 @@ fn suite_of(feature: &Value) -> Suite {
             problems: Vec::new(),
             transcript: String::new(),
         };
-        for hook in items(element, "before") {
+        let background = background.take();
+        let owners = background.into_iter().chain(std::iter::once(element));
+        for hook in owners.flat_map(|e| items(e, "before")) {
             scenario.add(hook, true);
         }
-        for step in background.drain(..).chain(items(element, "steps")) {
+        let background_steps = background.into_iter().flat_map(|b| items(b, "steps"));
+        for step in background_steps.chain(items(element, "steps")) {
             for hook in items(step, "before") {
                 scenario.add(hook, true);
             }
@@ -153,7 +158,11 @@ fn suite_of(feature: &Value) -> Suite {
                 scenario.add(hook, true);
             }
         }
-        for hook in items(element, "after") {
+        for hook in background
+            .into_iter()
+            .chain(std::iter::once(element))
+            .flat_map(|e| items(e, "after"))
+        {
             scenario.add(hook, true);
         }
         let status = match scenario.worst {
@@ -162,11 +171,7 @@ fn suite_of(feature: &Value) -> Suite {
             Some(Severity::Pending | Severity::Skipped) => Status::Skipped,
             Some(Severity::Passed) | None => Status::Passed,
         };
-        let mut case = Case::new(
-            json::text_of(element, "name", MAX_MESSAGE_BYTES)
-                .unwrap_or_else(|| super::junit::UNNAMED_TEST.to_owned()),
-            status,
-        );
+        let mut case = Case::new(scenario_name(element), status);
         case.classname = Some(name.clone()).filter(|n| !n.is_empty());
         case.duration = Duration::try_from_secs_f64(scenario.nanos / 1e9).ok();
         case.location = uri.map(|u| Location {
@@ -217,6 +222,21 @@ fn suite_of(feature: &Value) -> Suite {
         name,
         cases: cases.into_iter().map(|(_, c)| c).collect(),
         ..Suite::default()
+    }
+}
+
+/// The scenario's name. Cucumber-Ruby and -JVM leave an outline's `<placeholders>` in the names
+/// of its example rows; the row number at the end of the `id` tells the rows apart.
+fn scenario_name(element: &Value) -> String {
+    let name = json::text_of(element, "name", MAX_MESSAGE_BYTES)
+        .unwrap_or_else(|| super::junit::UNNAMED_TEST.to_owned());
+    let outline = json::str_of(element, "keyword").is_some_and(|k| k.contains("Outline"));
+    let row = json::str_of(element, "id")
+        .and_then(|id| id.rsplit(';').next())
+        .filter(|r| r.parse::<u32>().is_ok());
+    match row {
+        Some(row) if outline && name.contains('<') => format!("{name} (example row {row})"),
+        _ => name,
     }
 }
 

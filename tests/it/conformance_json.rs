@@ -384,6 +384,7 @@ fn every_json_and_tap_report_is_recognized_by_content() {
         ("fixtures/mocha/mocha-json.json", "mocha-json"),
         ("fixtures/ctrf/mocha-ctrf-json-reporter.json", "ctrf"),
         ("fixtures/cucumber-js/cucumber-json.json", "cucumber-json"),
+        ("fixtures/cucumber-ruby/cucumber-json.json", "cucumber-json"),
         ("fixtures/behave/behave-json.json", "behave-json"),
         ("fixtures/go/go-test-json.json", "go-test-json"),
         ("fixtures/rspec/rspec-json.json", "rspec-json"),
@@ -492,5 +493,37 @@ fn an_endless_go_test_line_stops_at_the_line_bound() {
         source.produced < 20 * 1024 * 1024,
         "read {} bytes",
         source.produced
+    );
+}
+
+#[test]
+fn cucumber_ruby_counts_scenarios_as_cucumber_printed() {
+    // Cucumber-Ruby 2.4: backgrounds written before every scenario, a Before hook that fails
+    // (on the background element), outline rows named with their <placeholders>.
+    let (report, console) = fixture("cucumber-ruby/cucumber-json.json");
+    let t = report.totals();
+    let line = "scenarios (";
+    assert_eq!(t.tests, count(&console, line, "scenarios"));
+    assert_eq!(
+        t.failed + t.errored,
+        count(&console, line, "failed") + count(&console, line, "undefined")
+    );
+    assert_eq!(t.skipped, count(&console, line, "pending"));
+    assert_eq!(t.passed, count(&console, line, "passed"));
+    let run = &report.runs()[0];
+    let hook = run
+        .cases()
+        .find(|c| c.name == "has a failing hook")
+        .expect("scenario");
+    assert_eq!(hook.status.as_str(), "errored");
+    assert_eq!(hook.headline(), Some("database unavailable (RuntimeError)"));
+    let rows: Vec<_> = run
+        .cases()
+        .filter(|c| c.name.starts_with("doubles"))
+        .map(|c| c.name.as_str())
+        .collect();
+    assert_eq!(
+        rows,
+        ["doubles <n> (example row 2)", "doubles <n> (example row 3)"]
     );
 }
