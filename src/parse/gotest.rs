@@ -247,7 +247,6 @@ impl Stream {
             let any_failed = cases.iter().any(|c| c.status.is_failure());
             if package.failed && !any_failed {
                 let mut case = Case::new(PACKAGE_CASE.to_owned(), Status::Errored);
-                case.classname = Some(package.name.clone());
                 case.duration = package.elapsed;
                 let message = if package.build_failed {
                     "build failed: the package did not compile, no test ran"
