@@ -177,10 +177,11 @@ impl Format {
         {
             return Some(Format::GoTest);
         }
+        // TAP may open with comment lines (a harness banner) before its version or plan.
         let first = prefix
             .split(|b| *b == b'\n')
             .map(|l| l.trim_ascii())
-            .find(|l| !l.is_empty())?;
+            .find(|l| !l.is_empty() && !l.starts_with(b"#"))?;
         let tap = first.starts_with(b"TAP version")
             || first.starts_with(b"1..")
             || first.starts_with(b"ok")

@@ -527,3 +527,19 @@ fn cucumber_ruby_counts_scenarios_as_cucumber_printed() {
         ["doubles <n> (example row 2)", "doubles <n> (example row 3)"]
     );
 }
+
+#[test]
+fn tap_is_recognized_after_a_comment_banner_and_without_a_version() {
+    for text in [
+        "# harness v1\nok 1 - a\nnot ok 2 - b\n1..2\n",
+        "1..1\nok 1\n",
+    ] {
+        let (format, parsed) = test_report::parse::parse_bytes(
+            text.as_bytes(),
+            test_report::parse::FormatChoice::Auto,
+        )
+        .unwrap_or_else(|e| panic!("{text:?}: {e}"));
+        assert_eq!(format.as_str(), "tap");
+        assert!(parsed.runs[0].cases().count() >= 1);
+    }
+}
