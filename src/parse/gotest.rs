@@ -29,6 +29,17 @@ use super::source::Source;
 use super::{ParseError, ParseErrorKind, Parsed};
 use crate::model::{clean_text, Case, Location, Problem, Status, Suite, TestRun};
 
+/// Whether a prefix that does not start as JSON is a `go test -json 2>&1` stream: compiler output
+/// of a package that does not build comes first, JSON events follow.
+pub fn starts_mixed_stream(prefix: &[u8]) -> bool {
+    prefix
+        .split(|b| *b == b'\n')
+        .map(<[u8]>::trim_ascii)
+        .filter(|l| l.starts_with(b"{"))
+        .filter_map(|l| serde_json::from_slice::<Value>(l).ok())
+        .any(|v| v.get("Action").is_some())
+}
+
 /// Name of the case counted for a package that failed outside any test.
 pub const PACKAGE_CASE: &str = "(package)";
 

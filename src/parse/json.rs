@@ -13,7 +13,7 @@ use serde_json::Value;
 
 use super::junit::Text;
 use super::source::{EventTooLarge, Source};
-use super::{ParseError, ParseErrorKind};
+use super::{Format, ParseError, ParseErrorKind};
 use crate::diagnostic::Diagnostic;
 use crate::model::{Status, TestRun};
 
@@ -220,6 +220,48 @@ pub fn keys(prefix: &[u8]) -> Vec<(u8, String)> {
         i += 1;
     }
     out
+}
+
+/// The JSON format a prefix belongs to, from the keys of its first line or top object.
+pub fn format_of(prefix: &[u8]) -> Option<Format> {
+    // JSON Lines: the first line is a whole event.
+    if let Some(first) = first_line_object(prefix) {
+        if first.contains_key("Action") {
+            return Some(Format::GoTest);
+        }
+        let dart_event = ["testStart", "suite", "group", "allSuites", "testDone"]
+            .iter()
+            .any(|t| first.get("type").and_then(Value::as_str) == Some(t));
+        if first.contains_key("protocolVersion") || dart_event {
+            return Some(Format::Dart);
+        }
+    }
+    let keys = keys(prefix);
+    let has = |depth: u8, key: &str| keys.iter().any(|(d, k)| *d == depth && k == key);
+    if has(1, "stats")
+        && ["tests", "passes", "failures", "pending"]
+            .iter()
+            .any(|k| has(1, k))
+    {
+        Some(Format::Mocha)
+    } else if has(1, "examples") && (has(1, "version") || has(1, "summary")) {
+        Some(Format::Rspec)
+    } else if has(1, "results") && has(2, "tool") {
+        Some(Format::Ctrf)
+    } else if has(1, "testsuites") && has(1, "tests") {
+        Some(Format::Gtest)
+    } else if has(1, "collection") && (has(1, "run") || has(2, "info")) {
+        Some(Format::Newman)
+    } else if has(1, "elements") {
+        // behave writes `location` before `elements`; Cucumber names the file `uri`.
+        Some(if has(1, "location") {
+            Format::Behave
+        } else {
+            Format::Cucumber
+        })
+    } else {
+        None
+    }
 }
 
 /// The first line of a prefix parsed as a JSON object, for JSON Lines formats.

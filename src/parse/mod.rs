@@ -124,69 +124,16 @@ impl Format {
 
     /// The format of a JSON document or JSON Lines stream, from its first bytes.
     fn of_json(prefix: &[u8]) -> Option<Format> {
-        // JSON Lines: the first line is a whole event.
-        if let Some(first) = json::first_line_object(prefix) {
-            if first.contains_key("Action") {
-                return Some(Format::GoTest);
-            }
-            if first.contains_key("protocolVersion")
-                || ["testStart", "suite", "group", "allSuites", "testDone"]
-                    .iter()
-                    .any(|t| first.get("type").and_then(|v| v.as_str()) == Some(t))
-            {
-                return Some(Format::Dart);
-            }
-        }
-        let keys = json::keys(prefix);
-        let has = |depth: u8, key: &str| keys.iter().any(|(d, k)| *d == depth && k == key);
-        if has(1, "stats")
-            && ["tests", "passes", "failures", "pending"]
-                .iter()
-                .any(|k| has(1, k))
-        {
-            Some(Format::Mocha)
-        } else if has(1, "examples") && (has(1, "version") || has(1, "summary")) {
-            Some(Format::Rspec)
-        } else if has(1, "results") && has(2, "tool") {
-            Some(Format::Ctrf)
-        } else if has(1, "testsuites") && has(1, "tests") {
-            Some(Format::Gtest)
-        } else if has(1, "collection") && (has(1, "run") || has(2, "info")) {
-            Some(Format::Newman)
-        } else if has(1, "elements") {
-            // behave writes `location` before `elements`; Cucumber names the file `uri`.
-            Some(if has(1, "location") {
-                Format::Behave
-            } else {
-                Format::Cucumber
-            })
-        } else {
-            None
-        }
+        json::format_of(prefix)
     }
 
     /// The format of a plain-text report (TAP), from its first bytes.
     fn of_text(prefix: &[u8]) -> Option<Format> {
-        // `go test -json 2>&1` starts with compiler output when a package does not build.
-        let events = prefix
-            .split(|b| *b == b'\n')
-            .filter(|l| l.trim_ascii_start().starts_with(b"{"));
-        if events
-            .filter_map(|l| serde_json::from_slice::<serde_json::Value>(l.trim_ascii()).ok())
-            .any(|v| v.get("Action").is_some())
-        {
-            return Some(Format::GoTest);
+        if gotest::starts_mixed_stream(prefix) {
+            Some(Format::GoTest)
+        } else {
+            tap::starts_tap(prefix).then_some(Format::Tap)
         }
-        // TAP may open with comment lines (a harness banner) before its version or plan.
-        let first = prefix
-            .split(|b| *b == b'\n')
-            .map(|l| l.trim_ascii())
-            .find(|l| !l.is_empty() && !l.starts_with(b"#"))?;
-        let tap = first.starts_with(b"TAP version")
-            || first.starts_with(b"1..")
-            || first.starts_with(b"ok")
-            || first.starts_with(b"not ok");
-        tap.then_some(Format::Tap)
     }
 }
 

@@ -39,6 +39,21 @@ const ERROR_FAILURE_TYPES: &[&str] = &[
     "testTimeoutFailure",
 ];
 
+/// Whether a text prefix is TAP: its first line other than comments (a harness banner) is a
+/// version line, a plan or a test point.
+pub fn starts_tap(prefix: &[u8]) -> bool {
+    let first = prefix
+        .split(|b| *b == b'\n')
+        .map(<[u8]>::trim_ascii)
+        .find(|l| !l.is_empty() && !l.starts_with(b"#"));
+    first.is_some_and(|l| {
+        l.starts_with(b"TAP version")
+            || l.starts_with(b"1..")
+            || l.starts_with(b"ok")
+            || l.starts_with(b"not ok")
+    })
+}
+
 /// A case with the names of the enclosing test points, innermost last.
 struct Point {
     path: Vec<String>,
