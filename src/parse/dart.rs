@@ -66,6 +66,39 @@ fn id(v: &Value, key: &str) -> Option<u64> {
     v.get(key).and_then(Value::as_u64)
 }
 
+/// `file:///C:/a%20b/x_test.dart` → `C:/a b/x_test.dart`; other URLs stay as written.
+fn file_path(url: &str) -> String {
+    let Some(path) = url.strip_prefix("file://") else {
+        return url.to_owned();
+    };
+    let bytes = path.as_bytes();
+    // Windows: `/C:/…` has no leading slash as a path.
+    let path = match bytes {
+        [b'/', drive, b':', ..] if drive.is_ascii_alphabetic() => &path[1..],
+        _ => path,
+    };
+    let mut out = Vec::with_capacity(path.len());
+    let mut i = 0;
+    let raw = path.as_bytes();
+    while i < raw.len() {
+        let hex = raw
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match (raw[i], hex) {
+            (b'%', Some(byte)) => {
+                out.push(byte);
+                i += 3;
+            }
+            (b, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8(out).unwrap_or_else(|_| path.to_owned())
+}
+
 impl Stream {
     fn suite(&mut self, id: u64) -> &mut Suite {
         let i = match self.suites.iter().position(|(s, _)| *s == id) {
@@ -158,7 +191,7 @@ impl Stream {
             None => (json::str_of(test, "url"), json::line_of(test, "line")),
         };
         case.location = url.map(|u| Location {
-            file: u.strip_prefix("file://").unwrap_or(u).to_owned(),
+            file: file_path(u),
             line,
         });
         let metadata = &test["metadata"];
@@ -289,5 +322,19 @@ mod tests {
         assert_eq!(fails.stdout.as_deref(), Some("hello"));
         assert_eq!(fails.duration, Some(Duration::from_millis(8)));
         assert_eq!(run.cases().next().unwrap().headline(), Some("later"));
+        assert_eq!(
+            run.cases()
+                .next()
+                .unwrap()
+                .location
+                .as_ref()
+                .map(|l| l.file.as_str()),
+            Some("/p/test/a_test.dart")
+        );
+        assert_eq!(
+            file_path("file:///C:/a%20b/x_test.dart"),
+            "C:/a b/x_test.dart"
+        );
+        assert_eq!(file_path("package:foo/x.dart"), "package:foo/x.dart");
     }
 }
