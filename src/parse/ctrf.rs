@@ -205,6 +205,7 @@ fn case_of(test: &Value) -> Case {
             case.stderr = lines(test, "stderr", MAX_OUTPUT_BYTES);
         }
     }
+    json::describe_attempts(&mut case);
     case
 }
 

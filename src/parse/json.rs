@@ -15,7 +15,7 @@ use super::junit::Text;
 use super::source::{EventTooLarge, Source};
 use super::{Format, ParseError, ParseErrorKind};
 use crate::diagnostic::Diagnostic;
-use crate::model::{Status, TestRun};
+use crate::model::{Case, Problem, Status, TestRun};
 
 /// Largest single JSON document we read. The document becomes one in-memory value, so this
 /// bounds memory at a few times its size; the largest real single-document reports (Mocha and
@@ -321,6 +321,24 @@ pub fn scalar_text(v: &Value) -> String {
         Value::String(s) => s.clone(),
         Value::Null => String::new(),
         other => other.to_string(),
+    }
+}
+
+/// For a flaky case whose report counts its failed attempts without describing them (Mocha's
+/// `currentRetry`, CTRF's `retries`), one placeholder per undescribed attempt, so every earlier
+/// attempt is in `retries` and writers (JUnit `flakyFailure`) keep the test flaky.
+pub fn describe_attempts(case: &mut Case) {
+    if let Status::Flaky { attempts } = case.status {
+        let earlier = usize::try_from(attempts.saturating_sub(1)).unwrap_or(0);
+        while case.retries.len() < earlier {
+            case.retries.push(Problem {
+                message: Some(format!(
+                    "attempt {} failed (the report keeps no message for it)",
+                    case.retries.len() + 1
+                )),
+                ..Problem::default()
+            });
+        }
     }
 }
 

@@ -188,6 +188,7 @@ fn case_of(test: &Value, skipped: bool, hook: bool) -> (String, Case) {
         });
     }
     let suite = case.classname.clone().unwrap_or_default();
+    json::describe_attempts(&mut case);
     (suite, case)
 }
 

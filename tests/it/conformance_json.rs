@@ -543,3 +543,58 @@ fn tap_is_recognized_after_a_comment_banner_and_without_a_version() {
         assert!(parsed.runs[0].cases().count() >= 1);
     }
 }
+
+#[test]
+fn every_json_and_tap_fixture_converts_to_junit_with_the_same_counts() {
+    let dir = crate::support::repo().join("tests/fixtures");
+    let mut checked = 0;
+    for producer in std::fs::read_dir(&dir).expect("fixtures") {
+        let producer = producer.expect("entry").path();
+        for file in std::fs::read_dir(&producer).expect("producer dir") {
+            let path = file.expect("entry").path();
+            let name = path.to_string_lossy().into_owned();
+            let report_file = (name.ends_with(".json") || name.ends_with(".tap"))
+                && !name.contains(".console.")
+                && !name.contains("collection");
+            if !report_file {
+                continue;
+            }
+            let report = parse_file(&path);
+            assert!(report.error().is_none(), "{name}: {:?}", report.error());
+            let xml = test_report::convert::junit::write(std::slice::from_ref(&report));
+            let back = crate::support::parse_str("converted.xml", &xml);
+            let (a, b) = (report.totals(), back.totals());
+            assert_eq!(
+                [a.tests, a.passed, a.failed, a.errored, a.skipped, a.flaky],
+                [b.tests, b.passed, b.failed, b.errored, b.skipped, b.flaky],
+                "{name}: JUnit round trip"
+            );
+            checked += 1;
+        }
+    }
+    for path in [
+        "dorny-test-reporter/fixtures/dart-json.json",
+        "dorny-test-reporter/fixtures/golang-json.json",
+        "dorny-test-reporter/fixtures/mocha-json.json",
+        "dorny-test-reporter/fixtures/rspec-json.json",
+        "dorny-test-reporter/fixtures/external/flutter/provider-test-results.json",
+        "dorny-test-reporter/fixtures/external/mocha/mocha-test-results.json",
+        "enricomi-publish-unit-test-result-action/files/dart/json/tests.json",
+        "enricomi-publish-unit-test-result-action/files/mocha/tests.json",
+    ] {
+        let report = parse_file(&corpus().join(path));
+        let xml = test_report::convert::junit::write(std::slice::from_ref(&report));
+        let back = crate::support::parse_str("converted.xml", &xml);
+        let mut want = report.totals();
+        if path.ends_with("mocha-test-results.json") {
+            // Two pairs of distinct Mocha tests share describe path, title and file, and Mocha
+            // gives no line; in JUnit, same classname, name and file is one test rerun, so each
+            // pair reads back as one passing test.
+            want.tests -= 2;
+            want.passed -= 2;
+        }
+        assert_eq!(want, back.totals(), "{path}: JUnit round trip");
+        checked += 1;
+    }
+    assert!(checked >= 19, "only {checked} reports");
+}
