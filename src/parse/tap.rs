@@ -5,7 +5,8 @@
 //!   a test point whose YAML block says `type: 'suite'` (Node's `describe`) is a suite, not a test.
 //!   A subtest's suite is the names of the test points enclosing it, joined with " › ".
 //! - `ok` → passed, `not ok` → failed; `# SKIP reason` → skipped; `# TODO reason` → skipped with
-//!   reason "todo: …" whatever its result (a todo that passes is not a pass of the suite).
+//!   reason "todo: …" when it did not pass; a todo that passes (`ok … # TODO`) is an unexpected
+//!   pass and counts as passed, with a `todo` property.
 //!   `not ok` is errored when its YAML `failureType` says the test could not run to an assertion
 //!   (`hookFailed`, `cancelledByParent`, `uncaughtException`, `unhandledRejection`, a timeout) or
 //!   its `name` is one of JavaScript's runtime errors.
@@ -58,7 +59,6 @@ pub fn starts_tap(prefix: &[u8]) -> bool {
 struct Point {
     path: Vec<String>,
     case: Case,
-    todo: bool,
 }
 
 struct Yaml {
@@ -265,7 +265,7 @@ impl Reader {
                     .or_else(|| Some("the test run bailed out".into())),
                 ..Problem::default()
             });
-            self.push(level, case, false);
+            self.push(level, case);
             self.last = None;
         } else if let Some(plan) = text.strip_prefix("1..") {
             self.seen_tap = true;
@@ -285,14 +285,13 @@ impl Reader {
         Ok(())
     }
 
-    fn push(&mut self, level: usize, case: Case, todo: bool) {
+    fn push(&mut self, level: usize, case: Case) {
         while self.levels.len() <= level {
             self.levels.push(Vec::new());
         }
         self.levels[level].push(Point {
             path: Vec::new(),
             case,
-            todo,
         });
     }
 
@@ -319,6 +318,7 @@ impl Reader {
         }
         self.levels[level].append(&mut children);
         let status = match directive {
+            Some("todo") if ok => Status::Passed,
             Some(_) => Status::Skipped,
             None if ok => Status::Passed,
             None => Status::Failed,
@@ -331,7 +331,9 @@ impl Reader {
             },
             status,
         );
-        if let Some(kind) = directive {
+        if directive == Some("todo") && ok {
+            case.properties.push(("todo".to_owned(), reason));
+        } else if let Some(kind) = directive {
             let reason = if kind == "todo" {
                 format!("todo: {reason}")
                     .trim_end_matches([':', ' '])
@@ -346,7 +348,7 @@ impl Reader {
                 ..Problem::default()
             });
         }
-        self.push(level, case, directive == Some("todo"));
+        self.push(level, case);
         self.last = Some(level);
     }
 
@@ -436,10 +438,7 @@ impl Reader {
         let mut suites: Vec<Suite> = Vec::new();
         for point in self.levels.into_iter().flatten() {
             let name = point.path.join(SUITE_PATH_SEPARATOR);
-            let mut case = point.case;
-            if point.todo {
-                case.status = Status::Skipped;
-            }
+            let case = point.case;
             match suites.iter_mut().find(|s| s.name == name) {
                 Some(s) => s.cases.push(case),
                 None => suites.push(Suite {
@@ -487,11 +486,12 @@ mod tests {
             "  ...\n",
             "ok 3 - later # SKIP not here\n",
             "not ok 4 - todo thing # TODO write it\n",
+            "ok 5 - todo that passes # TODO\n",
             "# Subtest: group\n",
             "    ok 1 - inner\n",
             "    not ok 2 - inner fails\n",
             "    1..2\n",
-            "not ok 5 - group\n",
+            "not ok 6 - group\n",
         ));
         let run = &parsed.runs[0];
         let got: Vec<_> = run
@@ -505,6 +505,7 @@ mod tests {
                 ("fails", "failed"),
                 ("later", "skipped"),
                 ("todo thing", "skipped"),
+                ("todo that passes", "passed"),
                 ("group", "failed"),
                 ("inner", "passed"),
                 ("inner fails", "failed")
