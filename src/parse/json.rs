@@ -26,12 +26,15 @@ pub const MAX_DOCUMENT_BYTES: u64 = 256 * 1024 * 1024;
 /// line per event, so only a pathological single output line comes near this.
 pub const MAX_LINE_BYTES: u64 = 16 * 1024 * 1024;
 
-fn io_error(err: &std::io::Error, line: Option<u64>) -> ParseError {
+fn io_error(err: &std::io::Error, line: Option<u64>, bound: u64, unit: &str) -> ParseError {
     if err.get_ref().is_some_and(|e| e.is::<EventTooLarge>()) {
         return ParseError {
             kind: ParseErrorKind::TooLarge,
             line,
-            message: "a single JSON document or line is larger than this reader's bound: the report is not a reasonable test report".into(),
+            message: format!(
+                "{unit} is larger than {} MiB: the report is not a reasonable test report",
+                bound >> 20
+            ),
         };
     }
     ParseError {
@@ -58,7 +61,12 @@ fn document_error(err: serde_json::Error, what: &str) -> ParseError {
     let line = u64::try_from(err.line()).ok().filter(|l| *l > 0);
     if err.is_io() {
         // serde_json hands back the reader's own error, which carries the size-bound marker.
-        return io_error(&std::io::Error::from(err), line);
+        return io_error(
+            &std::io::Error::from(err),
+            line,
+            MAX_DOCUMENT_BYTES,
+            "the JSON document",
+        );
     }
     if err.is_data() {
         return ParseError {
@@ -74,7 +82,7 @@ fn document_error(err: serde_json::Error, what: &str) -> ParseError {
     let kind = if err.is_eof() {
         "the report was cut off"
     } else {
-        "expected a JSON value"
+        "not valid JSON"
     };
     ParseError {
         kind: ParseErrorKind::Syntax,
@@ -129,7 +137,7 @@ impl<R: BufRead> Lines<R> {
             let n = self
                 .source
                 .read_until(b'\n', &mut self.buf)
-                .map_err(|e| io_error(&e, Some(self.line + 1)))?;
+                .map_err(|e| io_error(&e, Some(self.line + 1), MAX_LINE_BYTES, "one line"))?;
             if n == 0 {
                 return Ok(None);
             }
