@@ -6,7 +6,8 @@
 //!   case: suite and class are the feature's name, location the feature's `uri` and the scenario's
 //!   `line`. `background` elements are not tests; their steps belong to the scenario after them.
 //! - The scenario's status is the worst of its steps' and hooks' results: a `failed` step → failed;
-//!   a failed `before`/`after` hook, an `undefined` or `ambiguous` step → errored (Cucumber fails
+//!   a failed hook (`before`/`after` arrays; cucumber-js writes hooks as hidden `Before`/`After`
+//!   steps), an `undefined` or `ambiguous` step → errored (Cucumber fails
 //!   the run for them by default); `pending` → skipped with reason "pending"; all steps `skipped`
 //!   → skipped; otherwise passed.
 //! - Steps are kept: for a scenario that did not pass, the step transcript (keyword, name, result)
@@ -153,7 +154,13 @@ fn suite_of(feature: &Value) -> Suite {
             for hook in items(step, "before") {
                 scenario.add(hook, true);
             }
-            scenario.add(step, false);
+            // cucumber-js writes hooks as hidden steps with keyword `Before`/`After`.
+            let hook = step.get("hidden") == Some(&Value::Bool(true))
+                || matches!(
+                    json::str_of(step, "keyword").map(str::trim),
+                    Some("Before" | "After")
+                );
+            scenario.add(step, hook);
             for hook in items(step, "after") {
                 scenario.add(hook, true);
             }
@@ -277,6 +284,7 @@ mod tests {
            "steps":[{"keyword":"Then ","name":"x","result":{"status":"skipped"}}]},
           {"type":"scenario","id":"f;c","line":7,"name":"c","steps":[{"keyword":"When ","name":"p","result":{"status":"pending"}}]},
           {"type":"scenario","id":"f;d","line":9,"name":"d","steps":[{"keyword":"When ","name":"u","result":{"status":"undefined"}}]},
+          {"type":"scenario","id":"f;h","line":10,"name":"h","steps":[{"keyword":"Before","hidden":true,"result":{"status":"failed","error_message":"hook broke"}},{"keyword":"Then ","name":"x","result":{"status":"skipped"}}]},
           {"type":"scenario","id":"f;e","line":11,"name":"e","steps":[{"keyword":"Then ","name":"f","result":{"status":"failed","error_message":"expected 1\n at x"}}]},
           {"type":"scenario","id":"f;e","line":11,"name":"e","steps":[{"keyword":"Then ","name":"f","result":{"status":"passed"}}]}]}]"#;
         let parsed = parse(Source::new(doc.as_bytes())).unwrap();
@@ -289,6 +297,7 @@ mod tests {
                 ("b", Status::Errored),
                 ("c", Status::Skipped),
                 ("d", Status::Errored),
+                ("h", Status::Errored),
                 ("e", Status::Flaky { attempts: 2 })
             ]
         );
@@ -300,8 +309,9 @@ mod tests {
         );
         assert_eq!(a.properties, vec![("tag".to_owned(), "@all".to_owned())]);
         assert_eq!(run.cases().nth(1).unwrap().headline(), Some("db down"));
+        assert_eq!(run.cases().nth(4).unwrap().headline(), Some("hook broke"));
         assert_eq!(
-            run.cases().nth(4).unwrap().retries[0].message.as_deref(),
+            run.cases().nth(5).unwrap().retries[0].message.as_deref(),
             Some("expected 1")
         );
     }
