@@ -198,8 +198,14 @@ fn cucumber_js_counts_scenarios_as_cucumber_printed() {
     let (report, console) = fixture("cucumber-js/cucumber-json.json");
     let t = report.totals();
     assert_eq!(t.tests, count(&console, "scenarios (", "scenarios"));
-    assert_eq!(t.failed, count(&console, "scenarios (", "failed"));
-    assert_eq!(t.errored, count(&console, "scenarios (", "undefined"));
+    assert_eq!(
+        t.failed + t.errored,
+        count(&console, "scenarios (", "failed") + count(&console, "scenarios (", "undefined")
+    );
+    assert_eq!(
+        t.errored, 2,
+        "the undefined step and the failed Before hook"
+    );
     assert_eq!(t.skipped, count(&console, "scenarios (", "pending"));
     assert_eq!(t.passed, count(&console, "scenarios (", "passed"));
     let outline: Vec<_> = report.runs()[0]
