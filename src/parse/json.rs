@@ -244,6 +244,17 @@ pub fn format_of(prefix: &[u8]) -> Option<Format> {
             return Some(Format::Dart);
         }
     }
+    let body = prefix.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(prefix);
+    let compact: Vec<u8> = body
+        .iter()
+        .copied()
+        .filter(|b| !b.is_ascii_whitespace())
+        .take(3)
+        .collect();
+    if compact == b"[]" {
+        // Cucumber and behave write an empty array when no feature ran.
+        return Some(Format::Cucumber);
+    }
     let keys = keys(prefix);
     let has = |depth: u8, key: &str| keys.iter().any(|(d, k)| *d == depth && k == key);
     if has(1, "stats")

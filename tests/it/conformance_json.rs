@@ -605,3 +605,12 @@ fn every_json_and_tap_fixture_converts_to_junit_with_the_same_counts() {
     }
     assert!(checked >= 19, "only {checked} reports");
 }
+
+#[test]
+fn an_empty_cucumber_report_is_zero_tests_not_an_error() {
+    let (format, parsed) =
+        test_report::parse::parse_bytes(b"[\n]\n", test_report::parse::FormatChoice::Auto)
+            .expect("empty array");
+    assert_eq!(format.as_str(), "cucumber-json");
+    assert_eq!(parsed.runs[0].totals().tests, 0);
+}
