@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use globset::{Glob, GlobSet, GlobSetBuilder};
 
 /// File name endings taken from a directory given as a PATH; anything else there is not a report.
-pub const REPORT_EXTENSIONS: &[&str] = &["xml", "trx", "json", "jsonl", "ndjson"];
+pub const REPORT_EXTENSIONS: &[&str] = &["xml", "trx", "json", "jsonl", "ndjson", "tap"];
 
 /// A file to read, or a named path that does not exist.
 #[derive(Debug, Clone, PartialEq, Eq)]

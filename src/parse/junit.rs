@@ -730,9 +730,13 @@ impl CaseBuilder {
 /// skipped attempt is a retry: nobody reruns a passing test, and two skips are two tests.
 fn is_attempt_of(earlier: &Case, next: &Case) -> bool {
     let file = |c: &Case| c.location.as_ref().map(|l| l.file.clone());
+    // Two tests may share a name in one file (Dart, Flutter); their lines tell them apart.
+    let line = |c: &Case| c.location.as_ref().and_then(|l| l.line);
+    let lines_differ = matches!((line(earlier), line(next)), (Some(a), Some(b)) if a != b);
     let same = earlier.name == next.name
         && earlier.classname == next.classname
-        && file(earlier) == file(next);
+        && file(earlier) == file(next)
+        && !lines_differ;
     // TestNG's retry analyzer reports the failed attempts it retries as skipped.
     let retried = match earlier.status {
         Status::Failed | Status::Errored => true,

@@ -5,10 +5,21 @@
 //! whatever their jobs wrote). Readers stream events, so memory follows the number of tests kept,
 //! not the size of the file.
 
+mod behave;
+mod ctrf;
+mod cucumber;
+mod dart;
+mod gotest;
+mod gtest;
+mod json;
 mod junit;
+mod mocha;
+mod newman;
 mod nunit;
 mod robot;
+mod rspec;
 mod source;
+mod tap;
 mod testng;
 mod trx;
 mod xml;
@@ -36,6 +47,16 @@ pub enum Format {
     Trx,
     Testng,
     Robot,
+    GoTest,
+    Mocha,
+    Rspec,
+    Dart,
+    Ctrf,
+    Gtest,
+    Cucumber,
+    Behave,
+    Tap,
+    Newman,
 }
 
 impl Format {
@@ -47,6 +68,16 @@ impl Format {
         Format::Trx,
         Format::Testng,
         Format::Robot,
+        Format::GoTest,
+        Format::Mocha,
+        Format::Rspec,
+        Format::Dart,
+        Format::Ctrf,
+        Format::Gtest,
+        Format::Cucumber,
+        Format::Behave,
+        Format::Tap,
+        Format::Newman,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -57,6 +88,16 @@ impl Format {
             Format::Trx => "trx",
             Format::Testng => "testng",
             Format::Robot => "robot",
+            Format::GoTest => "go-test-json",
+            Format::Mocha => "mocha-json",
+            Format::Rspec => "rspec-json",
+            Format::Dart => "dart-json",
+            Format::Ctrf => "ctrf",
+            Format::Gtest => "gtest-json",
+            Format::Cucumber => "cucumber-json",
+            Format::Behave => "behave-json",
+            Format::Tap => "tap",
+            Format::Newman => "newman-json",
         }
     }
 
@@ -69,6 +110,16 @@ impl Format {
             Format::Trx => "MSTest/VSTest TRX (<TestRun>)",
             Format::Testng => "TestNG XML (<testng-results>)",
             Format::Robot => "Robot Framework output.xml (<robot>)",
+            Format::GoTest => "Go test -json (test2json event lines)",
+            Format::Mocha => "Mocha JSON reporter",
+            Format::Rspec => "RSpec JSON formatter",
+            Format::Dart => "Dart/Flutter JSON reporter (event lines)",
+            Format::Ctrf => "CTRF JSON",
+            Format::Gtest => "GoogleTest JSON",
+            Format::Cucumber => "Cucumber JSON (cucumber-js, Ruby, JVM)",
+            Format::Behave => "behave JSON",
+            Format::Tap => "TAP 13/14",
+            Format::Newman => "Newman (Postman) JSON",
         }
     }
 
@@ -81,6 +132,16 @@ impl Format {
             Format::Trx => &["trx", "mstest", "vstest"],
             Format::Testng => &["testng", "testng-xml"],
             Format::Robot => &["robot", "robotframework", "robot-xml"],
+            Format::GoTest => &["go-test-json", "golang-json", "test2json", "go"],
+            Format::Mocha => &["mocha-json", "mocha"],
+            Format::Rspec => &["rspec-json", "rspec"],
+            Format::Dart => &["dart-json", "flutter-json", "dart", "flutter"],
+            Format::Ctrf => &["ctrf", "ctrf-json"],
+            Format::Gtest => &["gtest-json", "googletest-json"],
+            Format::Cucumber => &["cucumber-json", "cucumber"],
+            Format::Behave => &["behave-json", "behave"],
+            Format::Tap => &["tap", "tap13", "tap14"],
+            Format::Newman => &["newman-json", "newman", "postman"],
         }
     }
 
@@ -98,13 +159,17 @@ impl Format {
     }
 
     /// The format of a JSON document or JSON Lines stream, from its first bytes.
-    fn of_json(_prefix: &[u8]) -> Option<Format> {
-        None
+    fn of_json(prefix: &[u8]) -> Option<Format> {
+        json::format_of(prefix)
     }
 
     /// The format of a plain-text report (TAP), from its first bytes.
-    fn of_text(_prefix: &[u8]) -> Option<Format> {
-        None
+    fn of_text(prefix: &[u8]) -> Option<Format> {
+        if gotest::starts_mixed_stream(prefix) {
+            Some(Format::GoTest)
+        } else {
+            tap::starts_tap(prefix).then_some(Format::Tap)
+        }
     }
 }
 
@@ -290,6 +355,16 @@ pub fn parse<R: BufRead>(
         Format::Trx => trx::parse(Source::new(reader))?,
         Format::Testng => testng::parse(Source::new(reader))?,
         Format::Robot => robot::parse(Source::new(reader))?,
+        Format::GoTest => gotest::parse(Source::new(reader))?,
+        Format::Mocha => mocha::parse(Source::new(reader))?,
+        Format::Rspec => rspec::parse(Source::new(reader))?,
+        Format::Dart => dart::parse(Source::new(reader))?,
+        Format::Ctrf => ctrf::parse(Source::new(reader))?,
+        Format::Gtest => gtest::parse(Source::new(reader))?,
+        Format::Cucumber => cucumber::parse(Source::new(reader))?,
+        Format::Behave => behave::parse(Source::new(reader))?,
+        Format::Tap => tap::parse(Source::new(reader))?,
+        Format::Newman => newman::parse(Source::new(reader))?,
     };
     Ok((format, parsed))
 }

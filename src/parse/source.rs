@@ -52,6 +52,11 @@ impl<R: BufRead> Source<R> {
         }
     }
 
+    /// Changes the size bound of one event (JSON readers bound a line or a whole document).
+    pub fn set_limit(&mut self, limit: u64) {
+        self.limit = limit;
+    }
+
     /// Starts a new event: the size bound counts from here.
     pub fn mark(&mut self) {
         self.mark = self.consumed;

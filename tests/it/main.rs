@@ -4,6 +4,7 @@
 mod annotations;
 mod cli;
 mod conformance;
+mod conformance_json;
 mod conformance_xml;
 mod fakes;
 mod hostile;

@@ -1,0 +1,318 @@
+//! Cucumber JSON (`--format json`) as cucumber-js, Cucumber-Ruby and Cucumber-JVM write it: an
+//! array of features, each with `elements` (scenarios and backgrounds) holding `steps`.
+//!
+//! Rules, as Cucumber's console counts scenarios ("N scenarios (F failed, U undefined, …)"):
+//! - Each scenario (and each example row of a scenario outline, which Cucumber expands) is one
+//!   case: suite and class are the feature's name, location the feature's `uri` and the scenario's
+//!   `line`. `background` elements are not tests; their steps belong to the scenario after them.
+//! - The scenario's status is the worst of its steps' and hooks' results: a `failed` step → failed;
+//!   a failed hook (`before`/`after` arrays; cucumber-js writes hooks as hidden `Before`/`After`
+//!   steps), an `undefined` or `ambiguous` step → errored (Cucumber fails
+//!   the run for them by default); `pending` → skipped with reason "pending"; all steps `skipped`
+//!   → skipped; otherwise passed.
+//! - Steps are kept: for a scenario that did not pass, the step transcript (keyword, name, result)
+//!   is its output. Step `duration`s are nanoseconds; the scenario's duration is their sum.
+//! - Tags become `tag` properties. A scenario repeated with the same `id` and line (`--retry`) is
+//!   one test: failed then passed is flaky, otherwise the last attempt decides.
+
+use std::io::BufRead;
+use std::time::Duration;
+
+use serde_json::Value;
+
+use super::json;
+use super::junit::{MAX_MESSAGE_BYTES, MAX_OUTPUT_BYTES, MAX_TRACE_BYTES};
+use super::source::Source;
+use super::{ParseError, Parsed};
+use crate::model::{Case, Location, Problem, Status, Suite, TestRun};
+
+const WHAT: &str = "the Cucumber JSON report";
+
+pub fn parse<R: BufRead>(source: Source<R>) -> Result<Parsed, ParseError> {
+    let doc: Value = json::read_document(source, WHAT)?;
+    let Some(features) = doc.as_array() else {
+        return Err(json::not_this_format(
+            "a Cucumber JSON report",
+            "an array of features with \"elements\"",
+        ));
+    };
+    let suites = features.iter().map(suite_of).collect();
+    Ok(Parsed {
+        runs: vec![TestRun {
+            name: None,
+            suites,
+            declared_duration: None,
+        }],
+        diagnostics: Vec::new(),
+    })
+}
+
+/// How bad a step or hook result is; the worst decides the scenario.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Severity {
+    Passed,
+    Skipped,
+    Pending,
+    Errored,
+    Failed,
+}
+
+fn severity(status: &str, hook: bool) -> Severity {
+    match status {
+        "passed" => Severity::Passed,
+        "failed" if hook => Severity::Errored,
+        "failed" => Severity::Failed,
+        "pending" => Severity::Pending,
+        "undefined" | "ambiguous" => Severity::Errored,
+        _ => Severity::Skipped,
+    }
+}
+
+struct Scenario {
+    worst: Option<Severity>,
+    nanos: f64,
+    problems: Vec<Problem>,
+    transcript: String,
+}
+
+impl Scenario {
+    fn add(&mut self, step: &Value, hook: bool) {
+        let result = &step["result"];
+        let status = json::str_of(result, "status").unwrap_or("skipped");
+        let sev = severity(status, hook);
+        self.worst = self.worst.max(Some(sev));
+        self.nanos += result
+            .get("duration")
+            .and_then(Value::as_f64)
+            .unwrap_or(0.0);
+        let keyword = json::str_of(step, "keyword").unwrap_or_default().trim();
+        let name = if hook {
+            json::str_of(&step["match"], "location").unwrap_or("hook")
+        } else {
+            json::str_of(step, "name").unwrap_or_default()
+        };
+        let label = if hook { "Hook" } else { keyword };
+        if self.transcript.len() < MAX_OUTPUT_BYTES {
+            self.transcript
+                .push_str(&format!("{status:>9} {label} {name}\n"));
+        }
+        if matches!(sev, Severity::Failed | Severity::Errored) {
+            let message = json::str_of(result, "error_message");
+            let what = match status {
+                "undefined" => {
+                    format!("undefined step: {keyword} {name} (no step definition matches)")
+                }
+                "ambiguous" => {
+                    format!("ambiguous step: {keyword} {name} (several step definitions match)")
+                }
+                _ => format!("{label} {name}"),
+            };
+            self.problems.push(Problem {
+                message: json::text(
+                    message.and_then(|m| m.lines().next()).unwrap_or(&what),
+                    MAX_MESSAGE_BYTES,
+                ),
+                kind: None,
+                trace: message.and_then(|m| json::text(&format!("{what}\n{m}"), MAX_TRACE_BYTES)),
+            });
+        }
+    }
+}
+
+fn items<'a>(v: &'a Value, key: &str) -> impl Iterator<Item = &'a Value> {
+    v.get(key).and_then(Value::as_array).into_iter().flatten()
+}
+
+fn suite_of(feature: &Value) -> Suite {
+    let name = json::text_of(feature, "name", MAX_MESSAGE_BYTES)
+        .or_else(|| json::text_of(feature, "uri", MAX_MESSAGE_BYTES))
+        .unwrap_or_default();
+    let uri = json::str_of(feature, "uri");
+    let feature_tags: Vec<String> = items(feature, "tags").filter_map(tag).collect();
+    let mut cases: Vec<(String, Case)> = Vec::new();
+    // Cucumber-Ruby and -JVM write the background before each scenario it ran for, with the
+    // scenario's `before` hooks on it.
+    let mut background: Option<&Value> = None;
+    for element in items(feature, "elements") {
+        if json::str_of(element, "type") == Some("background") {
+            background = Some(element);
+            continue;
+        }
+        let mut scenario = Scenario {
+            worst: None,
+            nanos: 0.0,
+            problems: Vec::new(),
+            transcript: String::new(),
+        };
+        let background = background.take();
+        let owners = background.into_iter().chain(std::iter::once(element));
+        for hook in owners.flat_map(|e| items(e, "before")) {
+            scenario.add(hook, true);
+        }
+        let background_steps = background.into_iter().flat_map(|b| items(b, "steps"));
+        for step in background_steps.chain(items(element, "steps")) {
+            for hook in items(step, "before") {
+                scenario.add(hook, true);
+            }
+            // cucumber-js writes hooks as hidden steps with keyword `Before`/`After`.
+            let hook = step.get("hidden") == Some(&Value::Bool(true))
+                || matches!(
+                    json::str_of(step, "keyword").map(str::trim),
+                    Some("Before" | "After")
+                );
+            scenario.add(step, hook);
+            for hook in items(step, "after") {
+                scenario.add(hook, true);
+            }
+        }
+        for hook in background
+            .into_iter()
+            .chain(std::iter::once(element))
+            .flat_map(|e| items(e, "after"))
+        {
+            scenario.add(hook, true);
+        }
+        let status = match scenario.worst {
+            Some(Severity::Failed) => Status::Failed,
+            Some(Severity::Errored) => Status::Errored,
+            Some(Severity::Pending | Severity::Skipped) => Status::Skipped,
+            Some(Severity::Passed) | None => Status::Passed,
+        };
+        let mut case = Case::new(scenario_name(element), status);
+        case.classname = Some(name.clone()).filter(|n| !n.is_empty());
+        case.duration = Duration::try_from_secs_f64(scenario.nanos / 1e9).ok();
+        case.location = uri.map(|u| Location {
+            file: u.to_owned(),
+            line: json::line_of(element, "line"),
+        });
+        for t in feature_tags
+            .iter()
+            .cloned()
+            .chain(items(element, "tags").filter_map(tag))
+        {
+            if !case.properties.iter().any(|(_, v)| *v == t) {
+                case.properties.push(("tag".to_owned(), t));
+            }
+        }
+        match status {
+            Status::Passed | Status::Flaky { .. } => {}
+            Status::Skipped => case.problems.push(Problem {
+                message: Some(
+                    if scenario.worst == Some(Severity::Pending) {
+                        "pending"
+                    } else {
+                        "skipped"
+                    }
+                    .into(),
+                ),
+                ..Problem::default()
+            }),
+            Status::Failed | Status::Errored => {
+                case.problems = scenario.problems;
+                case.stdout = json::text(&scenario.transcript, MAX_OUTPUT_BYTES);
+            }
+        }
+        let id = format!(
+            "{}:{}",
+            json::str_of(element, "id").unwrap_or_default(),
+            json::line_of(element, "line").unwrap_or_default()
+        );
+        match cases
+            .iter_mut()
+            .find(|(k, _)| *k == id && !id.starts_with(':'))
+        {
+            Some((_, earlier)) => fold(earlier, case),
+            None => cases.push((id, case)),
+        }
+    }
+    Suite {
+        name,
+        cases: cases.into_iter().map(|(_, c)| c).collect(),
+        ..Suite::default()
+    }
+}
+
+/// The scenario's name. Cucumber-Ruby and -JVM leave an outline's `<placeholders>` in the names
+/// of its example rows; the row number at the end of the `id` tells the rows apart.
+fn scenario_name(element: &Value) -> String {
+    let name = json::text_of(element, "name", MAX_MESSAGE_BYTES)
+        .unwrap_or_else(|| super::junit::UNNAMED_TEST.to_owned());
+    let outline = json::str_of(element, "keyword").is_some_and(|k| k.contains("Outline"));
+    let row = json::str_of(element, "id")
+        .and_then(|id| id.rsplit(';').next())
+        .filter(|r| r.parse::<u32>().is_ok());
+    match row {
+        Some(row) if outline && name.contains('<') => format!("{name} (example row {row})"),
+        _ => name,
+    }
+}
+
+fn tag(v: &Value) -> Option<String> {
+    v.as_str()
+        .or_else(|| json::str_of(v, "name"))
+        .map(str::to_owned)
+}
+
+/// Folds a retry of a scenario into the earlier attempts.
+fn fold(earlier: &mut Case, next: Case) {
+    let attempts = match earlier.status {
+        Status::Flaky { attempts } => attempts,
+        _ => 1 + u32::try_from(earlier.retries.len()).unwrap_or(0),
+    } + 1;
+    let failed_before =
+        earlier.status.is_failure() || matches!(earlier.status, Status::Flaky { .. });
+    let mut retries = std::mem::take(&mut earlier.retries);
+    retries.append(&mut earlier.problems);
+    let passed_now = next.status == Status::Passed;
+    *earlier = next;
+    if failed_before && passed_now {
+        earlier.status = Status::Flaky { attempts };
+    }
+    earlier.retries = retries;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn background_hooks_and_worst_step_decide() {
+        let doc = r#"[{"uri":"f.feature","name":"F","keyword":"Feature","tags":[{"name":"@all"}],"elements":[
+          {"type":"background","keyword":"Background","steps":[{"keyword":"Given ","name":"setup","result":{"status":"passed","duration":1000000}}]},
+          {"type":"scenario","id":"f;a","line":3,"name":"a","steps":[{"keyword":"Then ","name":"ok","result":{"status":"passed","duration":2000000}}]},
+          {"type":"scenario","id":"f;b","line":5,"name":"b","before":[{"match":{"location":"hooks.rb:1"},"result":{"status":"failed","error_message":"db down"}}],
+           "steps":[{"keyword":"Then ","name":"x","result":{"status":"skipped"}}]},
+          {"type":"scenario","id":"f;c","line":7,"name":"c","steps":[{"keyword":"When ","name":"p","result":{"status":"pending"}}]},
+          {"type":"scenario","id":"f;d","line":9,"name":"d","steps":[{"keyword":"When ","name":"u","result":{"status":"undefined"}}]},
+          {"type":"scenario","id":"f;h","line":10,"name":"h","steps":[{"keyword":"Before","hidden":true,"result":{"status":"failed","error_message":"hook broke"}},{"keyword":"Then ","name":"x","result":{"status":"skipped"}}]},
+          {"type":"scenario","id":"f;e","line":11,"name":"e","steps":[{"keyword":"Then ","name":"f","result":{"status":"failed","error_message":"expected 1\n at x"}}]},
+          {"type":"scenario","id":"f;e","line":11,"name":"e","steps":[{"keyword":"Then ","name":"f","result":{"status":"passed"}}]}]}]"#;
+        let parsed = parse(Source::new(doc.as_bytes())).unwrap();
+        let run = &parsed.runs[0];
+        let got: Vec<_> = run.cases().map(|c| (c.name.as_str(), c.status)).collect();
+        assert_eq!(
+            got,
+            vec![
+                ("a", Status::Passed),
+                ("b", Status::Errored),
+                ("c", Status::Skipped),
+                ("d", Status::Errored),
+                ("h", Status::Errored),
+                ("e", Status::Flaky { attempts: 2 })
+            ]
+        );
+        let a = run.cases().next().unwrap();
+        assert_eq!(
+            a.duration,
+            Some(Duration::from_millis(3)),
+            "background steps count"
+        );
+        assert_eq!(a.properties, vec![("tag".to_owned(), "@all".to_owned())]);
+        assert_eq!(run.cases().nth(1).unwrap().headline(), Some("db down"));
+        assert_eq!(run.cases().nth(4).unwrap().headline(), Some("hook broke"));
+        assert_eq!(
+            run.cases().nth(5).unwrap().retries[0].message.as_deref(),
+            Some("expected 1")
+        );
+    }
+}

@@ -1,0 +1,444 @@
+//! JSON input shared by the JSON readers: whole documents, JSON Lines streams, the keys that
+//! identify a format, and JSON values turned into model text and durations.
+//!
+//! Documents are read with serde_json's own recursion limit (128 levels), so a hostile
+//! `[[[[…` fails with a syntax error instead of exhausting the stack. JSON Lines are read one
+//! line at a time with each line bounded by [`MAX_LINE_BYTES`], so memory follows the tests kept,
+//! not the stream: a 300 MB `go test -json` stream is never held whole.
+
+use std::io::BufRead;
+use std::time::Duration;
+
+use serde_json::Value;
+
+use super::junit::Text;
+use super::source::{EventTooLarge, Source};
+use super::{Format, ParseError, ParseErrorKind};
+use crate::diagnostic::Diagnostic;
+use crate::model::{Case, Problem, Status, TestRun};
+
+/// Largest single JSON document we read. The document becomes one in-memory value, so this
+/// bounds memory at a few times its size; the largest real single-document reports (Mocha and
+/// Cucumber JSON of big suites) are tens of MB.
+pub const MAX_DOCUMENT_BYTES: u64 = 256 * 1024 * 1024;
+
+/// Longest line of a JSON Lines stream. One line is one event; Go prints a test's output one
+/// line per event, so only a pathological single output line comes near this.
+pub const MAX_LINE_BYTES: u64 = 16 * 1024 * 1024;
+
+fn io_error(err: &std::io::Error, line: Option<u64>, bound: u64, unit: &str) -> ParseError {
+    if err.get_ref().is_some_and(|e| e.is::<EventTooLarge>()) {
+        return ParseError {
+            kind: ParseErrorKind::TooLarge,
+            line,
+            message: format!(
+                "{unit} is larger than {} MiB: the report is not a reasonable test report",
+                bound >> 20
+            ),
+        };
+    }
+    ParseError {
+        kind: ParseErrorKind::Io,
+        line,
+        message: format!("could not read the file: {err}"),
+    }
+}
+
+/// Reads one whole JSON document into `T` (a [`Value`], or a struct that skips what it ignores).
+pub fn read_document<T: serde::de::DeserializeOwned, R: BufRead>(
+    source: Source<R>,
+    what: &str,
+) -> Result<T, ParseError> {
+    let mut source = source;
+    source.set_limit(MAX_DOCUMENT_BYTES);
+    let mut de = serde_json::Deserializer::from_reader(source);
+    let value = serde::Deserialize::deserialize(&mut de).map_err(|e| document_error(e, what))?;
+    de.end().map_err(|e| document_error(e, what))?;
+    Ok(value)
+}
+
+fn document_error(err: serde_json::Error, what: &str) -> ParseError {
+    let line = u64::try_from(err.line()).ok().filter(|l| *l > 0);
+    if err.is_io() {
+        // serde_json hands back the reader's own error, which carries the size-bound marker.
+        return io_error(
+            &std::io::Error::from(err),
+            line,
+            MAX_DOCUMENT_BYTES,
+            "the JSON document",
+        );
+    }
+    if err.is_data() {
+        return ParseError {
+            kind: ParseErrorKind::Unsupported,
+            line,
+            message: format!(
+                "{what} does not have the expected shape at column {}: {}",
+                err.column(),
+                strip_position(&err.to_string())
+            ),
+        };
+    }
+    let kind = if err.is_eof() {
+        "the report was cut off"
+    } else {
+        "not valid JSON"
+    };
+    ParseError {
+        kind: ParseErrorKind::Syntax,
+        line,
+        message: format!(
+            "malformed JSON in {what} at column {}: {} ({kind})",
+            err.column(),
+            strip_position(&err.to_string())
+        ),
+    }
+}
+
+/// serde_json appends " at line L column C"; we state the position ourselves.
+fn strip_position(message: &str) -> &str {
+    message
+        .rfind(" at line ")
+        .map_or(message, |i| &message[..i])
+}
+
+/// One line of a JSON Lines stream.
+pub enum Line {
+    /// A JSON object or other value.
+    Json(Value),
+    /// A line that is not JSON (a tool's plain-text output mixed into the stream).
+    Text(String),
+}
+
+/// A JSON Lines stream read one line at a time, blank lines skipped.
+pub struct Lines<R> {
+    source: Source<R>,
+    buf: Vec<u8>,
+    line: u64,
+}
+
+impl<R: BufRead> Lines<R> {
+    pub fn new(source: Source<R>) -> Lines<R> {
+        let mut source = source;
+        source.set_limit(MAX_LINE_BYTES);
+        Lines {
+            source,
+            buf: Vec::new(),
+            line: 0,
+        }
+    }
+
+    /// The next non-blank line: `Ok(None)` at the end. A line that starts like JSON but does not
+    /// parse is an error (a cut-off stream); any other line comes back as text.
+    pub fn next_line(&mut self, what: &str) -> Result<Option<Line>, ParseError> {
+        loop {
+            self.buf.clear();
+            self.source.mark();
+            let n = self
+                .source
+                .read_until(b'\n', &mut self.buf)
+                .map_err(|e| io_error(&e, Some(self.line + 1), MAX_LINE_BYTES, "one line"))?;
+            if n == 0 {
+                return Ok(None);
+            }
+            self.line += 1;
+            let bytes = if self.line == 1 {
+                self.buf.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&self.buf)
+            } else {
+                &self.buf[..]
+            };
+            let text = std::str::from_utf8(bytes).map_err(|e| ParseError {
+                kind: ParseErrorKind::Encoding,
+                line: Some(self.line),
+                message: format!("not valid UTF-8 ({e}): re-encode the report as UTF-8"),
+            })?;
+            let trimmed = text.trim();
+            if trimmed.is_empty() {
+                continue;
+            }
+            if !trimmed.starts_with('{') {
+                return Ok(Some(Line::Text(trimmed.to_owned())));
+            }
+            return serde_json::from_str(trimmed)
+                .map(|v| Some(Line::Json(v)))
+                .map_err(|e| ParseError {
+                    kind: ParseErrorKind::Syntax,
+                    line: Some(self.line),
+                    message: format!(
+                        "malformed JSON in {what} at column {}: {} (is the stream cut off?)",
+                        e.column(),
+                        strip_position(&e.to_string())
+                    ),
+                });
+        }
+    }
+}
+
+/// Object keys of a JSON prefix at the top level (depth 1) and one level down (depth 2), in
+/// order, from a prefix that may end mid-document. For a top-level array, the keys of its first
+/// element count as depth 1. Used only to recognize formats.
+pub fn keys(prefix: &[u8]) -> Vec<(u8, String)> {
+    let body = prefix.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(prefix);
+    let mut out = Vec::new();
+    let mut depth: u32 = 0;
+    let mut array_root = false;
+    let mut i = 0;
+    while i < body.len() {
+        match body[i] {
+            b'"' => {
+                let start = i + 1;
+                let mut j = start;
+                while j < body.len() && body[j] != b'"' {
+                    j += if body[j] == b'\\' { 2 } else { 1 };
+                }
+                if j >= body.len() {
+                    break;
+                }
+                let is_key = body[j + 1..]
+                    .iter()
+                    .find(|b| !b.is_ascii_whitespace())
+                    .is_some_and(|b| *b == b':');
+                let level = if array_root {
+                    depth.saturating_sub(1)
+                } else {
+                    depth
+                };
+                if is_key && (1..=2).contains(&level) {
+                    let key = String::from_utf8_lossy(&body[start..j]).into_owned();
+                    out.push((u8::try_from(level).unwrap_or(2), key));
+                }
+                i = j + 1;
+                continue;
+            }
+            b'{' | b'[' => {
+                if depth == 0 && body[i] == b'[' {
+                    array_root = true;
+                }
+                depth += 1;
+            }
+            b'}' | b']' => {
+                depth = depth.saturating_sub(1);
+                // Only the first element of a top-level array is looked at.
+                if array_root && depth <= 1 {
+                    break;
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    out
+}
+
+/// The JSON format a prefix belongs to, from the keys of its first line or top object.
+pub fn format_of(prefix: &[u8]) -> Option<Format> {
+    // JSON Lines: the first line is a whole event.
+    if let Some(first) = first_line_object(prefix) {
+        if first.contains_key("Action") {
+            return Some(Format::GoTest);
+        }
+        let dart_event = ["testStart", "suite", "group", "allSuites", "testDone"]
+            .iter()
+            .any(|t| first.get("type").and_then(Value::as_str) == Some(t));
+        if first.contains_key("protocolVersion") || dart_event {
+            return Some(Format::Dart);
+        }
+    }
+    let body = prefix.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(prefix);
+    let compact: Vec<u8> = body
+        .iter()
+        .copied()
+        .filter(|b| !b.is_ascii_whitespace())
+        .take(3)
+        .collect();
+    if compact == b"[]" {
+        // Cucumber and behave write an empty array when no feature ran.
+        return Some(Format::Cucumber);
+    }
+    let keys = keys(prefix);
+    let has = |depth: u8, key: &str| keys.iter().any(|(d, k)| *d == depth && k == key);
+    if has(1, "stats")
+        && ["tests", "passes", "failures", "pending"]
+            .iter()
+            .any(|k| has(1, k))
+    {
+        Some(Format::Mocha)
+    } else if has(1, "examples") && (has(1, "version") || has(1, "summary")) {
+        Some(Format::Rspec)
+    } else if has(1, "results") && has(2, "tool") {
+        Some(Format::Ctrf)
+    } else if has(1, "testsuites") && has(1, "tests") {
+        Some(Format::Gtest)
+    } else if has(1, "collection") && (has(1, "run") || has(2, "info")) {
+        Some(Format::Newman)
+    } else if has(1, "elements") {
+        // behave writes `location` before `elements`; Cucumber names the file `uri`.
+        Some(if has(1, "location") {
+            Format::Behave
+        } else {
+            Format::Cucumber
+        })
+    } else {
+        None
+    }
+}
+
+/// The first line of a prefix parsed as a JSON object, for JSON Lines formats.
+pub fn first_line_object(prefix: &[u8]) -> Option<serde_json::Map<String, Value>> {
+    let body = prefix.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(prefix);
+    body.split(|b| *b == b'\n')
+        .map(|l| l.trim_ascii())
+        .find(|l| l.starts_with(b"{"))
+        .and_then(|l| serde_json::from_slice(l).ok())
+}
+
+/// A string field, or `None` when absent, not a string, or blank.
+pub fn str_of<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
+    v.get(key)
+        .and_then(Value::as_str)
+        .filter(|s| !s.trim().is_empty())
+}
+
+/// Text for the model: control characters removed, capped at `cap` bytes with the cut marked.
+pub fn text(s: &str, cap: usize) -> Option<String> {
+    let mut t = Text::with_cap(cap);
+    t.push(s);
+    t.finish()
+}
+
+/// A string field as model text.
+pub fn text_of(v: &Value, key: &str, cap: usize) -> Option<String> {
+    str_of(v, key).and_then(|s| text(s, cap))
+}
+
+/// A number of seconds (as number or numeric string); negative and non-finite values are dropped.
+pub fn seconds(v: Option<&Value>) -> Option<Duration> {
+    let secs = match v? {
+        Value::Number(n) => n.as_f64()?,
+        Value::String(s) => s.trim().trim_end_matches('s').parse().ok()?,
+        _ => return None,
+    };
+    Duration::try_from_secs_f64(secs).ok()
+}
+
+/// A number of milliseconds.
+pub fn millis(v: Option<&Value>) -> Option<Duration> {
+    let ms = v?.as_f64()?;
+    Duration::try_from_secs_f64(ms / 1000.0).ok()
+}
+
+/// A line number field.
+pub fn line_of(v: &Value, key: &str) -> Option<u32> {
+    v.get(key)
+        .and_then(Value::as_u64)
+        .and_then(|n| u32::try_from(n).ok())
+}
+
+/// A JSON scalar as a property value; objects and arrays as compact JSON.
+pub fn scalar_text(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Null => String::new(),
+        other => other.to_string(),
+    }
+}
+
+/// For a flaky case whose report counts its failed attempts without describing them (Mocha's
+/// `currentRetry`, CTRF's `retries`), one placeholder per undescribed attempt, so every earlier
+/// attempt is in `retries` and writers (JUnit `flakyFailure`) keep the test flaky.
+pub fn describe_attempts(case: &mut Case) {
+    if let Status::Flaky { attempts } = case.status {
+        let earlier = usize::try_from(attempts.saturating_sub(1)).unwrap_or(0);
+        while case.retries.len() < earlier {
+            case.retries.push(Problem {
+                message: Some(format!(
+                    "attempt {} failed (the report keeps no message for it)",
+                    case.retries.len() + 1
+                )),
+                ..Problem::default()
+            });
+        }
+    }
+}
+
+/// Counts of a run's cases by status, for comparing with a report's own counters.
+pub fn count(run: &TestRun, wanted: &[Status]) -> u64 {
+    run.cases()
+        .filter(|c| {
+            wanted
+                .iter()
+                .any(|w| std::mem::discriminant(w) == std::mem::discriminant(&c.status))
+        })
+        .count() as u64
+}
+
+/// A warning when a report's own counters (name, declared, counted from its cases) disagree:
+/// the cases are what we count, the counters are only checked.
+pub fn check_counters(report: &str, counters: &[(&str, Option<u64>, u64)]) -> Option<Diagnostic> {
+    let wrong: Vec<String> = counters
+        .iter()
+        .filter_map(|(name, declared, counted)| {
+            let declared = (*declared)?;
+            (declared != *counted).then(|| format!("{name} {declared} (its tests give {counted})"))
+        })
+        .collect();
+    (!wrong.is_empty()).then(|| {
+        Diagnostic::warning(format!(
+            "{report}'s own counters disagree with its tests: {}; the tests are counted",
+            wrong.join(", ")
+        ))
+    })
+}
+
+/// The error for a well-formed document without the structure of the format it was read as.
+pub fn not_this_format(what: &str, expected: &str) -> ParseError {
+    ParseError {
+        kind: ParseErrorKind::Unsupported,
+        line: None,
+        message: format!("this JSON is not {what}: expected {expected}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_of_objects_and_of_the_first_array_element() {
+        let k = keys(br#"{"stats": {"suites": 1}, "tests": [{"title": "x"}]"#);
+        assert_eq!(
+            k,
+            vec![
+                (1, "stats".to_owned()),
+                (2, "suites".to_owned()),
+                (1, "tests".to_owned())
+            ],
+            "keys inside arrays of the top object are deeper than 2"
+        );
+        let k = keys(br#"[{"uri": "a\"b", "elements": []}, {"other": 1}]"#);
+        assert_eq!(k, vec![(1, "uri".to_owned()), (1, "elements".to_owned())]);
+    }
+
+    #[test]
+    fn a_cut_document_is_a_syntax_error_with_its_line() {
+        let err =
+            read_document::<Value, _>(Source::new(&b"{\n\"a\": [1,\n"[..]), "test").unwrap_err();
+        assert_eq!(err.kind, ParseErrorKind::Syntax);
+        assert_eq!(err.line, Some(3));
+    }
+
+    #[test]
+    fn lines_bound_their_length() {
+        let long = format!("{{\"a\":\"{}\"}}\n", "x".repeat(64));
+        // A small buffer, as a line longer than the reader's buffer spans several fills.
+        let mut source = Source::new(std::io::BufReader::with_capacity(4, long.as_bytes()));
+        source.set_limit(16);
+        let mut lines = Lines {
+            source,
+            buf: Vec::new(),
+            line: 0,
+        };
+        let err = lines.next_line("test").err().map(|e| e.kind);
+        assert_eq!(err, Some(ParseErrorKind::TooLarge));
+    }
+}

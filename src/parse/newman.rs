@@ -1,0 +1,191 @@
+//! Newman (Postman CLI) JSON reporter: `{"collection", "run": {"executions", "stats", …}}`.
+//!
+//! Rules, as Newman's summary table counts ("assertions executed / failed"):
+//! - Each assertion (`pm.test`) of each request execution is one case; its suite is the request's
+//!   folder path and name (joined with " › "), looked up in the collection.
+//! - An assertion with an `error` failed; `skipped: true` (`pm.test.skip`) → skipped; else passed.
+//! - A request that could not be sent (`requestError`) and a test or pre-request script that threw
+//!   (`testScript[].error`, `prerequestScript[].error`) are one errored case each, named after the
+//!   request with "(request)", "(test script)" or "(pre-request script)", as Newman counts them in
+//!   its "requests" and "test-scripts" failed columns.
+//! - The request's `response.responseTime` (milliseconds) is the duration of its errored cases;
+//!   assertions have no time of their own. The run's duration is `timings.completed − started`.
+
+use std::collections::HashMap;
+use std::io::BufRead;
+
+use serde_json::Value;
+
+use super::json;
+use super::junit::{MAX_MESSAGE_BYTES, MAX_TRACE_BYTES, SUITE_PATH_SEPARATOR};
+use super::source::Source;
+use super::{ParseError, Parsed};
+use crate::model::{Case, Problem, Status, Suite, TestRun};
+
+const WHAT: &str = "the Newman JSON report";
+
+pub fn parse<R: BufRead>(source: Source<R>) -> Result<Parsed, ParseError> {
+    let doc: Value = json::read_document(source, WHAT)?;
+    let Some(executions) = doc["run"].get("executions").and_then(Value::as_array) else {
+        return Err(json::not_this_format(
+            "a Newman JSON report",
+            "an object with \"run\": {\"executions\": [...]}",
+        ));
+    };
+    let mut paths = HashMap::new();
+    folders(&doc["collection"], &mut Vec::new(), &mut paths);
+    let mut suites: Vec<Suite> = Vec::new();
+    for execution in executions {
+        let item = &execution["item"];
+        let name = json::str_of(item, "name").unwrap_or("(unnamed request)");
+        let suite_name = json::str_of(item, "id")
+            .and_then(|id| paths.get(id))
+            .cloned()
+            .unwrap_or_else(|| name.to_owned());
+        let cases = cases_of(execution, name);
+        match suites.iter_mut().find(|s| s.name == suite_name) {
+            Some(s) => s.cases.extend(cases),
+            None => suites.push(Suite {
+                name: suite_name,
+                cases,
+                ..Suite::default()
+            }),
+        }
+    }
+    let timings = &doc["run"]["timings"];
+    let declared = match (
+        timings.get("started").and_then(Value::as_f64),
+        timings.get("completed").and_then(Value::as_f64),
+    ) {
+        (Some(a), Some(b)) if b >= a => json::millis(Some(&Value::from(b - a))),
+        _ => None,
+    };
+    let run = TestRun {
+        name: json::str_of(&doc["collection"]["info"], "name").map(str::to_owned),
+        suites,
+        declared_duration: declared,
+    };
+    let assertions = &doc["run"]["stats"]["assertions"];
+    let stated = |key: &str| assertions.get(key).and_then(Value::as_u64);
+    let diagnostics = json::check_counters(
+        WHAT,
+        &[
+            (
+                "assertions",
+                stated("total"),
+                json::count(&run, &[Status::Passed, Status::Failed, Status::Skipped]),
+            ),
+            (
+                "failed assertions",
+                stated("failed"),
+                json::count(&run, &[Status::Failed]),
+            ),
+        ],
+    );
+    Ok(Parsed {
+        runs: vec![run],
+        diagnostics: diagnostics.into_iter().collect(),
+    })
+}
+
+/// Maps each request's `id` to its folder path and name, from the collection tree.
+fn folders(node: &Value, path: &mut Vec<String>, out: &mut HashMap<String, String>) {
+    for item in node
+        .get("item")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        let name = json::str_of(item, "name").unwrap_or_default().to_owned();
+        path.push(name);
+        if item.get("item").is_some() {
+            folders(item, path, out);
+        } else if let Some(id) = json::str_of(item, "id") {
+            out.insert(id.to_owned(), path.join(SUITE_PATH_SEPARATOR));
+        }
+        path.pop();
+        if path.len() > 64 {
+            return;
+        }
+    }
+}
+
+fn problem(error: &Value) -> Problem {
+    Problem {
+        message: json::text_of(error, "message", MAX_MESSAGE_BYTES),
+        kind: json::text_of(error, "name", MAX_MESSAGE_BYTES),
+        trace: json::text_of(error, "stack", MAX_TRACE_BYTES),
+    }
+}
+
+fn cases_of(execution: &Value, request: &str) -> Vec<Case> {
+    let duration = json::millis(execution["response"].get("responseTime"));
+    let mut cases = Vec::new();
+    let errored = |suffix: &str, p: Problem| {
+        let mut case = Case::new(format!("{request} ({suffix})"), Status::Errored);
+        case.duration = duration;
+        case.problems.push(p);
+        case
+    };
+    if let Some(err) = execution.get("requestError").filter(|e| e.is_object()) {
+        let mut p = problem(err);
+        if p.message.is_none() {
+            // Node's socket errors carry `syscall` and `code` rather than a message.
+            let parts: Vec<&str> = ["syscall", "code", "address"]
+                .iter()
+                .filter_map(|k| json::str_of(err, k))
+                .collect();
+            p.message = Some(format!("could not send the request: {}", parts.join(" ")));
+        }
+        p.kind = p
+            .kind
+            .or_else(|| json::text_of(err, "code", MAX_MESSAGE_BYTES));
+        cases.push(errored("request", p));
+    }
+    for (key, suffix) in [
+        ("prerequestScript", "pre-request script"),
+        ("testScript", "test script"),
+    ] {
+        for script in execution
+            .get(key)
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            if let Some(err) = script.get("error").filter(|e| e.is_object()) {
+                cases.push(errored(suffix, problem(err)));
+            }
+        }
+    }
+    for assertion in execution
+        .get("assertions")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        let error = assertion.get("error").filter(|e| e.is_object());
+        let status = if assertion.get("skipped") == Some(&Value::Bool(true)) {
+            Status::Skipped
+        } else if error.is_some() {
+            Status::Failed
+        } else {
+            Status::Passed
+        };
+        let mut case = Case::new(
+            json::text_of(assertion, "assertion", MAX_MESSAGE_BYTES)
+                .unwrap_or_else(|| super::junit::UNNAMED_TEST.to_owned()),
+            status,
+        );
+        case.classname = Some(request.to_owned());
+        match (status, error) {
+            (Status::Failed, Some(err)) => case.problems.push(problem(err)),
+            (Status::Skipped, _) => case.problems.push(Problem {
+                message: Some("skipped with pm.test.skip".into()),
+                ..Problem::default()
+            }),
+            _ => {}
+        }
+        cases.push(case);
+    }
+    cases
+}
