@@ -34,6 +34,9 @@ impl Fake {
         let first: Value = serde_json::from_str(&line).expect("first line is JSON");
         let url = first["url"].as_str().unwrap().to_owned();
         assert!(url.starts_with("http://127.0.0.1:"), "{url}");
+        // In the workspace reqwest is built with `rustls-no-provider` (the main crate brings ring
+        // itself), so a client needs a provider even for plain HTTP.
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let http = Client::builder()
             .timeout(Duration::from_secs(10))
             .build()
@@ -291,6 +294,7 @@ fn reset_faults_close_the_connection_before_and_after_the_body() {
 fn stall_exceeds_a_client_timeout_but_the_request_is_processed() {
     let fake = Fake::start();
     fake.faults(json!([{"service":"testnod","fault":{"stall_ms":1500}}]));
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let quick = Client::builder()
         .timeout(Duration::from_millis(300))
         .build()
