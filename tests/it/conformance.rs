@@ -7,10 +7,7 @@
 
 use std::collections::BTreeMap;
 
-use serde_json::Value;
-use test_report::model::Totals;
-
-use crate::support::{corpus, json, parse_file};
+use crate::support::{corpus, five, json, n, parse_file, totals_of};
 
 /// (corpus-relative file, our tests/passed/failed/errored/skipped, why we differ).
 const DEVIATIONS: &[(&str, [u64; 5], &str)] = &[
@@ -34,26 +31,11 @@ const DEVIATIONS: &[(&str, [u64; 5], &str)] = &[
     ),
 ];
 
-fn totals_of(path: &str) -> (Totals, Option<String>) {
-    let report = parse_file(&corpus().join(path));
-    (report.totals(), report.error().map(ToString::to_string))
-}
-
 fn deviation(path: &str) -> Option<[u64; 5]> {
     DEVIATIONS
         .iter()
         .find(|(p, _, _)| *p == path)
         .map(|(_, t, _)| *t)
-}
-
-fn five(t: &Totals) -> [u64; 5] {
-    [t.tests, t.passed + t.flaky, t.failed, t.errored, t.skipped]
-}
-
-fn n(v: &Value, key: &str) -> u64 {
-    v[key]
-        .as_u64()
-        .unwrap_or_else(|| panic!("expectation without '{key}': {v}"))
 }
 
 /// Collects every mismatch instead of stopping at the first, so one run shows them all.

@@ -4,10 +4,7 @@
 //! dorny has no errored state: its "failed" is our failed + errored. Deliberate deviations are in
 //! [`DEVIATIONS`] with our counts, so they stay pinned too.
 
-use serde_json::Value;
-use test_report::model::Totals;
-
-use crate::support::{corpus, json, parse_file};
+use crate::support::{corpus, five, json, n, parse_file};
 
 /// (corpus-relative file, our tests/passed/failed/errored/skipped, why we differ).
 const DEVIATIONS: &[(&str, [u64; 5], &str)] = &[(
@@ -16,16 +13,6 @@ const DEVIATIONS: &[(&str, [u64; 5], &str)] = &[(
     "EnricoMi calls a Mocha failure 'error' when its err has unexpected.js's 'errorMode' option; \
      that is an assertion library's setting, not an unexpected exception: both failures are failed",
 )];
-
-fn five(t: &Totals) -> [u64; 5] {
-    [t.tests, t.passed + t.flaky, t.failed, t.errored, t.skipped]
-}
-
-fn n(v: &Value, key: &str) -> u64 {
-    v[key]
-        .as_u64()
-        .unwrap_or_else(|| panic!("expectation without '{key}': {v}"))
-}
 
 fn deviation(path: &str) -> Option<[u64; 5]> {
     DEVIATIONS

@@ -3,11 +3,9 @@
 //! `dotnet-trx` reporters (dorny has no errored state: its failed is our failed + errored).
 //! Deliberate deviations are listed in [`DEVIATIONS`] with our counts, so they stay pinned too.
 
-use serde_json::Value;
-use test_report::model::Totals;
 use test_report::parse::FormatChoice;
 
-use crate::support::{corpus, json, parse_file};
+use crate::support::{corpus, five, json, n, parse_file, totals_of};
 
 /// (corpus-relative file, our tests/passed/failed/errored/skipped, why we differ).
 const DEVIATIONS: &[(&str, [u64; 5], &str)] = &[
@@ -39,21 +37,6 @@ const DEVIATIONS: &[(&str, [u64; 5], &str)] = &[
 /// EnricoMi folds them into failures, we keep them errored.
 const NUNIT3_ERROR_LABEL: &str =
     "NUnit 3 label=\"Error\" tests are errored, not failed (EnricoMi counts them as failures)";
-
-fn totals_of(path: &str) -> (Totals, Option<String>) {
-    let report = parse_file(&corpus().join(path));
-    (report.totals(), report.error().map(ToString::to_string))
-}
-
-fn five(t: &Totals) -> [u64; 5] {
-    [t.tests, t.passed + t.flaky, t.failed, t.errored, t.skipped]
-}
-
-fn n(v: &Value, key: &str) -> u64 {
-    v[key]
-        .as_u64()
-        .unwrap_or_else(|| panic!("expectation without '{key}': {v}"))
-}
 
 fn expected_or_deviation(path: &str, expected: [u64; 5]) -> [u64; 5] {
     DEVIATIONS

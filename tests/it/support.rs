@@ -4,6 +4,7 @@ use std::fs::File;
 use std::io::BufReader;
 use std::path::{Path, PathBuf};
 
+use test_report::model::Totals;
 use test_report::parse::{self, FormatChoice};
 use test_report::pipeline::FileReport;
 
@@ -39,4 +40,22 @@ pub fn parse_str(path: &str, xml: &str) -> FileReport {
 pub fn json(path: &Path) -> serde_json::Value {
     let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// The corpus file's totals and its parse error, if any.
+pub fn totals_of(path: &str) -> (Totals, Option<String>) {
+    let report = parse_file(&corpus().join(path));
+    (report.totals(), report.error().map(ToString::to_string))
+}
+
+/// Totals as the peers count them: tests, passed (flaky passed in the end), failed, errored, skipped.
+pub fn five(t: &Totals) -> [u64; 5] {
+    [t.tests, t.passed + t.flaky, t.failed, t.errored, t.skipped]
+}
+
+/// A count an expectation file must have.
+pub fn n(v: &serde_json::Value, key: &str) -> u64 {
+    v[key]
+        .as_u64()
+        .unwrap_or_else(|| panic!("expectation without '{key}': {v}"))
 }
