@@ -169,7 +169,9 @@ function checkoutFiles(workspace) {
 function ciEnv() {
   return Object.fromEntries(
     Object.entries(process.env).filter(
-      ([name]) => name.startsWith('GITHUB_') || name.startsWith('RUNNER_'),
+      ([name]) =>
+        (name.startsWith('GITHUB_') || name.startsWith('RUNNER_') || name.startsWith('TEST_REPORT_')) &&
+        !/TOKEN|PASSWORD|SECRET|KEY|JWT/.test(name),
     ),
   );
 }

@@ -34,8 +34,6 @@ const ENV_GITHUB_EVENT_PATH: &str = "GITHUB_EVENT_PATH";
 const ENV_GITHUB_STEP_SUMMARY: &str = "GITHUB_STEP_SUMMARY";
 /// Set to `true` by GitHub Actions: workflow commands printed to stdout become annotations.
 const ENV_GITHUB_ACTIONS: &str = "GITHUB_ACTIONS";
-/// Environment variables passed to the core: CI metadata only, never arbitrary secrets.
-const ENV_PREFIXES: &[&str] = &["GITHUB_", "RUNNER_", "CI"];
 
 #[derive(Parser)]
 #[command(
@@ -192,6 +190,12 @@ enum Command {
         #[arg(long, short, value_name = "FILE")]
         output: Option<PathBuf>,
     },
+    /// Print the CI metadata detected from the environment: provider, build id, branch, commit,
+    /// pull request, run URL. `TEST_REPORT_*` variables override it.
+    Env {
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -321,6 +325,18 @@ fn execute(command: Command) -> Result<u8, String> {
             }
             Ok(exit_for_errors(&outcome.report))
         }
+        Command::Env { json } => {
+            let env = capture_env();
+            let event = read_event(&env);
+            let ci = test_report::ci::detect(&env, event.as_ref());
+            if json {
+                let text = serde_json::to_string_pretty(&ci).map_err(|e| e.to_string())?;
+                println!("{text}");
+            } else {
+                print_ci(&ci);
+            }
+            Ok(pipeline::ExitCode::Ok.code() as u8)
+        }
         Command::Convert {
             sources,
             to,
@@ -364,7 +380,7 @@ fn now_ms() -> u64 {
 
 fn capture_env() -> EnvMap {
     std::env::vars()
-        .filter(|(k, _)| ENV_PREFIXES.iter().any(|p| k.starts_with(p)))
+        .filter(|(k, _)| test_report::ci::is_ci_variable(k))
         .collect()
 }
 
@@ -386,10 +402,7 @@ fn run(
         .get(test_report::github::repo_path::ENV_GITHUB_WORKSPACE)
         .filter(|_| in_github_actions(&env))
         .and_then(|workspace| checkout_files(Path::new(workspace)));
-    let event = env
-        .get(ENV_GITHUB_EVENT_PATH)
-        .and_then(|path| std::fs::read(path).ok())
-        .and_then(|bytes| serde_json::from_slice(&bytes).ok());
+    let event = read_event(&env);
     let inputs = Inputs {
         config,
         patterns: paths::split_patterns(&sources.paths),
@@ -514,6 +527,34 @@ fn report_problems(outcome: &Outcome) {
     }
     if let Some(failure) = &outcome.failure {
         eprintln!("test-report: {failure}");
+    }
+}
+
+/// The GitHub event payload, when running in Actions and it is readable.
+fn read_event(env: &EnvMap) -> Option<serde_json::Value> {
+    env.get(ENV_GITHUB_EVENT_PATH)
+        .and_then(|path| std::fs::read(path).ok())
+        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+}
+
+fn print_ci(ci: &test_report::ci::CiInfo) {
+    let mut out = std::io::stdout().lock();
+    let rows: [(&str, Option<String>); 11] = [
+        ("provider", ci.provider.map(str::to_owned)),
+        ("build id", ci.build_id.clone()),
+        ("run number", ci.run_number.clone()),
+        ("branch", ci.branch.clone()),
+        ("commit", ci.commit.clone()),
+        ("pull request", ci.pr_number.map(|n| n.to_string())),
+        ("run url", ci.run_url.clone()),
+        ("job url", ci.job_url.clone()),
+        ("job", ci.job.clone()),
+        ("workflow", ci.workflow.clone()),
+        ("repository", ci.repository.clone()),
+    ];
+    for (label, value) in rows {
+        let shown = value.unwrap_or_else(|| "-".to_owned());
+        let _ = writeln!(out, "{label:<13} {shown}");
     }
 }
 

@@ -266,3 +266,27 @@ fn an_invalid_testnod_option_is_named() {
     assert!(String::from_utf8_lossy(&out.stderr)
         .contains("option '--testnod-finalize': 'maybe' is not one of true, false, only"));
 }
+
+#[test]
+fn env_prints_what_gitlab_ci_provides() {
+    let out = Command::new(env!("CARGO_BIN_EXE_test-report"))
+        .args(["env", "--json"])
+        .env_clear()
+        .env("GITLAB_CI", "true")
+        .env("CI_PIPELINE_ID", "4242")
+        .env(
+            "CI_PIPELINE_URL",
+            "https://gitlab.example/g/p/-/pipelines/4242",
+        )
+        .env("CI_COMMIT_SHA", "abc123")
+        .env("CI_COMMIT_BRANCH", "main")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = stdout(&out);
+    let ci: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(ci["provider"], "gitlab-ci");
+    assert_eq!(ci["build_id"], "4242");
+    assert_eq!(ci["commit"], "abc123");
+    assert_eq!(ci["run_url"], "https://gitlab.example/g/p/-/pipelines/4242");
+}
