@@ -1,6 +1,7 @@
 //! The native CLI: arguments, files, environment, clock and exit codes. Binary-private.
 #![allow(clippy::disallowed_methods)]
 
+mod config_file;
 mod paths;
 
 use std::fs::File;
@@ -8,7 +9,7 @@ use std::io::{BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 
 use paths::Found;
 use test_report::config::{
@@ -44,6 +45,10 @@ const ENV_GITHUB_ACTIONS: &str = "GITHUB_ACTIONS";
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Defaults for any option, as TOML with the options' long names as keys (flags and
+    /// environment variables win); `./test-report.toml` is read when present.
+    #[arg(long = config_file::FLAG, global = true, value_name = "FILE", env = config_file::ENV_CONFIG)]
+    config: Option<PathBuf>,
 }
 
 #[derive(clap::Args)]
@@ -231,7 +236,13 @@ enum Target {
 }
 
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match parse_cli() {
+        Ok(cli) => cli,
+        Err(message) => {
+            eprintln!("test-report: {message}");
+            return ExitCode::from(pipeline::ExitCode::BadInput.code() as u8);
+        }
+    };
     match execute(cli.command) {
         Ok(code) => ExitCode::from(code),
         Err(message) => {
@@ -239,6 +250,17 @@ pub fn main() -> ExitCode {
             ExitCode::from(pipeline::ExitCode::BadInput.code() as u8)
         }
     }
+}
+
+/// Parses the arguments over the config file's defaults; `--help` and usage errors exit here.
+fn parse_cli() -> Result<Cli, String> {
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let mut command = Cli::command();
+    if let Some(path) = config_file::locate(&args, std::env::var_os(config_file::ENV_CONFIG)) {
+        command = config_file::apply_file(command, &path)?;
+    }
+    let matches = command.get_matches_from(args);
+    Cli::from_arg_matches(&matches).map_err(|e| e.to_string())
 }
 
 fn execute(command: Command) -> Result<u8, String> {

@@ -290,3 +290,76 @@ fn env_prints_what_gitlab_ci_provides() {
     assert_eq!(ci["commit"], "abc123");
     assert_eq!(ci["run_url"], "https://gitlab.example/g/p/-/pipelines/4242");
 }
+
+/// `test-report.toml` sets defaults; environment variables beat it and flags beat both.
+#[test]
+fn options_come_from_flags_then_environment_then_the_config_file() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        repo().join("examples/passing.xml"),
+        dir.path().join("passing.xml"),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("test-report.toml"),
+        "path = \"passing.xml\"\ntestnod-token = \"tn-from-file\"\ntestnod-build-id = \"b1\"\n\
+         testnod-url = \"https://file.example\"\ndry-run = true\n",
+    )
+    .unwrap();
+    let upload_host = |extra_args: &[&str], env_url: Option<&str>| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_test-report"));
+        cmd.arg("summary")
+            .args(extra_args)
+            .current_dir(dir.path())
+            .env_remove("GITHUB_STEP_SUMMARY")
+            .env_remove("GITHUB_TOKEN")
+            .env_remove("TESTNOD_PROJECT_TOKEN")
+            .env_remove("TESTNOD_BASE_URL")
+            .env_remove("TEST_REPORT_CONFIG");
+        if let Some(url) = env_url {
+            cmd.env("TESTNOD_BASE_URL", url);
+        }
+        let out = cmd.output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{out:?}");
+        let log = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(!log.contains("tn-from-file"), "{log}");
+        log.lines()
+            .find_map(|l| l.strip_prefix("POST "))
+            .map(|url| {
+                url.split("/integrations")
+                    .next()
+                    .unwrap_or_default()
+                    .to_owned()
+            })
+    };
+    assert_eq!(
+        upload_host(&[], None).as_deref(),
+        Some("https://file.example")
+    );
+    assert_eq!(
+        upload_host(&[], Some("https://env.example")).as_deref(),
+        Some("https://env.example")
+    );
+    assert_eq!(
+        upload_host(
+            &["--testnod-url", "https://flag.example"],
+            Some("https://env.example")
+        )
+        .as_deref(),
+        Some("https://flag.example")
+    );
+}
+
+#[test]
+fn a_misspelt_config_key_is_an_error_naming_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("ci.toml"), "fail-onn = \"nothing\"\n").unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_test-report"))
+        .args(["summary", "x.xml", "--config", "ci.toml"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("ci.toml: unknown key 'fail-onn'"), "{err}");
+}
