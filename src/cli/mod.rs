@@ -3,6 +3,7 @@
 
 mod config_file;
 mod paths;
+mod progress;
 
 use std::fs::File;
 use std::io::{BufReader, Write};
@@ -12,6 +13,7 @@ use std::process::ExitCode;
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 
 use paths::Found;
+use progress::{Progress, Verbosity};
 use test_report::config::{
     AnnotationChoice, CheckRunSettings, Config, FailOn, PathPrefix, RawConfig, SummaryTests,
     TestnodSettings,
@@ -49,6 +51,12 @@ struct Cli {
     /// environment variables win); `./test-report.toml` is read when present.
     #[arg(long = config_file::FLAG, global = true, value_name = "FILE", env = config_file::ENV_CONFIG)]
     config: Option<PathBuf>,
+    /// Print nothing on stderr but errors.
+    #[arg(long, short, global = true, conflicts_with = "verbose")]
+    quiet: bool,
+    /// Also log each file parsed and each request sent (method, URL without secrets, status).
+    #[arg(long, short, global = true)]
+    verbose: bool,
 }
 
 #[derive(clap::Args)]
@@ -161,6 +169,10 @@ struct SummaryArgs {
     /// Print the requests uploads would send (secrets redacted) instead of sending them.
     #[arg(long)]
     dry_run: bool,
+    /// Print the whole result as JSON (totals, files, outputs, receipts, diagnostics, exit code)
+    /// instead of the Markdown summary.
+    #[arg(long)]
+    json: bool,
     /// Which tests get an annotation when run in GitHub Actions: failures, all (also flaky
     /// and skipped) or none.
     #[arg(long, value_enum, default_value_t = AnnotationsArg::Failures)]
@@ -243,7 +255,12 @@ pub fn main() -> ExitCode {
             return ExitCode::from(pipeline::ExitCode::BadInput.code() as u8);
         }
     };
-    match execute(cli.command) {
+    let verbosity = match (cli.quiet, cli.verbose) {
+        (true, _) => Verbosity::Quiet,
+        (_, true) => Verbosity::Verbose,
+        _ => Verbosity::Normal,
+    };
+    match execute(cli.command, verbosity) {
         Ok(code) => ExitCode::from(code),
         Err(message) => {
             eprintln!("test-report: {message}");
@@ -263,7 +280,7 @@ fn parse_cli() -> Result<Cli, String> {
     Cli::from_arg_matches(&matches).map_err(|e| e.to_string())
 }
 
-fn execute(command: Command) -> Result<u8, String> {
+fn execute(command: Command, verbosity: Verbosity) -> Result<u8, String> {
     match command {
         Command::Summary(args) => {
             let SummaryArgs {
@@ -275,6 +292,7 @@ fn execute(command: Command) -> Result<u8, String> {
                 testnod,
                 check_run,
                 dry_run,
+                json,
                 annotations,
                 max_annotations,
                 path_prefix,
@@ -307,9 +325,14 @@ fn execute(command: Command) -> Result<u8, String> {
             };
             let env = capture_env();
             let actions = in_github_actions(&env);
-            let outcome = run(&sources, config, env, dry_run)?;
+            let outcome = run(&sources, config, env, dry_run, verbosity)?;
             let markdown = &outcome.summary;
-            print!("{markdown}");
+            if json {
+                let text = serde_json::to_string_pretty(&outcome).map_err(|e| e.to_string())?;
+                emit(&text, true);
+            } else {
+                emit(markdown, false);
+            }
             if let Some(path) = std::env::var_os(ENV_GITHUB_STEP_SUMMARY).filter(|p| !p.is_empty())
             {
                 append(Path::new(&path), markdown)?;
@@ -337,11 +360,11 @@ fn execute(command: Command) -> Result<u8, String> {
                 job_summary: false,
                 ..Config::default()
             };
-            let outcome = run(&sources, config, capture_env(), false)?;
+            let outcome = run(&sources, config, capture_env(), false, verbosity)?;
             if json {
                 let text =
                     serde_json::to_string_pretty(&outcome.report).map_err(|e| e.to_string())?;
-                println!("{text}");
+                emit(&text, true);
             } else {
                 print_table(&outcome.report);
             }
@@ -353,7 +376,7 @@ fn execute(command: Command) -> Result<u8, String> {
             let ci = test_report::ci::detect(&env, event.as_ref());
             if json {
                 let text = serde_json::to_string_pretty(&ci).map_err(|e| e.to_string())?;
-                println!("{text}");
+                emit(&text, true);
             } else {
                 print_ci(&ci);
             }
@@ -364,7 +387,7 @@ fn execute(command: Command) -> Result<u8, String> {
             to,
             output,
         } => {
-            let files = read_files(&sources, false)?;
+            let files = read_files(&sources, false, verbosity)?;
             let text = match to {
                 Target::Ctrf => convert::ctrf::write(&files, now_ms()),
                 Target::Junit => convert::junit::write(&files),
@@ -372,7 +395,7 @@ fn execute(command: Command) -> Result<u8, String> {
             match output {
                 Some(path) => std::fs::write(&path, text)
                     .map_err(|e| format!("{}: could not write: {e}", path.display()))?,
-                None => print!("{text}"),
+                None => emit(&text, false),
             }
             let report = Report::new(&files);
             for f in &report.files {
@@ -383,6 +406,18 @@ fn execute(command: Command) -> Result<u8, String> {
             Ok(exit_for_errors(&report))
         }
     }
+}
+
+/// Writes to stdout; a closed pipe (`| head`) ends the output quietly instead of panicking.
+fn emit(text: &str, newline: bool) {
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(text.as_bytes()).and_then(|()| {
+        if newline {
+            out.write_all(b"\n")
+        } else {
+            Ok(())
+        }
+    });
 }
 
 fn exit_for_errors(report: &Report) -> u8 {
@@ -416,8 +451,9 @@ fn run(
     mut config: Config,
     env: EnvMap,
     dry_run: bool,
+    verbosity: Verbosity,
 ) -> Result<Outcome, String> {
-    let files = read_files(sources, config.testnod.is_some())?;
+    let files = read_files(sources, config.testnod.is_some(), verbosity)?;
     // The core maps report paths to the repository from here: absolute, inside GITHUB_WORKSPACE.
     config.working_directory = Some(working_directory(sources)?.display().to_string());
     let repo_files = env
@@ -445,8 +481,10 @@ fn run(
         }
         return Ok(outcome);
     }
-    let client = NativeClient::new().map_err(|e| e.to_string())?;
-    Ok(runtime.block_on(pipeline::run(&inputs, &client)))
+    let client = progress::uploads(verbosity, NativeClient::new().map_err(|e| e.to_string())?);
+    let outcome = runtime.block_on(pipeline::run(&inputs, &client));
+    client.finish();
+    Ok(outcome)
 }
 
 /// Headers whose values `--dry-run` never prints.
@@ -493,7 +531,11 @@ fn working_directory(sources: &Sources) -> Result<PathBuf, String> {
 }
 
 /// Reads and parses every matched file; `keep_originals` also keeps each file's bytes for uploads.
-fn read_files(sources: &Sources, keep_originals: bool) -> Result<Vec<FileReport>, String> {
+fn read_files(
+    sources: &Sources,
+    keep_originals: bool,
+    verbosity: Verbosity,
+) -> Result<Vec<FileReport>, String> {
     let cwd = match &sources.working_directory {
         Some(dir) => dir.clone(),
         None => std::env::current_dir()
@@ -504,7 +546,8 @@ fn read_files(sources: &Sources, keep_originals: bool) -> Result<Vec<FileReport>
     if found.is_empty() {
         eprintln!("test-report: no report files match {}", patterns.join(", "));
     }
-    Ok(found
+    let progress = Progress::parsing(verbosity, found.len());
+    let files: Vec<FileReport> = found
         .into_iter()
         .map(|f| match f {
             Found::Missing(path) => {
@@ -530,7 +573,31 @@ fn read_files(sources: &Sources, keep_originals: bool) -> Result<Vec<FileReport>
                 }
             }
         })
-        .collect())
+        .inspect(|file| progress.file_done(&describe(file)))
+        .collect();
+    if !files.is_empty() {
+        let tests = files
+            .iter()
+            .filter_map(|f| f.result.as_ref().ok())
+            .flat_map(|(_, parsed)| &parsed.runs)
+            .map(|run| run.totals().tests)
+            .sum();
+        progress.parsed(files.len(), tests);
+    }
+    Ok(files)
+}
+
+/// A file's path with its format and test count, or its error.
+fn describe(file: &FileReport) -> String {
+    match &file.result {
+        Ok((format, parsed)) => format!(
+            "{} ({}, {} tests)",
+            file.path,
+            format.as_str(),
+            parsed.runs.iter().map(|r| r.totals().tests).sum::<u64>()
+        ),
+        Err(e) => format!("{}: {}", file.path, e.message),
+    }
 }
 
 fn append(path: &Path, text: &str) -> Result<(), String> {

@@ -363,3 +363,51 @@ fn a_misspelt_config_key_is_an_error_naming_the_file() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("ci.toml: unknown key 'fail-onn'"), "{err}");
 }
+
+/// Not a terminal (a CI log): plain lines, no bar escapes; `-q` silences them, `-v` adds files.
+#[test]
+fn progress_is_plain_lines_off_a_terminal() {
+    let stderr = |extra: &[&str]| {
+        let mut args = vec!["summary", "examples/failing.xml", "examples/passing.xml"];
+        args.extend_from_slice(extra);
+        let out = test_report(&args);
+        assert_eq!(out.status.code(), Some(0));
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    let normal = stderr(&[]);
+    assert!(
+        normal.contains("test-report: parsed 2 report files, 8 tests in"),
+        "{normal}"
+    );
+    assert!(
+        !normal.contains('\u{1b}'),
+        "escape codes in a log: {normal:?}"
+    );
+    assert!(!normal.contains("parsed examples/"), "{normal}");
+    assert_eq!(stderr(&["--quiet"]), "");
+    let verbose = stderr(&["--verbose"]);
+    assert!(
+        verbose.contains("test-report: parsed examples/failing.xml (junit, 4 tests)"),
+        "{verbose}"
+    );
+}
+
+#[test]
+fn summary_json_is_the_whole_outcome() {
+    let out = test_report(&[
+        "summary",
+        "examples/failing.xml",
+        "--json",
+        "--fail-on",
+        "failures",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let outcome: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(outcome["report"]["totals"]["failed"], 1);
+    assert_eq!(outcome["exit_code"], 1);
+    assert_eq!(outcome["outputs"]["failed"], "1");
+    assert!(outcome["failure"]
+        .as_str()
+        .unwrap()
+        .contains("did not pass"));
+}
