@@ -42,7 +42,8 @@ const ENV_GITHUB_ACTIONS: &str = "GITHUB_ACTIONS";
 #[command(
     name = "test-report",
     version,
-    about = "Reads test reports; writes summaries and converted reports"
+    about = "Reads test reports once; writes summaries, annotations and check runs, uploads results",
+    after_help = "Exit codes: 0 ok, 1 tests failed (--fail-on failures), 2 bad input or no tests, 3 an upload failed.\nCI metadata (build id, branch, commit, PR) is detected from GitHub Actions, GitLab CI, Jenkins,\nCircleCI, Buildkite, Azure Pipelines, Bitbucket, Travis, TeamCity and Drone: see `test-report env`."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -188,8 +189,14 @@ struct SummaryArgs {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Print the Markdown job summary; append it to $GITHUB_STEP_SUMMARY when that is set.
-    Summary(Box<SummaryArgs>),
+    /// The whole pipeline, as the action runs it: parse once, publish to every configured
+    /// destination (TestNod, GitHub check run and annotations), print the Markdown summary and
+    /// append it to $GITHUB_STEP_SUMMARY when that is set.
+    #[command(
+        visible_alias = "summary",
+        after_help = "Examples:\n  test-report report 'reports/**/*.xml' --fail-on failures\n  test-report report reports/ --testnod-token \"$TESTNOD_PROJECT_TOKEN\" --dry-run\n  test-report report reports/ --json > result.json\n\nEvery option can also come from test-report.toml (keys are the long names)."
+    )]
+    Report(Box<SummaryArgs>),
     /// Print totals per file; with --json the machine-readable contract. Exit 2 if a file is unreadable.
     Parse {
         #[command(flatten)]
@@ -282,7 +289,7 @@ fn parse_cli() -> Result<Cli, String> {
 
 fn execute(command: Command, verbosity: Verbosity) -> Result<u8, String> {
     match command {
-        Command::Summary(args) => {
+        Command::Report(args) => {
             let SummaryArgs {
                 sources,
                 summary_tests,
