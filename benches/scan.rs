@@ -1,0 +1,66 @@
+//! The native rows of `bench/peers.sh` (issue 12): a raw single pass over the bytes (read the file,
+//! count `<` with memchr) as the ceiling, and our parser on the same file, in memory and streamed.
+//! `BENCH_FILE=path cargo bench --bench scan` prints one JSON line per row.
+#![allow(clippy::disallowed_methods)]
+
+use std::fs::File;
+use std::io::BufReader;
+use std::time::Instant;
+
+use test_report::parse::{parse, parse_bytes, FormatChoice};
+
+/// Best of this many rounds: the machines are noisy.
+const ROUNDS: usize = 5;
+/// Our CLI's read buffer (src/cli/mod.rs), so the streamed row is what users get.
+const READ_BUFFER_BYTES: usize = 256 * 1024;
+
+fn best(mut run: impl FnMut() -> u64) -> (f64, u64) {
+    let mut best = f64::MAX;
+    let mut value = 0;
+    for _ in 0..ROUNDS {
+        let start = Instant::now();
+        value = run();
+        best = best.min(start.elapsed().as_secs_f64() * 1e3);
+    }
+    (best, value)
+}
+
+fn row(name: &str, ms: f64, tests: u64) {
+    println!("{{\"row\":\"{name}\",\"ms\":{ms:.1},\"tests\":{tests}}}");
+}
+
+fn tests_in(
+    result: Result<
+        (test_report::parse::Format, test_report::parse::Parsed),
+        test_report::parse::ParseError,
+    >,
+) -> u64 {
+    result
+        .map(|(_, parsed)| parsed.runs.iter().map(|r| r.totals().tests).sum())
+        .unwrap_or(0)
+}
+
+fn main() {
+    let Some(path) = std::env::var_os("BENCH_FILE") else {
+        eprintln!("scan: set BENCH_FILE to the report to scan (bench/peers.sh does)");
+        return;
+    };
+    let (ms, opens) = best(|| {
+        let bytes = std::fs::read(&path).unwrap_or_default();
+        memchr::memchr_iter(b'<', &bytes).count() as u64
+    });
+    row("raw read + memchr", ms, opens);
+    let bytes = std::fs::read(&path).unwrap_or_default();
+    let (ms, tests) = best(|| tests_in(parse_bytes(&bytes, FormatChoice::Auto)));
+    row("native parse (in memory)", ms, tests);
+    let (ms, tests) = best(|| {
+        let Ok(file) = File::open(&path) else {
+            return 0;
+        };
+        tests_in(parse(
+            BufReader::with_capacity(READ_BUFFER_BYTES, file),
+            FormatChoice::Auto,
+        ))
+    });
+    row("native parse (file)", ms, tests);
+}
