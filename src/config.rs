@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use crate::github::checks::CheckRunMode;
 use crate::http::Secret;
 use crate::parse::FormatChoice;
+use crate::upload::aio::{AuthMode, CycleChoice, ImportFlags};
 use crate::upload::testnod::Finalize;
 
 /// The check run as the user asked for it (`check-run`, `name`, `token`, `commit`).
@@ -41,6 +42,20 @@ pub struct TestnodSettings {
     pub build_id: Option<String>,
     pub tags: Vec<String>,
     pub finalize: Finalize,
+}
+
+/// AIO Tests settings as the user gave them; CI metadata fills the rest (`pipeline`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AioSettings {
+    pub token: Secret,
+    /// API base URL; Cloud's when `None`.
+    pub url: Option<String>,
+    /// `Authorization` scheme; derived from the URL and token when `None`.
+    pub auth: Option<AuthMode>,
+    pub project: String,
+    pub cycle: CycleChoice,
+    pub batch: bool,
+    pub flags: ImportFlags,
 }
 
 /// A comma- or newline-separated list input, trimmed, empty items dropped.
@@ -110,6 +125,8 @@ pub struct Config {
     pub title: String,
     /// Upload to TestNod; `None` when no token was given.
     pub testnod: Option<TestnodSettings>,
+    /// Upload to AIO Tests; `None` when no token was given.
+    pub aio: Option<AioSettings>,
     pub check_run: CheckRunSettings,
     pub annotations: AnnotationChoice,
     /// At most this many test annotations, within GitHub's own caps; `None`: only GitHub's caps.
@@ -130,12 +147,21 @@ impl Default for Config {
             fail_on_empty: true,
             title: DEFAULT_TITLE.to_owned(),
             testnod: None,
+            aio: None,
             check_run: CheckRunSettings::default(),
             annotations: AnnotationChoice::Failures,
             max_annotations: None,
             path_prefix: None,
             working_directory: None,
         }
+    }
+}
+
+impl Config {
+    /// Whether the edges keep each report's bytes: services that take reports in their native
+    /// format get them byte for byte.
+    pub fn keeps_originals(&self) -> bool {
+        self.testnod.is_some() || self.aio.is_some()
     }
 }
 
@@ -272,17 +298,134 @@ pub struct RawConfig {
     pub testnod_build_id: Option<String>,
     pub testnod_tags: Option<String>,
     pub testnod_finalize: Option<String>,
+    pub aio_token: Option<String>,
+    pub aio_url: Option<String>,
+    pub aio_auth: Option<String>,
+    pub aio_project: Option<String>,
+    pub aio_cycle: Option<String>,
+    pub aio_cycle_title: Option<String>,
+    pub aio_batch: Option<String>,
+    pub aio_create_new_run: Option<String>,
+    pub aio_add_case_to_cycle: Option<String>,
+    pub aio_create_case: Option<String>,
+    pub aio_update_datasets: Option<String>,
+    pub aio_force_update_case: Option<String>,
+    pub aio_bdd_force_update_case: Option<String>,
+    pub aio_update_only_run_status: Option<String>,
+    pub aio_ignore_class_in_auto_key: Option<String>,
+    pub aio_default_folder: Option<String>,
     pub annotations: Option<String>,
     pub max_annotations: Option<String>,
     pub path_prefix: Option<String>,
     pub working_directory: Option<String>,
 }
 
+/// A `true`/`false` input (any case, as YAML writes them); empty means unset.
+fn flag(input: &'static str, raw: Option<&str>) -> Result<Option<bool>, ConfigError> {
+    match raw.map(|r| r.trim().to_ascii_lowercase()).as_deref() {
+        None | Some("") => Ok(None),
+        Some("true") => Ok(Some(true)),
+        Some("false") => Ok(Some(false)),
+        Some(_) => Err(ConfigError {
+            input,
+            message: format!("'{}' is not true or false", raw.unwrap_or_default()),
+        }),
+    }
+}
+
 impl RawConfig {
+    /// The `aio-*` inputs; `None` without a token.
+    fn aio(&self) -> Result<Option<AioSettings>, ConfigError> {
+        let text = |s: &Option<String>| {
+            s.as_deref()
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+                .map(str::to_owned)
+        };
+        let Some(token) = text(&self.aio_token) else {
+            return Ok(None);
+        };
+        let project = text(&self.aio_project).ok_or_else(|| ConfigError {
+            input: "aio-project",
+            message: "the AIO Tests project key (e.g. PROJ) is required with aio-token".into(),
+        })?;
+        let cycle = match (text(&self.aio_cycle), text(&self.aio_cycle_title)) {
+            (Some(key), None) => CycleChoice::Key(key),
+            (None, Some(title)) => CycleChoice::Title(title),
+            (None, None) => {
+                return Err(ConfigError {
+                    input: "aio-cycle",
+                    message: "set aio-cycle (a cycle key such as PROJ-CY-12) or aio-cycle-title (found, or created when missing)".into(),
+                })
+            }
+            (Some(_), Some(_)) => {
+                return Err(ConfigError {
+                    input: "aio-cycle-title",
+                    message: "set aio-cycle or aio-cycle-title, not both".into(),
+                })
+            }
+        };
+        let defaults = ImportFlags::default();
+        let on = |input: &'static str, raw: &Option<String>, default: bool| {
+            flag(input, raw.as_deref()).map(|v| v.unwrap_or(default))
+        };
+        Ok(Some(AioSettings {
+            token: Secret::new(token),
+            url: text(&self.aio_url),
+            auth: text(&self.aio_auth)
+                .map(|a| a.parse())
+                .transpose()
+                .map_err(|message| ConfigError {
+                    input: "aio-auth",
+                    message,
+                })?,
+            project,
+            cycle,
+            batch: on("aio-batch", &self.aio_batch, false)?,
+            flags: ImportFlags {
+                create_new_run: on(
+                    "aio-create-new-run",
+                    &self.aio_create_new_run,
+                    defaults.create_new_run,
+                )?,
+                add_case_to_cycle: on(
+                    "aio-add-case-to-cycle",
+                    &self.aio_add_case_to_cycle,
+                    defaults.add_case_to_cycle,
+                )?,
+                create_case: flag("aio-create-case", self.aio_create_case.as_deref())?,
+                update_datasets: flag("aio-update-datasets", self.aio_update_datasets.as_deref())?,
+                force_update_case: on(
+                    "aio-force-update-case",
+                    &self.aio_force_update_case,
+                    defaults.force_update_case,
+                )?,
+                bdd_force_update_case: on(
+                    "aio-bdd-force-update-case",
+                    &self.aio_bdd_force_update_case,
+                    defaults.bdd_force_update_case,
+                )?,
+                update_only_run_status: on(
+                    "aio-update-only-run-status",
+                    &self.aio_update_only_run_status,
+                    defaults.update_only_run_status,
+                )?,
+                ignore_class_in_auto_key: on(
+                    "aio-ignore-class-in-auto-key",
+                    &self.aio_ignore_class_in_auto_key,
+                    defaults.ignore_class_in_auto_key,
+                )?,
+                default_folder: text(&self.aio_default_folder),
+            },
+        }))
+    }
+
     pub fn validate(self) -> Result<Config, ConfigError> {
         let defaults = Config::default();
+        let aio = self.aio()?;
         let non_empty = |s: Option<String>| s.filter(|v| !v.trim().is_empty());
         Ok(Config {
+            aio,
             format: match non_empty(self.format) {
                 Some(f) => f.parse().map_err(|message| ConfigError {
                     input: "format",
@@ -401,6 +544,56 @@ mod tests {
             config.path_prefix,
             Some(PathPrefix::Strip("C:/app/".into()))
         );
+    }
+
+    #[test]
+    fn aio_inputs_need_a_project_and_one_cycle_and_booleans() {
+        let raw = |f: fn(&mut RawConfig)| {
+            let mut raw = RawConfig {
+                aio_token: Some(" tok ".into()),
+                aio_project: Some("PROJ".into()),
+                aio_cycle: Some("PROJ-CY-1".into()),
+                ..RawConfig::default()
+            };
+            f(&mut raw);
+            raw.validate()
+        };
+        let aio = raw(|_| {}).unwrap().aio.unwrap();
+        assert_eq!(aio.token.expose(), "tok");
+        assert_eq!(aio.flags, ImportFlags::default());
+        assert!(!aio.batch);
+        assert_eq!(aio.auth, None);
+        let err = |f| raw(f).unwrap_err().to_string();
+        assert_eq!(
+            err(|r| r.aio_project = None),
+            "input 'aio-project': the AIO Tests project key (e.g. PROJ) is required with aio-token"
+        );
+        assert!(err(|r| r.aio_cycle = None).starts_with("input 'aio-cycle': set aio-cycle"));
+        assert_eq!(
+            err(|r| r.aio_cycle_title = Some("Nightly".into())),
+            "input 'aio-cycle-title': set aio-cycle or aio-cycle-title, not both"
+        );
+        assert_eq!(
+            err(|r| r.aio_create_case = Some("yes".into())),
+            "input 'aio-create-case': 'yes' is not true or false"
+        );
+        assert!(err(|r| r.aio_auth = Some("token".into())).starts_with("input 'aio-auth': 'token'"));
+        let aio = raw(|r| {
+            r.aio_create_case = Some("True".into());
+            r.aio_create_new_run = Some("false".into());
+            r.aio_batch = Some("TRUE".into());
+            r.aio_auth = Some("bearer".into());
+            r.aio_default_folder = Some(" 12 ".into());
+        })
+        .unwrap()
+        .aio
+        .unwrap();
+        assert_eq!(aio.flags.create_case, Some(true));
+        assert!(!aio.flags.create_new_run);
+        assert!(aio.batch);
+        assert_eq!(aio.auth, Some(AuthMode::Bearer));
+        assert_eq!(aio.flags.default_folder.as_deref(), Some("12"));
+        assert_eq!(RawConfig::default().validate().unwrap().aio, None);
     }
 
     #[test]

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::ci::{self, CiInfo};
-use crate::config::{Config, ConfigError, FailOn, TestnodSettings};
+use crate::config::{AioSettings, Config, ConfigError, FailOn, TestnodSettings};
 use crate::convert;
 use crate::diagnostic::Diagnostic;
 use crate::github::checks::{self, CheckError, CheckReceipt, CheckRun, CheckRunMode};
@@ -16,6 +16,7 @@ use crate::http::retry::RetryPolicy;
 use crate::http::HttpClient;
 use crate::model::{TestRun, Totals};
 use crate::parse::{Format, ParseError, ParseErrorKind, Parsed};
+use crate::upload::aio::{self, AioConfig};
 use crate::upload::testnod::{self, TestnodConfig};
 use crate::upload::Payload;
 
@@ -217,6 +218,11 @@ pub async fn run<C: HttpClient>(inputs: &Inputs, client: &C) -> Outcome {
             Err(e) => publish_errors.push(e.to_string()),
         }
     }
+    if let Some(settings) = &inputs.config.aio {
+        let receipt = upload_to_aio(client, settings, &ci, &inputs.files).await;
+        publish_errors.extend(aio_problems(&receipt));
+        receipts.aio = Some(receipt);
+    }
     let summary = summary::render(
         &inputs.config,
         &inputs.files,
@@ -401,10 +407,53 @@ fn testnod_config(settings: &TestnodSettings, ci: &CiInfo) -> Result<TestnodConf
     })
 }
 
+async fn upload_to_aio<C: HttpClient>(
+    client: &C,
+    settings: &AioSettings,
+    ci: &CiInfo,
+    files: &[FileReport],
+) -> aio::Receipt {
+    let base_url = aio::base_url(settings.url.as_deref().unwrap_or(aio::CLOUD_BASE_URL));
+    let config = AioConfig {
+        auth: settings
+            .auth
+            .unwrap_or_else(|| aio::AuthMode::for_url(&base_url, settings.token.expose())),
+        token: settings.token.clone(),
+        base_url,
+        project: settings.project.clone(),
+        cycle: settings.cycle.clone(),
+        batch: settings.batch,
+        flags: settings.flags.clone(),
+        run_url: ci.run_url.clone(),
+        branch: ci.branch.clone(),
+        commit: ci.commit.clone(),
+    };
+    let files = aio::import_files(files);
+    aio::upload(client, &config, &files, &aio::RETRY_POLICY).await
+}
+
+/// AIO's failed steps, and its partial success as one problem: cases it did not import are a
+/// reporting problem, so `fail-on` decides whether they fail the step.
+fn aio_problems(receipt: &aio::Receipt) -> Vec<String> {
+    let mut problems: Vec<String> = receipt.errors.iter().map(ToString::to_string).collect();
+    if let Some(first) = receipt.case_errors.first() {
+        let cycle = receipt.cycle_key.as_deref().unwrap_or("the cycle");
+        let hint = first.hint.map(|h| format!(" ({h})")).unwrap_or_default();
+        problems.push(format!(
+            "aio: {} cases were not imported into {cycle}, listed in the job summary; first: {}: {}{hint}",
+            receipt.errored.max(receipt.case_errors.len() as u64),
+            first.case,
+            first.message
+        ));
+    }
+    problems
+}
+
 /// What each service ended up with.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Receipts {
     pub testnod: Option<testnod::Receipt>,
+    pub aio: Option<aio::Receipt>,
     pub check_run: Option<CheckReceipt>,
 }
 
@@ -421,6 +470,14 @@ impl Receipts {
             if let Some(id) = r.test_run_id {
                 out.push(("testnod-test-run-id", id.to_string()));
             }
+        }
+        if let Some(r) = &self.aio {
+            if let Some(key) = &r.cycle_key {
+                out.push(("aio-cycle-key", key.clone()));
+            }
+            out.push(("aio-imported", r.imported.to_string()));
+            out.push(("aio-errored", r.errored.to_string()));
+            out.push(("aio-batch-ids", r.batch_ids.join(",")));
         }
         out
     }

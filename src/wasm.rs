@@ -54,7 +54,7 @@ pub async fn run(input_json: String, contents: js_sys::Array) -> Result<String, 
             input.files.len()
         )));
     }
-    let keep_originals = config.testnod.is_some();
+    let keep_originals = config.keeps_originals();
     let files = input
         .files
         .into_iter()

@@ -47,6 +47,22 @@ async function report() {
     testnod_build_id: core.getInput('testnod-build-id'),
     testnod_tags: core.getInput('testnod-tags'),
     testnod_finalize: core.getInput('testnod-finalize'),
+    aio_token: core.getInput('aio-token'),
+    aio_url: core.getInput('aio-url'),
+    aio_auth: core.getInput('aio-auth'),
+    aio_project: core.getInput('aio-project'),
+    aio_cycle: core.getInput('aio-cycle'),
+    aio_cycle_title: core.getInput('aio-cycle-title'),
+    aio_batch: core.getInput('aio-batch'),
+    aio_create_new_run: core.getInput('aio-create-new-run'),
+    aio_add_case_to_cycle: core.getInput('aio-add-case-to-cycle'),
+    aio_create_case: core.getInput('aio-create-case'),
+    aio_update_datasets: core.getInput('aio-update-datasets'),
+    aio_force_update_case: core.getInput('aio-force-update-case'),
+    aio_bdd_force_update_case: core.getInput('aio-bdd-force-update-case'),
+    aio_update_only_run_status: core.getInput('aio-update-only-run-status'),
+    aio_ignore_class_in_auto_key: core.getInput('aio-ignore-class-in-auto-key'),
+    aio_default_folder: core.getInput('aio-default-folder'),
     annotations: core.getInput('annotations'),
     max_annotations: core.getInput('max-annotations'),
     path_prefix: core.getInput('path-prefix'),
@@ -54,6 +70,9 @@ async function report() {
   };
   if (config.testnod_token) {
     core.setSecret(config.testnod_token);
+  }
+  if (config.aio_token) {
+    core.setSecret(config.aio_token);
   }
 
   // @actions/glob roots relative patterns at the current directory, escaping it safely, so

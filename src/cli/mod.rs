@@ -15,8 +15,8 @@ use clap::{CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 use paths::Found;
 use progress::{Progress, Verbosity};
 use test_report::config::{
-    AnnotationChoice, CheckRunSettings, Config, FailOn, PathPrefix, RawConfig, SummaryTests,
-    TestnodSettings,
+    AioSettings, AnnotationChoice, CheckRunSettings, Config, FailOn, PathPrefix, RawConfig,
+    SummaryTests, TestnodSettings,
 };
 use test_report::convert;
 use test_report::github::annotations::Level;
@@ -27,7 +27,7 @@ use test_report::http::Response;
 use test_report::model::Totals;
 use test_report::parse::{self, FormatChoice};
 use test_report::pipeline::{self, EnvMap, FileReport, Inputs, Outcome, Report};
-use test_report::upload::testnod;
+use test_report::upload::{aio, testnod};
 
 /// Read buffer per report file; large enough for format detection to see the root element.
 const READ_BUFFER_BYTES: usize = 256 * 1024;
@@ -109,6 +109,86 @@ impl TestnodArgs {
     }
 }
 
+/// AIO Tests upload options; a token turns the upload on. Flags take true or false.
+#[derive(clap::Args, Default)]
+struct AioArgs {
+    /// AIO Tests API token (Cloud), Jira personal access token, or user:password (Server/DC).
+    #[arg(long = "aio-token", env = aio::ENV_TOKEN, hide_env_values = true, value_name = "TOKEN")]
+    aio_token: Option<String>,
+    /// API base URL (default: AIO Cloud); a Jira Server/DC host gets /rest/aio-tcms-api/1.0.
+    #[arg(long = "aio-url", env = aio::ENV_URL, value_name = "URL")]
+    aio_url: Option<String>,
+    /// aio (Cloud), basic or bearer (Server/DC); default: from the URL and token.
+    #[arg(long = "aio-auth", env = aio::ENV_AUTH, value_name = "SCHEME")]
+    aio_auth: Option<String>,
+    /// Jira project key.
+    #[arg(long = "aio-project", env = aio::ENV_PROJECT, value_name = "KEY")]
+    aio_project: Option<String>,
+    /// Test cycle key, e.g. PROJ-CY-12.
+    #[arg(long = "aio-cycle", env = aio::ENV_CYCLE, value_name = "KEY")]
+    aio_cycle: Option<String>,
+    /// Exact title of the cycle to import into; created when missing.
+    #[arg(long = "aio-cycle-title", env = aio::ENV_CYCLE_TITLE, value_name = "TITLE")]
+    aio_cycle_title: Option<String>,
+    /// true: queue each file as a batch (processed later by AIO).
+    #[arg(long = "aio-batch", env = aio::ENV_BATCH, value_name = "BOOL")]
+    aio_batch: Option<String>,
+    /// A new run per import (default true); false overwrites the latest run.
+    #[arg(long = "aio-create-new-run", value_name = "BOOL")]
+    aio_create_new_run: Option<String>,
+    /// Add mapped cases missing from the cycle (default true).
+    #[arg(long = "aio-add-case-to-cycle", value_name = "BOOL")]
+    aio_add_case_to_cycle: Option<String>,
+    /// Create cases for unknown keys (default: AIO's).
+    #[arg(long = "aio-create-case", value_name = "BOOL")]
+    aio_create_case: Option<String>,
+    /// Add or remove datasets of data-driven cases (default: AIO's).
+    #[arg(long = "aio-update-datasets", value_name = "BOOL")]
+    aio_update_datasets: Option<String>,
+    /// Update cases from the file: JUnit, TestNG, NUnit, Robot (default false).
+    #[arg(long = "aio-force-update-case", value_name = "BOOL")]
+    aio_force_update_case: Option<String>,
+    /// Update BDD case steps from the scenarios (default false).
+    #[arg(long = "aio-bdd-force-update-case", value_name = "BOOL")]
+    aio_bdd_force_update_case: Option<String>,
+    /// Update only run-level details: Cucumber, Robot, Newman (default false).
+    #[arg(long = "aio-update-only-run-status", value_name = "BOOL")]
+    aio_update_only_run_status: Option<String>,
+    /// JUnit: the automation key is the method name only (default false).
+    #[arg(long = "aio-ignore-class-in-auto-key", value_name = "BOOL")]
+    aio_ignore_class_in_auto_key: Option<String>,
+    /// Folder ID for cases the import creates.
+    #[arg(long = "aio-default-folder", value_name = "ID")]
+    aio_default_folder: Option<String>,
+}
+
+impl AioArgs {
+    fn settings(&self) -> Result<Option<AioSettings>, String> {
+        let raw = RawConfig {
+            aio_token: self.aio_token.clone(),
+            aio_url: self.aio_url.clone(),
+            aio_auth: self.aio_auth.clone(),
+            aio_project: self.aio_project.clone(),
+            aio_cycle: self.aio_cycle.clone(),
+            aio_cycle_title: self.aio_cycle_title.clone(),
+            aio_batch: self.aio_batch.clone(),
+            aio_create_new_run: self.aio_create_new_run.clone(),
+            aio_add_case_to_cycle: self.aio_add_case_to_cycle.clone(),
+            aio_create_case: self.aio_create_case.clone(),
+            aio_update_datasets: self.aio_update_datasets.clone(),
+            aio_force_update_case: self.aio_force_update_case.clone(),
+            aio_bdd_force_update_case: self.aio_bdd_force_update_case.clone(),
+            aio_update_only_run_status: self.aio_update_only_run_status.clone(),
+            aio_ignore_class_in_auto_key: self.aio_ignore_class_in_auto_key.clone(),
+            aio_default_folder: self.aio_default_folder.clone(),
+            ..RawConfig::default()
+        };
+        raw.validate()
+            .map(|c| c.aio)
+            .map_err(|e| e.to_string().replacen("input '", "option '--", 1))
+    }
+}
+
 /// Check run options: a token that may write checks turns it on.
 #[derive(clap::Args)]
 struct CheckRunArgs {
@@ -165,6 +245,8 @@ struct SummaryArgs {
     title: String,
     #[command(flatten)]
     testnod: TestnodArgs,
+    #[command(flatten)]
+    aio: AioArgs,
     #[command(flatten)]
     check_run: CheckRunArgs,
     /// Print the requests uploads would send (secrets redacted) instead of sending them.
@@ -297,6 +379,7 @@ fn execute(command: Command, verbosity: Verbosity) -> Result<u8, String> {
                 fail_on_empty,
                 title,
                 testnod,
+                aio,
                 check_run,
                 dry_run,
                 json,
@@ -328,6 +411,7 @@ fn execute(command: Command, verbosity: Verbosity) -> Result<u8, String> {
                 path_prefix,
                 working_directory: None,
                 testnod: testnod.settings()?,
+                aio: aio.settings()?,
                 check_run: check_run.settings()?,
             };
             let env = capture_env();
@@ -460,7 +544,7 @@ fn run(
     dry_run: bool,
     verbosity: Verbosity,
 ) -> Result<Outcome, String> {
-    let files = read_files(sources, config.testnod.is_some(), verbosity)?;
+    let files = read_files(sources, config.keeps_originals(), verbosity)?;
     // The core maps report paths to the repository from here: absolute, inside GITHUB_WORKSPACE.
     config.working_directory = Some(working_directory(sources)?.display().to_string());
     let repo_files = env
@@ -499,6 +583,9 @@ const SECRET_HEADERS: &[&str] = &[testnod::TOKEN_HEADER, "authorization", "cooki
 
 /// Plausible answers for `--dry-run`, so every step of each flow is shown.
 fn dry_run_response(request: &Recorded) -> Response<Vec<u8>> {
+    if let Some(body) = aio_dry_run_answer(&request.url) {
+        return Response::new(body.as_bytes().to_vec());
+    }
     if !request.url.ends_with(testnod::UPLOAD_PATH) {
         return Response::new(b"{}".to_vec());
     }
@@ -506,6 +593,22 @@ fn dry_run_response(request: &Recorded) -> Response<Vec<u8>> {
     let mut response = Response::new(body.as_bytes().to_vec());
     *response.status_mut() = test_report::http::StatusCode::CREATED;
     response
+}
+
+/// AIO Tests' answers for `--dry-run`: no cycle found, so the create call is shown too.
+fn aio_dry_run_answer(url: &str) -> Option<&'static str> {
+    let path = url.split('?').next().unwrap_or(url);
+    if path.ends_with("/testcycle/search") {
+        Some(r#"{"items":[]}"#)
+    } else if path.ends_with("/testcycle/detail") {
+        Some(r#"{"ID":0,"key":"DRY-RUN-CY-0"}"#)
+    } else if path.ends_with("/import/results/batch") {
+        Some(r#"{"batchId":"dry-run","size":"0","errorMsg":null}"#)
+    } else if path.ends_with("/import/results") {
+        Some(r#"{"status":"SUCCESS","requestCount":0,"successCount":0,"errorCount":0,"errors":{}}"#)
+    } else {
+        None
+    }
 }
 
 /// The checkout's tracked files (`git ls-files`), so annotations point only at files that exist;

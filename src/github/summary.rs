@@ -493,6 +493,66 @@ fn write_receipts(out: &mut String, receipts: &Receipts) {
         }
         let _ = writeln!(out, "{}\n", parts.join(" · "));
     }
+    if let Some(r) = &receipts.aio {
+        write_aio_receipt(out, r);
+    }
+}
+
+/// Rows of AIO's per-case errors in the summary; the rest are counted.
+pub const MAX_AIO_ERROR_ROWS: usize = 50;
+
+/// One line for the AIO Tests import, then a table of the cases it did not import.
+fn write_aio_receipt(out: &mut String, r: &crate::upload::aio::Receipt) {
+    let mut parts = vec![match &r.cycle_key {
+        Some(key) if r.cycle_created => {
+            format!(
+                "📤 **AIO Tests**: cycle `{}` (created)",
+                code_span_text(key)
+            )
+        }
+        Some(key) => format!("📤 **AIO Tests**: cycle `{}`", code_span_text(key)),
+        None => format!("📤 **AIO Tests**: project `{}`", code_span_text(&r.project)),
+    }];
+    if r.batch_ids.is_empty() {
+        parts.push(format!(
+            "{} cases imported from {} files",
+            r.imported,
+            r.imported_files.len()
+        ));
+    } else {
+        parts.push(format!(
+            "{} files queued as batches {}",
+            r.batch_ids.len(),
+            inline(&r.batch_ids.join(", "))
+        ));
+    }
+    if r.errored > 0 {
+        parts.push(format!("⚠️ {} cases not imported", r.errored));
+    }
+    if !r.errors.is_empty() {
+        parts.push(format!("⚠️ {} errors", r.errors.len()));
+    }
+    let _ = writeln!(out, "{}\n", parts.join(" · "));
+    if r.case_errors.is_empty() {
+        return;
+    }
+    out.push_str("| Case | File | AIO says | What to do |\n|---|---|---|---|\n");
+    for e in r.case_errors.iter().take(MAX_AIO_ERROR_ROWS) {
+        let _ = writeln!(
+            out,
+            "| `{}` | `{}` | {} | {} |",
+            code_span_text(&e.case),
+            code_span_text(&e.file),
+            inline(truncate_utf8(&e.message, MESSAGE_BYTES)),
+            e.hint.map(inline).unwrap_or_default()
+        );
+    }
+    let shown = r.case_errors.len().min(MAX_AIO_ERROR_ROWS) as u64;
+    let more = r.errored.max(r.case_errors.len() as u64) - shown;
+    if more > 0 {
+        let _ = writeln!(out, "\n…and {more} more cases not imported.");
+    }
+    out.push('\n');
 }
 
 fn write_footer(out: &mut String, env: &EnvMap) {

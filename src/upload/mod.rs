@@ -3,6 +3,7 @@
 //! errors), plus one short `async fn` that sequences them over any [`crate::http::HttpClient`].
 //! Services are independent: one failing never stops another.
 
+pub mod aio;
 pub mod testnod;
 
 use serde::Serialize;

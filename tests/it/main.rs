@@ -1,6 +1,7 @@
 //! The one integration-test binary: conformance corpus, CLI behaviour, summaries, hostile input.
 #![allow(clippy::disallowed_methods)]
 
+mod aio;
 mod annotations;
 mod cli;
 mod conformance;

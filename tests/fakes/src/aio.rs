@@ -13,12 +13,15 @@
 //!   without `addCaseToCycle`, unknown automation keys without `createCase` are per-case errors
 //!   with the documented messages inside a 200 [5]; an unparsable file is one error "Invalid
 //!   xml: ..." inside a 200 [4]. Other types are checked for syntax only and stored;
+//! - `forceUpdateCase=true` updates a matched case from the file: its title becomes the test's
+//!   name [DOC, INF: which fields];
 //! - `createNewRun=true` (default) adds a run per import, `false` overwrites the latest [6];
 //!   defaults: `addCaseToCycle` true, `createCase` false [INF: the docs leave it blank];
 //! - more than `rate_limit_per_minute` (60) requests in 60 s → 429 [7];
 //! - batch import answers `{batchId, size, errorMsg: null}` at once; `POST /_fake/advance` moves
 //!   it Queued → Processing → Completed, importing on the last step [8];
-//! - cycles: `POST .../testcycle/detail` (title required) and `POST .../testcycle/search`.
+//! - cycles: `POST .../testcycle/detail` (title required; the objective is kept) and
+//!   `POST .../testcycle/search`.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::time::{Duration, Instant};
@@ -76,6 +79,9 @@ pub struct Cycle {
     pub key: String,
     #[serde(default)]
     pub title: String,
+    /// As given on creation (the uploader puts the CI run there).
+    #[serde(default)]
+    pub objective: String,
     /// Case keys in the cycle.
     #[serde(default)]
     pub cases: Vec<String>,
@@ -318,6 +324,12 @@ impl World {
                     }
                 },
             };
+            // [DOC] forceUpdateCase: the case is updated from the file (here: its title).
+            if flag("forceUpdateCase", false) {
+                if let Some(c) = project.cases.iter_mut().find(|c| c.key == key) {
+                    c.title = Some(case.name.clone());
+                }
+            }
             let Some(cycle) = project.cycles.iter_mut().find(|c| c.key == cycle_key) else {
                 continue;
             };
@@ -513,10 +525,17 @@ async fn create_cycle(
     if let Err(r) = admit(&mut world, &uri, &headers) {
         return r;
     }
-    let title = serde_json::from_slice::<Value>(&body)
-        .ok()
-        .and_then(|b| b.get("title").and_then(Value::as_str).map(str::to_owned))
+    let body = serde_json::from_slice::<Value>(&body).unwrap_or_default();
+    let title = body
+        .get("title")
+        .and_then(Value::as_str)
+        .map(str::to_owned)
         .filter(|t| !t.trim().is_empty());
+    let objective = body
+        .get("objective")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned();
     let Some(title) = title else {
         return text(StatusCode::BAD_REQUEST, "title is required".into());
     };
@@ -531,6 +550,7 @@ async fn create_cycle(
     p.cycles.push(Cycle {
         key: key.clone(),
         title: title.clone(),
+        objective,
         ..Cycle::default()
     });
     Json(json!({ "ID": id, "key": key, "title": title })).into_response()

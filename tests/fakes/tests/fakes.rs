@@ -1306,6 +1306,24 @@ fn aio_import_maps_cases_and_applies_the_flags() {
 }
 
 #[test]
+fn aio_force_update_case_updates_the_matched_case_from_the_file() {
+    let fake = Fake::start();
+    let auth = "AioAuth aio-token";
+    fake.aio_cases(json!([{"key":"PROJ-TC-1","title":"Old title"}]));
+    let title = || fake.state("aio")["projects"]["PROJ"]["cases"][0]["title"].clone();
+    fake.aio_import(AIO_CLOUD, auth, "junit", &[], Some(JUNIT));
+    assert_eq!(title(), "Old title", "forceUpdateCase defaults to false");
+    fake.aio_import(
+        AIO_CLOUD,
+        auth,
+        "junit",
+        &[("forceUpdateCase", "true")],
+        Some(JUNIT),
+    );
+    assert_eq!(title(), "PROJ-TC-1 : rejects bad password");
+}
+
+#[test]
 fn aio_batch_answers_at_once_and_imports_on_advance() {
     let fake = Fake::start();
     let form = multipart::Form::new()
@@ -1353,8 +1371,15 @@ fn aio_cycles_create_and_search_and_the_rate_limit() {
         post("detail", json!({"objective":"no title"})).status(),
         400
     );
-    let created: Value = post("detail", json!({"title":"CI run 42"})).json().unwrap();
+    let created: Value = post(
+        "detail",
+        json!({"title":"CI run 42","objective":"Run: https://ci/42"}),
+    )
+    .json()
+    .unwrap();
     assert_eq!(created["key"], "PROJ-CY-2");
+    let stored = fake.state("aio")["projects"]["PROJ"]["cycles"][1].clone();
+    assert_eq!(stored["objective"], "Run: https://ci/42", "{stored}");
     let found: Value = post(
         "search",
         json!({"title":{"value":"CI run 42","comparisonType":"EXACT_MATCH"}}),
