@@ -18,6 +18,10 @@ pub mod github_env {
     pub const HEAD_REF: &str = "GITHUB_HEAD_REF";
     pub const EVENT_NAME: &str = "GITHUB_EVENT_NAME";
     pub const JOB: &str = "GITHUB_JOB";
+    pub const WORKFLOW: &str = "GITHUB_WORKFLOW";
+    pub const RUN_NUMBER: &str = "GITHUB_RUN_NUMBER";
+    pub const RUNNER_OS: &str = "RUNNER_OS";
+    pub const RUNNER_ARCH: &str = "RUNNER_ARCH";
 }
 
 /// Default GitHub host when `GITHUB_SERVER_URL` is absent (never hard-coded elsewhere).

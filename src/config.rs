@@ -7,6 +7,7 @@ use crate::github::checks::CheckRunMode;
 use crate::http::Secret;
 use crate::parse::FormatChoice;
 use crate::upload::testnod::Finalize;
+use crate::upload::testomat::{Finish, RunTimeUnit};
 
 /// The check run as the user asked for it (`check-run`, `name`, `token`, `commit`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,6 +42,25 @@ pub struct TestnodSettings {
     pub build_id: Option<String>,
     pub tags: Vec<String>,
     pub finalize: Finalize,
+}
+
+/// Testomat.io settings as the user gave them; CI metadata fills the rest (`pipeline`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TestomatSettings {
+    pub api_key: Secret,
+    /// Base URL; the vendor's default when `None`.
+    pub url: Option<String>,
+    /// Run title; the workflow name and run number when `None`.
+    pub title: Option<String>,
+    pub env: Option<String>,
+    /// Run group title.
+    pub group: Option<String>,
+    /// Attach to this run uid instead of creating one.
+    pub run: Option<String>,
+    pub create_tests: bool,
+    pub finish: Finish,
+    pub shared_run: bool,
+    pub run_time_unit: RunTimeUnit,
 }
 
 /// A comma- or newline-separated list input, trimmed, empty items dropped.
@@ -110,6 +130,8 @@ pub struct Config {
     pub title: String,
     /// Upload to TestNod; `None` when no token was given.
     pub testnod: Option<TestnodSettings>,
+    /// Upload to Testomat.io; `None` when no API key was given.
+    pub testomatio: Option<TestomatSettings>,
     pub check_run: CheckRunSettings,
     pub annotations: AnnotationChoice,
     /// At most this many test annotations, within GitHub's own caps; `None`: only GitHub's caps.
@@ -130,6 +152,7 @@ impl Default for Config {
             fail_on_empty: true,
             title: DEFAULT_TITLE.to_owned(),
             testnod: None,
+            testomatio: None,
             check_run: CheckRunSettings::default(),
             annotations: AnnotationChoice::Failures,
             max_annotations: None,
@@ -253,6 +276,31 @@ fn parse_max_annotations(raw: &str) -> Result<u32, ConfigError> {
     })
 }
 
+/// A `true`/`false` input given as text (also `1`/`0`, as Testomat's env variables are set);
+/// empty is the default.
+fn flag(input: &'static str, raw: Option<String>, default: bool) -> Result<bool, ConfigError> {
+    match raw.as_deref().map(str::trim).unwrap_or_default() {
+        "" => Ok(default),
+        v if v.eq_ignore_ascii_case("true") || v == "1" => Ok(true),
+        v if v.eq_ignore_ascii_case("false") || v == "0" => Ok(false),
+        v => Err(ConfigError {
+            input,
+            message: format!("'{v}' is not one of true, false"),
+        }),
+    }
+}
+
+/// An enumerated input through its `FromStr`; empty is the default.
+fn parsed<T: std::str::FromStr<Err = String> + Default>(
+    input: &'static str,
+    raw: Option<String>,
+) -> Result<T, ConfigError> {
+    raw.as_deref()
+        .unwrap_or_default()
+        .parse()
+        .map_err(|message| ConfigError { input, message })
+}
+
 /// The settings as the action passes them: strings straight from the inputs.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -272,6 +320,16 @@ pub struct RawConfig {
     pub testnod_build_id: Option<String>,
     pub testnod_tags: Option<String>,
     pub testnod_finalize: Option<String>,
+    pub testomatio_api_key: Option<String>,
+    pub testomatio_url: Option<String>,
+    pub testomatio_title: Option<String>,
+    pub testomatio_env: Option<String>,
+    pub testomatio_group: Option<String>,
+    pub testomatio_run: Option<String>,
+    pub testomatio_create_tests: Option<String>,
+    pub testomatio_finish: Option<String>,
+    pub testomatio_shared_run: Option<String>,
+    pub testomatio_run_time_unit: Option<String>,
     pub annotations: Option<String>,
     pub max_annotations: Option<String>,
     pub path_prefix: Option<String>,
@@ -329,6 +387,28 @@ impl RawConfig {
                             message,
                         })?
                         .unwrap_or_default(),
+                }),
+            },
+            testomatio: match non_empty(self.testomatio_api_key) {
+                None => None,
+                Some(key) => Some(TestomatSettings {
+                    api_key: Secret::new(key.trim()),
+                    url: non_empty(self.testomatio_url),
+                    title: non_empty(self.testomatio_title),
+                    env: non_empty(self.testomatio_env),
+                    group: non_empty(self.testomatio_group),
+                    run: non_empty(self.testomatio_run).map(|r| r.trim().to_owned()),
+                    create_tests: flag(
+                        "testomatio-create-tests",
+                        self.testomatio_create_tests,
+                        true,
+                    )?,
+                    finish: parsed("testomatio-finish", self.testomatio_finish)?,
+                    shared_run: flag("testomatio-shared-run", self.testomatio_shared_run, false)?,
+                    run_time_unit: parsed(
+                        "testomatio-run-time-unit",
+                        self.testomatio_run_time_unit,
+                    )?,
                 }),
             },
             annotations: match non_empty(self.annotations) {
@@ -401,6 +481,45 @@ mod tests {
             config.path_prefix,
             Some(PathPrefix::Strip("C:/app/".into()))
         );
+    }
+
+    #[test]
+    fn testomatio_turns_on_with_a_key_and_names_bad_inputs() {
+        let bad = |raw: RawConfig| raw.validate().unwrap_err().to_string();
+        let key = || Some("tstmt_k".to_owned());
+        assert_eq!(
+            bad(RawConfig {
+                testomatio_api_key: key(),
+                testomatio_finish: Some("later".into()),
+                ..RawConfig::default()
+            }),
+            "input 'testomatio-finish': 'later' is not one of true, false, parallel"
+        );
+        assert_eq!(
+            bad(RawConfig {
+                testomatio_api_key: key(),
+                testomatio_shared_run: Some("yes".into()),
+                ..RawConfig::default()
+            }),
+            "input 'testomatio-shared-run': 'yes' is not one of true, false"
+        );
+        let settings = RawConfig {
+            testomatio_api_key: key(),
+            testomatio_create_tests: Some("0".into()),
+            testomatio_run_time_unit: Some("s".into()),
+            testomatio_run: Some(" a0b1c2d3 ".into()),
+            ..RawConfig::default()
+        }
+        .validate()
+        .unwrap()
+        .testomatio
+        .unwrap();
+        assert!(!settings.create_tests);
+        assert!(!settings.shared_run);
+        assert_eq!(settings.finish, Finish::True);
+        assert_eq!(settings.run_time_unit, RunTimeUnit::Seconds);
+        assert_eq!(settings.run.as_deref(), Some("a0b1c2d3"));
+        assert_eq!(RawConfig::default().validate().unwrap().testomatio, None);
     }
 
     #[test]

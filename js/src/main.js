@@ -47,6 +47,16 @@ async function report() {
     testnod_build_id: core.getInput('testnod-build-id'),
     testnod_tags: core.getInput('testnod-tags'),
     testnod_finalize: core.getInput('testnod-finalize'),
+    testomatio_api_key: core.getInput('testomatio-api-key'),
+    testomatio_url: core.getInput('testomatio-url'),
+    testomatio_title: core.getInput('testomatio-title'),
+    testomatio_env: core.getInput('testomatio-env'),
+    testomatio_group: core.getInput('testomatio-group'),
+    testomatio_run: core.getInput('testomatio-run'),
+    testomatio_create_tests: core.getInput('testomatio-create-tests'),
+    testomatio_finish: core.getInput('testomatio-finish'),
+    testomatio_shared_run: core.getInput('testomatio-shared-run'),
+    testomatio_run_time_unit: core.getInput('testomatio-run-time-unit'),
     annotations: core.getInput('annotations'),
     max_annotations: core.getInput('max-annotations'),
     path_prefix: core.getInput('path-prefix'),
@@ -54,6 +64,9 @@ async function report() {
   };
   if (config.testnod_token) {
     core.setSecret(config.testnod_token);
+  }
+  if (config.testomatio_api_key) {
+    core.setSecret(config.testomatio_api_key);
   }
 
   // @actions/glob roots relative patterns at the current directory, escaping it safely, so

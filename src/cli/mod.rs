@@ -13,7 +13,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use paths::Found;
 use test_report::config::{
     AnnotationChoice, CheckRunSettings, Config, FailOn, PathPrefix, RawConfig, SummaryTests,
-    TestnodSettings,
+    TestnodSettings, TestomatSettings,
 };
 use test_report::convert;
 use test_report::github::annotations::Level;
@@ -24,7 +24,7 @@ use test_report::http::Response;
 use test_report::model::Totals;
 use test_report::parse::{self, FormatChoice};
 use test_report::pipeline::{self, EnvMap, FileReport, Inputs, Outcome, Report};
-use test_report::upload::testnod;
+use test_report::upload::{testnod, testomat};
 
 /// Read buffer per report file; large enough for format detection to see the root element.
 const READ_BUFFER_BYTES: usize = 256 * 1024;
@@ -97,6 +97,68 @@ impl TestnodArgs {
     }
 }
 
+/// Testomat.io upload options; an API key turns the upload on. Fallbacks are the official
+/// reporters' environment variables.
+#[derive(clap::Args, Default)]
+struct TestomatArgs {
+    /// Testomat.io project API key (tstmt_...); also TESTOMATIO_TOKEN or TESTOMATIO_API_KEY.
+    #[arg(long = "testomatio-api-key", env = testomat::ENV_API_KEY, hide_env_values = true, value_name = "KEY")]
+    testomatio_api_key: Option<String>,
+    /// Testomat.io base URL.
+    #[arg(long = "testomatio-url", env = testomat::ENV_URL, value_name = "URL")]
+    testomatio_url: Option<String>,
+    /// Run title (default: the workflow name and run number).
+    #[arg(long = "testomatio-title", env = testomat::ENV_TITLE, value_name = "TITLE")]
+    testomatio_title: Option<String>,
+    /// Run environment, e.g. linux,chrome; also separates matrix jobs' executions.
+    #[arg(long = "testomatio-env", env = testomat::ENV_ENV, value_name = "ENV")]
+    testomatio_env: Option<String>,
+    /// Run group title.
+    #[arg(long = "testomatio-group", env = testomat::ENV_GROUP, value_name = "TITLE")]
+    testomatio_group: Option<String>,
+    /// Attach to this run uid instead of creating a run.
+    #[arg(long = "testomatio-run", env = testomat::ENV_RUN, value_name = "UID")]
+    testomatio_run: Option<String>,
+    /// Create tests Testomat.io does not know yet (true|false).
+    #[arg(long = "testomatio-create-tests", env = testomat::ENV_CREATE, value_name = "BOOL")]
+    testomatio_create_tests: Option<String>,
+    /// true: finish the run; false: leave it open; parallel: this shard is done.
+    #[arg(long = "testomatio-finish", value_name = "WHEN")]
+    testomatio_finish: Option<String>,
+    /// Report into the shared run of the same title (true|false).
+    #[arg(long = "testomatio-shared-run", env = testomat::ENV_SHARED_RUN, value_name = "BOOL")]
+    testomatio_shared_run: Option<String>,
+    /// Unit of each test's run_time: ms (the official JS reporter) or s (the API docs).
+    #[arg(long = "testomatio-run-time-unit", value_name = "UNIT")]
+    testomatio_run_time_unit: Option<String>,
+}
+
+impl TestomatArgs {
+    fn settings(&self) -> Result<Option<TestomatSettings>, String> {
+        let api_key = self.testomatio_api_key.clone().or_else(|| {
+            testomat::ENV_API_KEY_ALIASES
+                .iter()
+                .find_map(|name| std::env::var(name).ok().filter(|v| !v.trim().is_empty()))
+        });
+        let raw = RawConfig {
+            testomatio_api_key: api_key,
+            testomatio_url: self.testomatio_url.clone(),
+            testomatio_title: self.testomatio_title.clone(),
+            testomatio_env: self.testomatio_env.clone(),
+            testomatio_group: self.testomatio_group.clone(),
+            testomatio_run: self.testomatio_run.clone(),
+            testomatio_create_tests: self.testomatio_create_tests.clone(),
+            testomatio_finish: self.testomatio_finish.clone(),
+            testomatio_shared_run: self.testomatio_shared_run.clone(),
+            testomatio_run_time_unit: self.testomatio_run_time_unit.clone(),
+            ..RawConfig::default()
+        };
+        raw.validate()
+            .map(|c| c.testomatio)
+            .map_err(|e| e.to_string().replacen("input '", "option '--", 1))
+    }
+}
+
 /// Check run options: a token that may write checks turns it on.
 #[derive(clap::Args)]
 struct CheckRunArgs {
@@ -153,6 +215,8 @@ struct SummaryArgs {
     title: String,
     #[command(flatten)]
     testnod: TestnodArgs,
+    #[command(flatten)]
+    testomatio: TestomatArgs,
     #[command(flatten)]
     check_run: CheckRunArgs,
     /// Print the requests uploads would send (secrets redacted) instead of sending them.
@@ -247,6 +311,7 @@ fn execute(command: Command) -> Result<u8, String> {
                 fail_on_empty,
                 title,
                 testnod,
+                testomatio,
                 check_run,
                 dry_run,
                 annotations,
@@ -277,6 +342,7 @@ fn execute(command: Command) -> Result<u8, String> {
                 path_prefix,
                 working_directory: None,
                 testnod: testnod.settings()?,
+                testomatio: testomatio.settings()?,
                 check_run: check_run.settings()?,
             };
             let env = capture_env();
@@ -419,6 +485,17 @@ const SECRET_HEADERS: &[&str] = &[testnod::TOKEN_HEADER, "authorization", "cooki
 
 /// Plausible answers for `--dry-run`, so every step of each flow is shown.
 fn dry_run_response(request: &Recorded) -> Response<Vec<u8>> {
+    // Testomat.io create and attach: a run to send the batches to.
+    let run_uid = request
+        .url
+        .rsplit_once(testomat::CREATE_PATH)
+        .map(|(_, rest)| rest.trim_start_matches('/'))
+        .filter(|rest| !rest.contains('/'));
+    if let Some(uid) = run_uid {
+        let uid = if uid.is_empty() { "dry-run" } else { uid };
+        let body = serde_json::json!({ "uid": uid, "url": null });
+        return Response::new(body.to_string().into_bytes());
+    }
     if !request.url.ends_with(testnod::UPLOAD_PATH) {
         return Response::new(b"{}".to_vec());
     }
