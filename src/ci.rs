@@ -28,6 +28,8 @@ pub mod github_env {
     pub const EVENT_NAME: &str = "GITHUB_EVENT_NAME";
     pub const JOB: &str = "GITHUB_JOB";
     pub const WORKFLOW: &str = "GITHUB_WORKFLOW";
+    pub const RUNNER_OS: &str = "RUNNER_OS";
+    pub const RUNNER_ARCH: &str = "RUNNER_ARCH";
 }
 
 /// Overrides for any CI, and the whole story on an undetected one (documented in the README).

@@ -8,6 +8,7 @@ use crate::http::Secret;
 use crate::parse::FormatChoice;
 use crate::upload::aio::{AuthMode, CycleChoice, ImportFlags};
 use crate::upload::testnod::Finalize;
+use crate::upload::testomat::{Finish, RunTimeUnit};
 
 /// The check run as the user asked for it (`check-run`, `name`, `token`, `commit`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -56,6 +57,25 @@ pub struct AioSettings {
     pub cycle: CycleChoice,
     pub batch: bool,
     pub flags: ImportFlags,
+}
+
+/// Testomat.io settings as the user gave them; CI metadata fills the rest (`pipeline`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TestomatSettings {
+    pub api_key: Secret,
+    /// Base URL; the vendor's default when `None`.
+    pub url: Option<String>,
+    /// Run title; the workflow name and run number when `None`.
+    pub title: Option<String>,
+    pub env: Option<String>,
+    /// Run group title.
+    pub group: Option<String>,
+    /// Attach to this run uid instead of creating one.
+    pub run: Option<String>,
+    pub create_tests: bool,
+    pub finish: Finish,
+    pub shared_run: bool,
+    pub run_time_unit: RunTimeUnit,
 }
 
 /// A comma- or newline-separated list input, trimmed, empty items dropped.
@@ -127,6 +147,8 @@ pub struct Config {
     pub testnod: Option<TestnodSettings>,
     /// Upload to AIO Tests; `None` when no token was given.
     pub aio: Option<AioSettings>,
+    /// Upload to Testomat.io; `None` when no API key was given.
+    pub testomatio: Option<TestomatSettings>,
     pub check_run: CheckRunSettings,
     pub annotations: AnnotationChoice,
     /// At most this many test annotations, within GitHub's own caps; `None`: only GitHub's caps.
@@ -148,6 +170,7 @@ impl Default for Config {
             title: DEFAULT_TITLE.to_owned(),
             testnod: None,
             aio: None,
+            testomatio: None,
             check_run: CheckRunSettings::default(),
             annotations: AnnotationChoice::Failures,
             max_annotations: None,
@@ -279,6 +302,22 @@ fn parse_max_annotations(raw: &str) -> Result<u32, ConfigError> {
     })
 }
 
+/// A `true`/`false` input given as text; empty is the default.
+fn flag(input: &'static str, raw: Option<String>, default: bool) -> Result<bool, ConfigError> {
+    optional_flag(input, raw.as_deref()).map(|v| v.unwrap_or(default))
+}
+
+/// An enumerated input through its `FromStr`; empty is the default.
+fn parsed<T: std::str::FromStr<Err = String> + Default>(
+    input: &'static str,
+    raw: Option<String>,
+) -> Result<T, ConfigError> {
+    raw.as_deref()
+        .unwrap_or_default()
+        .parse()
+        .map_err(|message| ConfigError { input, message })
+}
+
 /// The settings as the action passes them: strings straight from the inputs.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -314,21 +353,35 @@ pub struct RawConfig {
     pub aio_update_only_run_status: Option<String>,
     pub aio_ignore_class_in_auto_key: Option<String>,
     pub aio_default_folder: Option<String>,
+    pub testomatio_api_key: Option<String>,
+    pub testomatio_url: Option<String>,
+    pub testomatio_title: Option<String>,
+    pub testomatio_env: Option<String>,
+    pub testomatio_group: Option<String>,
+    pub testomatio_run: Option<String>,
+    pub testomatio_create_tests: Option<String>,
+    pub testomatio_finish: Option<String>,
+    pub testomatio_shared_run: Option<String>,
+    pub testomatio_run_time_unit: Option<String>,
     pub annotations: Option<String>,
     pub max_annotations: Option<String>,
     pub path_prefix: Option<String>,
     pub working_directory: Option<String>,
 }
 
-/// A `true`/`false` input (any case, as YAML writes them); empty means unset.
-fn flag(input: &'static str, raw: Option<&str>) -> Result<Option<bool>, ConfigError> {
+/// A `true`/`false` input (any case, as YAML writes them; also `1`/`0`, as Testomat's
+/// environment variables are set); empty means unset.
+fn optional_flag(input: &'static str, raw: Option<&str>) -> Result<Option<bool>, ConfigError> {
     match raw.map(|r| r.trim().to_ascii_lowercase()).as_deref() {
         None | Some("") => Ok(None),
-        Some("true") => Ok(Some(true)),
-        Some("false") => Ok(Some(false)),
+        Some("true" | "1") => Ok(Some(true)),
+        Some("false" | "0") => Ok(Some(false)),
         Some(_) => Err(ConfigError {
             input,
-            message: format!("'{}' is not true or false", raw.unwrap_or_default()),
+            message: format!(
+                "'{}' is not one of true, false",
+                raw.unwrap_or_default().trim()
+            ),
         }),
     }
 }
@@ -367,7 +420,7 @@ impl RawConfig {
         };
         let defaults = ImportFlags::default();
         let on = |input: &'static str, raw: &Option<String>, default: bool| {
-            flag(input, raw.as_deref()).map(|v| v.unwrap_or(default))
+            flag(input, raw.clone(), default)
         };
         Ok(Some(AioSettings {
             token: Secret::new(token),
@@ -393,8 +446,11 @@ impl RawConfig {
                     &self.aio_add_case_to_cycle,
                     defaults.add_case_to_cycle,
                 )?,
-                create_case: flag("aio-create-case", self.aio_create_case.as_deref())?,
-                update_datasets: flag("aio-update-datasets", self.aio_update_datasets.as_deref())?,
+                create_case: optional_flag("aio-create-case", self.aio_create_case.as_deref())?,
+                update_datasets: optional_flag(
+                    "aio-update-datasets",
+                    self.aio_update_datasets.as_deref(),
+                )?,
                 force_update_case: on(
                     "aio-force-update-case",
                     &self.aio_force_update_case,
@@ -472,6 +528,28 @@ impl RawConfig {
                             message,
                         })?
                         .unwrap_or_default(),
+                }),
+            },
+            testomatio: match non_empty(self.testomatio_api_key) {
+                None => None,
+                Some(key) => Some(TestomatSettings {
+                    api_key: Secret::new(key.trim()),
+                    url: non_empty(self.testomatio_url),
+                    title: non_empty(self.testomatio_title),
+                    env: non_empty(self.testomatio_env),
+                    group: non_empty(self.testomatio_group),
+                    run: non_empty(self.testomatio_run).map(|r| r.trim().to_owned()),
+                    create_tests: flag(
+                        "testomatio-create-tests",
+                        self.testomatio_create_tests,
+                        true,
+                    )?,
+                    finish: parsed("testomatio-finish", self.testomatio_finish)?,
+                    shared_run: flag("testomatio-shared-run", self.testomatio_shared_run, false)?,
+                    run_time_unit: parsed(
+                        "testomatio-run-time-unit",
+                        self.testomatio_run_time_unit,
+                    )?,
                 }),
             },
             annotations: match non_empty(self.annotations) {
@@ -575,7 +653,7 @@ mod tests {
         );
         assert_eq!(
             err(|r| r.aio_create_case = Some("yes".into())),
-            "input 'aio-create-case': 'yes' is not true or false"
+            "input 'aio-create-case': 'yes' is not one of true, false"
         );
         assert!(err(|r| r.aio_auth = Some("token".into())).starts_with("input 'aio-auth': 'token'"));
         let aio = raw(|r| {
@@ -594,6 +672,45 @@ mod tests {
         assert_eq!(aio.auth, Some(AuthMode::Bearer));
         assert_eq!(aio.flags.default_folder.as_deref(), Some("12"));
         assert_eq!(RawConfig::default().validate().unwrap().aio, None);
+    }
+
+    #[test]
+    fn testomatio_turns_on_with_a_key_and_names_bad_inputs() {
+        let bad = |raw: RawConfig| raw.validate().unwrap_err().to_string();
+        let key = || Some("tstmt_k".to_owned());
+        assert_eq!(
+            bad(RawConfig {
+                testomatio_api_key: key(),
+                testomatio_finish: Some("later".into()),
+                ..RawConfig::default()
+            }),
+            "input 'testomatio-finish': 'later' is not one of true, false, parallel"
+        );
+        assert_eq!(
+            bad(RawConfig {
+                testomatio_api_key: key(),
+                testomatio_shared_run: Some("yes".into()),
+                ..RawConfig::default()
+            }),
+            "input 'testomatio-shared-run': 'yes' is not one of true, false"
+        );
+        let settings = RawConfig {
+            testomatio_api_key: key(),
+            testomatio_create_tests: Some("0".into()),
+            testomatio_run_time_unit: Some("s".into()),
+            testomatio_run: Some(" a0b1c2d3 ".into()),
+            ..RawConfig::default()
+        }
+        .validate()
+        .unwrap()
+        .testomatio
+        .unwrap();
+        assert!(!settings.create_tests);
+        assert!(!settings.shared_run);
+        assert_eq!(settings.finish, Finish::True);
+        assert_eq!(settings.run_time_unit, RunTimeUnit::Seconds);
+        assert_eq!(settings.run.as_deref(), Some("a0b1c2d3"));
+        assert_eq!(RawConfig::default().validate().unwrap().testomatio, None);
     }
 
     #[test]

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::ci::{self, CiInfo};
-use crate::config::{AioSettings, Config, ConfigError, FailOn, TestnodSettings};
+use crate::config::{AioSettings, Config, ConfigError, FailOn, TestnodSettings, TestomatSettings};
 use crate::convert;
 use crate::diagnostic::Diagnostic;
 use crate::github::checks::{self, CheckError, CheckReceipt, CheckRun, CheckRunMode};
@@ -18,6 +18,7 @@ use crate::model::{TestRun, Totals};
 use crate::parse::{Format, ParseError, ParseErrorKind, Parsed};
 use crate::upload::aio::{self, AioConfig};
 use crate::upload::testnod::{self, TestnodConfig};
+use crate::upload::testomat::{self, TestomatConfig};
 use crate::upload::Payload;
 
 /// `owner/repo` on GitHub Actions.
@@ -222,6 +223,11 @@ pub async fn run<C: HttpClient>(inputs: &Inputs, client: &C) -> Outcome {
         let receipt = upload_to_aio(client, settings, &ci, &inputs.files).await;
         publish_errors.extend(aio_problems(&receipt));
         receipts.aio = Some(receipt);
+    }
+    if let Some(settings) = &inputs.config.testomatio {
+        let receipt = testomat_upload(client, settings, inputs, &ci, &report).await;
+        publish_errors.extend(receipt.errors.iter().map(ToString::to_string));
+        receipts.testomatio = Some(receipt);
     }
     let summary = summary::render(
         &inputs.config,
@@ -449,11 +455,72 @@ fn aio_problems(receipt: &aio::Receipt) -> Vec<String> {
     problems
 }
 
+/// Sends every parsed test to Testomat.io: the run title defaults to the workflow name and run
+/// number, and the rids are scoped by `testomatio-env`, the job and the runner (so matrix jobs
+/// reporting the same tests into one run stay separate executions).
+async fn testomat_upload<C: HttpClient>(
+    client: &C,
+    settings: &TestomatSettings,
+    inputs: &Inputs,
+    ci: &CiInfo,
+    report: &Report,
+) -> testomat::Receipt {
+    use crate::ci::github_env;
+    let env = |key: &str| inputs.env.get(key).filter(|v| !v.trim().is_empty());
+    let title = settings.title.clone().or_else(|| {
+        let workflow = ci.workflow.as_ref()?;
+        Some(match &ci.run_number {
+            Some(number) => format!("{workflow} #{number}"),
+            None => workflow.clone(),
+        })
+    });
+    let rid_scope = [
+        settings.env.as_ref(),
+        ci.job.as_ref(),
+        env(github_env::RUNNER_OS),
+        env(github_env::RUNNER_ARCH),
+    ]
+    .map(|part| part.map(String::as_str).unwrap_or_default())
+    .join("/");
+    let config = TestomatConfig {
+        api_key: settings.api_key.clone(),
+        base_url: settings
+            .url
+            .clone()
+            .unwrap_or_else(|| testomat::DEFAULT_BASE_URL.to_owned()),
+        run: settings.run.clone(),
+        title,
+        env: settings.env.clone(),
+        group_title: settings.group.clone(),
+        ci_build_url: ci.run_url.clone(),
+        create_tests: settings.create_tests,
+        finish: settings.finish,
+        shared_run: settings.shared_run,
+        run_time_unit: settings.run_time_unit,
+        rid_scope,
+    };
+    let reports: Vec<(&str, &[TestRun])> = inputs
+        .files
+        .iter()
+        .map(|f| (f.path.as_str(), f.runs()))
+        .collect();
+    let tests = testomat::build_tests(&config, &reports);
+    testomat::upload(
+        client,
+        &config,
+        &tests,
+        report.totals.duration_ms,
+        &RetryPolicy::default(),
+    )
+    .await
+}
+
 /// What each service ended up with.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Receipts {
     pub testnod: Option<testnod::Receipt>,
     pub aio: Option<aio::Receipt>,
+    pub testomatio: Option<testomat::Receipt>,
     pub check_run: Option<CheckReceipt>,
 }
 
@@ -478,6 +545,14 @@ impl Receipts {
             out.push(("aio-imported", r.imported.to_string()));
             out.push(("aio-errored", r.errored.to_string()));
             out.push(("aio-batch-ids", r.batch_ids.join(",")));
+        }
+        if let Some(r) = &self.testomatio {
+            if let Some(url) = &r.run_url {
+                out.push(("testomatio-run-url", url.clone()));
+            }
+            if let Some(uid) = &r.run_uid {
+                out.push(("testomatio-run-uid", uid.clone()));
+            }
         }
         out
     }

@@ -63,6 +63,16 @@ async function report() {
     aio_update_only_run_status: core.getInput('aio-update-only-run-status'),
     aio_ignore_class_in_auto_key: core.getInput('aio-ignore-class-in-auto-key'),
     aio_default_folder: core.getInput('aio-default-folder'),
+    testomatio_api_key: core.getInput('testomatio-api-key'),
+    testomatio_url: core.getInput('testomatio-url'),
+    testomatio_title: core.getInput('testomatio-title'),
+    testomatio_env: core.getInput('testomatio-env'),
+    testomatio_group: core.getInput('testomatio-group'),
+    testomatio_run: core.getInput('testomatio-run'),
+    testomatio_create_tests: core.getInput('testomatio-create-tests'),
+    testomatio_finish: core.getInput('testomatio-finish'),
+    testomatio_shared_run: core.getInput('testomatio-shared-run'),
+    testomatio_run_time_unit: core.getInput('testomatio-run-time-unit'),
     annotations: core.getInput('annotations'),
     max_annotations: core.getInput('max-annotations'),
     path_prefix: core.getInput('path-prefix'),
@@ -73,6 +83,9 @@ async function report() {
   }
   if (config.aio_token) {
     core.setSecret(config.aio_token);
+  }
+  if (config.testomatio_api_key) {
+    core.setSecret(config.testomatio_api_key);
   }
 
   // @actions/glob roots relative patterns at the current directory, escaping it safely, so

@@ -16,7 +16,7 @@ use paths::Found;
 use progress::{Progress, Verbosity};
 use test_report::config::{
     AioSettings, AnnotationChoice, CheckRunSettings, Config, FailOn, PathPrefix, RawConfig,
-    SummaryTests, TestnodSettings,
+    SummaryTests, TestnodSettings, TestomatSettings,
 };
 use test_report::convert;
 use test_report::github::annotations::Level;
@@ -27,7 +27,7 @@ use test_report::http::Response;
 use test_report::model::Totals;
 use test_report::parse::{self, FormatChoice};
 use test_report::pipeline::{self, EnvMap, FileReport, Inputs, Outcome, Report};
-use test_report::upload::{aio, testnod};
+use test_report::upload::{aio, testnod, testomat};
 
 /// Read buffer per report file; large enough for format detection to see the root element.
 const READ_BUFFER_BYTES: usize = 256 * 1024;
@@ -189,6 +189,68 @@ impl AioArgs {
     }
 }
 
+/// Testomat.io upload options; an API key turns the upload on. Fallbacks are the official
+/// reporters' environment variables.
+#[derive(clap::Args, Default)]
+struct TestomatArgs {
+    /// Testomat.io project API key (tstmt_...); also TESTOMATIO_TOKEN or TESTOMATIO_API_KEY.
+    #[arg(long = "testomatio-api-key", env = testomat::ENV_API_KEY, hide_env_values = true, value_name = "KEY")]
+    testomatio_api_key: Option<String>,
+    /// Testomat.io base URL.
+    #[arg(long = "testomatio-url", env = testomat::ENV_URL, value_name = "URL")]
+    testomatio_url: Option<String>,
+    /// Run title (default: the workflow name and run number).
+    #[arg(long = "testomatio-title", env = testomat::ENV_TITLE, value_name = "TITLE")]
+    testomatio_title: Option<String>,
+    /// Run environment, e.g. linux,chrome; also separates matrix jobs' executions.
+    #[arg(long = "testomatio-env", env = testomat::ENV_ENV, value_name = "ENV")]
+    testomatio_env: Option<String>,
+    /// Run group title.
+    #[arg(long = "testomatio-group", env = testomat::ENV_GROUP, value_name = "TITLE")]
+    testomatio_group: Option<String>,
+    /// Attach to this run uid instead of creating a run.
+    #[arg(long = "testomatio-run", env = testomat::ENV_RUN, value_name = "UID")]
+    testomatio_run: Option<String>,
+    /// Create tests Testomat.io does not know yet (true|false).
+    #[arg(long = "testomatio-create-tests", env = testomat::ENV_CREATE, value_name = "BOOL")]
+    testomatio_create_tests: Option<String>,
+    /// true: finish the run; false: leave it open; parallel: this shard is done.
+    #[arg(long = "testomatio-finish", value_name = "WHEN")]
+    testomatio_finish: Option<String>,
+    /// Report into the shared run of the same title (true|false).
+    #[arg(long = "testomatio-shared-run", env = testomat::ENV_SHARED_RUN, value_name = "BOOL")]
+    testomatio_shared_run: Option<String>,
+    /// Unit of each test's run_time: ms (the official JS reporter) or s (the API docs).
+    #[arg(long = "testomatio-run-time-unit", value_name = "UNIT")]
+    testomatio_run_time_unit: Option<String>,
+}
+
+impl TestomatArgs {
+    fn settings(&self) -> Result<Option<TestomatSettings>, String> {
+        let api_key = self.testomatio_api_key.clone().or_else(|| {
+            testomat::ENV_API_KEY_ALIASES
+                .iter()
+                .find_map(|name| std::env::var(name).ok().filter(|v| !v.trim().is_empty()))
+        });
+        let raw = RawConfig {
+            testomatio_api_key: api_key,
+            testomatio_url: self.testomatio_url.clone(),
+            testomatio_title: self.testomatio_title.clone(),
+            testomatio_env: self.testomatio_env.clone(),
+            testomatio_group: self.testomatio_group.clone(),
+            testomatio_run: self.testomatio_run.clone(),
+            testomatio_create_tests: self.testomatio_create_tests.clone(),
+            testomatio_finish: self.testomatio_finish.clone(),
+            testomatio_shared_run: self.testomatio_shared_run.clone(),
+            testomatio_run_time_unit: self.testomatio_run_time_unit.clone(),
+            ..RawConfig::default()
+        };
+        raw.validate()
+            .map(|c| c.testomatio)
+            .map_err(|e| e.to_string().replacen("input '", "option '--", 1))
+    }
+}
+
 /// Check run options: a token that may write checks turns it on.
 #[derive(clap::Args)]
 struct CheckRunArgs {
@@ -247,6 +309,8 @@ struct SummaryArgs {
     testnod: TestnodArgs,
     #[command(flatten)]
     aio: AioArgs,
+    #[command(flatten)]
+    testomatio: TestomatArgs,
     #[command(flatten)]
     check_run: CheckRunArgs,
     /// Print the requests uploads would send (secrets redacted) instead of sending them.
@@ -380,6 +444,7 @@ fn execute(command: Command, verbosity: Verbosity) -> Result<u8, String> {
                 title,
                 testnod,
                 aio,
+                testomatio,
                 check_run,
                 dry_run,
                 json,
@@ -412,6 +477,7 @@ fn execute(command: Command, verbosity: Verbosity) -> Result<u8, String> {
                 working_directory: None,
                 testnod: testnod.settings()?,
                 aio: aio.settings()?,
+                testomatio: testomatio.settings()?,
                 check_run: check_run.settings()?,
             };
             let env = capture_env();
@@ -585,6 +651,17 @@ const SECRET_HEADERS: &[&str] = &[testnod::TOKEN_HEADER, "authorization", "cooki
 fn dry_run_response(request: &Recorded) -> Response<Vec<u8>> {
     if let Some(body) = aio_dry_run_answer(&request.url) {
         return Response::new(body.as_bytes().to_vec());
+    }
+    // Testomat.io create and attach: a run to send the batches to.
+    let run_uid = request
+        .url
+        .rsplit_once(testomat::CREATE_PATH)
+        .map(|(_, rest)| rest.trim_start_matches('/'))
+        .filter(|rest| !rest.contains('/'));
+    if let Some(uid) = run_uid {
+        let uid = if uid.is_empty() { "dry-run" } else { uid };
+        let body = serde_json::json!({ "uid": uid, "url": null });
+        return Response::new(body.to_string().into_bytes());
     }
     if !request.url.ends_with(testnod::UPLOAD_PATH) {
         return Response::new(b"{}".to_vec());

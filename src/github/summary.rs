@@ -496,6 +496,9 @@ fn write_receipts(out: &mut String, receipts: &Receipts) {
     if let Some(r) = &receipts.aio {
         write_aio_receipt(out, r);
     }
+    if let Some(r) = &receipts.testomatio {
+        write_testomat_receipt(out, r);
+    }
 }
 
 /// Rows of AIO's per-case errors in the summary; the rest are counted.
@@ -553,6 +556,37 @@ fn write_aio_receipt(out: &mut String, r: &crate::upload::aio::Receipt) {
         let _ = writeln!(out, "\n…and {more} more cases not imported.");
     }
     out.push('\n');
+}
+
+/// One line for the Testomat.io run.
+fn write_testomat_receipt(out: &mut String, r: &crate::upload::testomat::Receipt) {
+    let run = match (&r.run_url, &r.run_uid) {
+        (Some(url), Some(uid)) => format!("[run {}]({url})", code_span_text(uid)),
+        (Some(url), None) => format!("[run]({url})"),
+        (None, Some(uid)) => format!("run `{}`", code_span_text(uid)),
+        (None, None) => "no run".to_owned(),
+    };
+    let mut parts = vec![
+        format!("📤 **Testomat.io**: {run}"),
+        format!(
+            "{} of {} tests sent in {} batches",
+            r.tests_sent, r.tests_total, r.batches_sent
+        ),
+    ];
+    parts.push(match r.finished {
+        Some("finish_parallel") => "shard finished".to_owned(),
+        Some(_) => "finished".to_owned(),
+        None => "left open".to_owned(),
+    });
+    if let Some(first) = r.errors.first() {
+        // A partial upload says why: the first error, whole.
+        parts.push(format!(
+            "⚠️ {} errors, first: {}",
+            r.errors.len(),
+            inline(&first.to_string())
+        ));
+    }
+    let _ = writeln!(out, "{}\n", parts.join(" · "));
 }
 
 fn write_footer(out: &mut String, env: &EnvMap) {

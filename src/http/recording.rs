@@ -137,9 +137,30 @@ impl Recorded {
             };
             out.push_str(&format!("{k}: {shown}\n"));
         }
-        out.push_str(&String::from_utf8_lossy(&self.body));
+        out.push_str(&redact_body(&self.body));
         out
     }
+}
+
+/// Top-level JSON body fields whose values are credentials (Testomat.io's `api_key`).
+const SECRET_BODY_FIELDS: &[&str] = &["api_key"];
+
+/// The body as text, with the values of [`SECRET_BODY_FIELDS`] replaced by `****` when it is
+/// a JSON object holding one (other bodies are shown as sent).
+fn redact_body(body: &[u8]) -> String {
+    if let Ok(serde_json::Value::Object(mut map)) = serde_json::from_slice(body) {
+        let mut hit = false;
+        for field in SECRET_BODY_FIELDS {
+            if let Some(v) = map.get_mut(*field) {
+                *v = serde_json::Value::String("****".into());
+                hit = true;
+            }
+        }
+        if hit {
+            return serde_json::Value::Object(map).to_string();
+        }
+    }
+    String::from_utf8_lossy(body).into_owned()
 }
 
 #[cfg(test)]

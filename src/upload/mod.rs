@@ -5,6 +5,7 @@
 
 pub mod aio;
 pub mod testnod;
+pub mod testomat;
 
 use serde::Serialize;
 

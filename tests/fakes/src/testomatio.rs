@@ -3,7 +3,8 @@
 //! Rules (§2.9 numbers in brackets):
 //! - `api_key` comes from the query or the JSON body; missing or unknown → 403
 //!   `{"message":"Project API Token is invalid"}` [1];
-//! - `POST /api/reporter` creates a run → 200 `{uid (8 hex), url, public_url}`; `PUT
+//! - `POST /api/reporter` creates a run → 200 `{uid (8 hex), url, public_url}`; with
+//!   `shared_run: true` and the title of an open shared run it answers that run instead [INF]; `PUT
 //!   /api/reporter/{uid}` without `status_event` updates it, same answer [2];
 //! - `POST /api/reporter/{uid}/testrun`: unknown uid → 404 [3]; a single test object or
 //!   `{tests:[...], batch_index}` → 200 `{"message":"Test run added"}` whatever the tests hold
@@ -11,7 +12,7 @@
 //! - a test matches a configured test by `test_id` (`@T`/`T` prefix ignored) or by
 //!   title + suite_title + file; otherwise `create: true` creates it and anything else is stored
 //!   as unmatched, or answered 404 "... could not be matched" when `unmatched_answer` is `error` [5];
-//! - executions are keyed by (test, `rid`): a new rid is a new execution; the same key again is
+//! - executions are keyed by (test identity: test_id, title, suite_title, file; `rid`): a new rid is a new execution; the same key again is
 //!   replaced with `overwrite: true`, else duplicated (or replaced when `same_rid` is `update`) [6];
 //! - finish: `PUT` with `status_event` ∈ finish, pass, fail (close the run) or their `_parallel`
 //!   variants (recorded, the run stays open); anything else → 422 [INF] [7];
@@ -212,6 +213,21 @@ async fn create_run(
         Ok(p) => p,
         Err(r) => return r,
     };
+    // A shared run: a create with `shared_run: true` and the title of a shared run that is still
+    // open reports into that run instead of opening another ([DOC] TESTOMATIO_SHARED_RUN).
+    if body.get("shared_run").and_then(Value::as_bool) == Some(true) {
+        let title = body.get("title").cloned();
+        if let Some(run) = world.runs.iter_mut().find(|r| {
+            r.project == project
+                && r.status == "running"
+                && r.params.get("shared_run").and_then(Value::as_bool) == Some(true)
+                && title.is_some()
+                && r.params.get("title") == title.as_ref()
+        }) {
+            run.params.extend(body);
+            return Json(run_answer(&base_url(&headers), run)).into_response();
+        }
+    }
     let uid = world.new_uid();
     let run = Run {
         uid,
@@ -393,6 +409,7 @@ async fn testrun(
             e.rid == execution.rid
                 && e.test_id == execution.test_id
                 && e.title == execution.title
+                && e.suite_title == execution.suite_title
                 && e.file == execution.file
         });
         match previous {

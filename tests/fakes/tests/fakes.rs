@@ -1083,6 +1083,38 @@ fn testomatio_update_and_finish_including_parallel_events() {
     assert_eq!(put(json!({"status_event":"finish"})).status(), 403);
 }
 
+#[test]
+fn testomatio_shared_runs_fold_by_title_until_finished() {
+    let fake = Fake::start();
+    let create = |title: &str| {
+        let r = fake
+            .testomatio(reqwest::Method::POST, "")
+            .json(&json!({"api_key":KEY,"title":title,"shared_run":true}))
+            .send()
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        r.json::<Value>().unwrap()["uid"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let first = create("CI 7");
+    assert_eq!(create("CI 7"), first, "same title: the same shared run");
+    assert_ne!(create("CI 8"), first, "another title: another run");
+    assert_ne!(fake.testomatio_run(), first, "not shared: a new run");
+    let r = fake
+        .testomatio(reqwest::Method::PUT, &format!("/{first}"))
+        .json(&json!({"api_key":KEY,"status_event":"finish"}))
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_ne!(create("CI 7"), first, "a finished shared run is not reused");
+    assert_eq!(
+        fake.state("testomatio")["runs"].as_array().unwrap().len(),
+        4
+    );
+}
+
 // ---------------------------------------------------------------- AIO Tests (vendors.md §4.9)
 
 const AIO_CLOUD: &str = "/aio/aio-tcms/api/v1/project/PROJ/testcycle";
