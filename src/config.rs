@@ -8,6 +8,9 @@ use crate::http::Secret;
 use crate::parse::FormatChoice;
 use crate::upload::testnod::Finalize;
 
+mod valueedge;
+pub use valueedge::ValueedgeSettings;
+
 /// The check run as the user asked for it (`check-run`, `name`, `token`, `commit`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CheckRunSettings {
@@ -110,6 +113,8 @@ pub struct Config {
     pub title: String,
     /// Upload to TestNod; `None` when no token was given.
     pub testnod: Option<TestnodSettings>,
+    /// Upload to ValueEdge; `None` when no API access key was given.
+    pub valueedge: Option<ValueedgeSettings>,
     pub check_run: CheckRunSettings,
     pub annotations: AnnotationChoice,
     /// At most this many test annotations, within GitHub's own caps; `None`: only GitHub's caps.
@@ -130,6 +135,7 @@ impl Default for Config {
             fail_on_empty: true,
             title: DEFAULT_TITLE.to_owned(),
             testnod: None,
+            valueedge: None,
             check_run: CheckRunSettings::default(),
             annotations: AnnotationChoice::Failures,
             max_annotations: None,
@@ -272,6 +278,21 @@ pub struct RawConfig {
     pub testnod_build_id: Option<String>,
     pub testnod_tags: Option<String>,
     pub testnod_finalize: Option<String>,
+    pub valueedge_url: Option<String>,
+    pub valueedge_shared_space: Option<String>,
+    pub valueedge_workspace: Option<String>,
+    pub valueedge_client_id: Option<String>,
+    pub valueedge_client_secret: Option<String>,
+    pub valueedge_skip_errors: Option<bool>,
+    pub valueedge_wait: Option<bool>,
+    pub valueedge_release: Option<String>,
+    pub valueedge_backlog_items: Option<String>,
+    pub valueedge_product_areas: Option<String>,
+    pub valueedge_environment: Option<String>,
+    pub valueedge_test_level: Option<String>,
+    pub valueedge_test_type: Option<String>,
+    pub valueedge_testing_tool: Option<String>,
+    pub valueedge_framework: Option<String>,
     pub annotations: Option<String>,
     pub max_annotations: Option<String>,
     pub path_prefix: Option<String>,
@@ -281,6 +302,7 @@ pub struct RawConfig {
 impl RawConfig {
     pub fn validate(self) -> Result<Config, ConfigError> {
         let defaults = Config::default();
+        let valueedge = valueedge::settings(&self)?;
         let non_empty = |s: Option<String>| s.filter(|v| !v.trim().is_empty());
         Ok(Config {
             format: match non_empty(self.format) {
@@ -331,6 +353,7 @@ impl RawConfig {
                         .unwrap_or_default(),
                 }),
             },
+            valueedge,
             annotations: match non_empty(self.annotations) {
                 Some(s) => s.parse()?,
                 None => defaults.annotations,

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::ci::{self, CiInfo};
-use crate::config::{Config, ConfigError, FailOn, TestnodSettings};
+use crate::config::{Config, ConfigError, FailOn, TestnodSettings, ValueedgeSettings};
 use crate::convert;
 use crate::diagnostic::Diagnostic;
 use crate::github::checks::{self, CheckError, CheckReceipt, CheckRun, CheckRunMode};
@@ -17,6 +17,7 @@ use crate::http::HttpClient;
 use crate::model::{TestRun, Totals};
 use crate::parse::{Format, ParseError, ParseErrorKind, Parsed};
 use crate::upload::testnod::{self, TestnodConfig};
+use crate::upload::valueedge;
 use crate::upload::Payload;
 
 /// `owner/repo` on GitHub Actions.
@@ -217,6 +218,11 @@ pub async fn run<C: HttpClient>(inputs: &Inputs, client: &C) -> Outcome {
             Err(e) => publish_errors.push(e.to_string()),
         }
     }
+    if let Some(settings) = &inputs.config.valueedge {
+        let receipt = upload_valueedge(client, settings, &ci, &report, &inputs.files).await;
+        publish_errors.extend(receipt.errors.iter().map(ToString::to_string));
+        receipts.valueedge = Some(receipt);
+    }
     let summary = summary::render(
         &inputs.config,
         &inputs.files,
@@ -401,10 +407,38 @@ fn testnod_config(settings: &TestnodSettings, ci: &CiInfo) -> Result<TestnodConf
     })
 }
 
+/// ValueEdge: every run linked as the settings say, the CI run as the external report; the
+/// tests are taken to have started their total duration ago.
+async fn upload_valueedge<C: HttpClient>(
+    client: &C,
+    settings: &ValueedgeSettings,
+    ci: &CiInfo,
+    report: &Report,
+    files: &[FileReport],
+) -> valueedge::Receipt {
+    let config = valueedge::ValueedgeConfig {
+        base_url: settings.url.clone(),
+        shared_space: settings.shared_space.clone(),
+        workspace: settings.workspace.clone(),
+        client_id: settings.client_id.clone(),
+        client_secret: settings.client_secret.clone(),
+        skip_errors: settings.skip_errors,
+        wait: settings.wait,
+        context: valueedge::RunContext {
+            links: settings.links.clone(),
+            external_report_url: ci.run_url.clone(),
+            started_ms: client.now_ms().saturating_sub(report.totals.duration_ms),
+        },
+        max_payload_bytes: valueedge::MAX_PAYLOAD_BYTES,
+    };
+    valueedge::upload(client, &config, files, &RetryPolicy::default()).await
+}
+
 /// What each service ended up with.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Receipts {
     pub testnod: Option<testnod::Receipt>,
+    pub valueedge: Option<valueedge::Receipt>,
     pub check_run: Option<CheckReceipt>,
 }
 
@@ -421,6 +455,10 @@ impl Receipts {
             if let Some(id) = r.test_run_id {
                 out.push(("testnod-test-run-id", id.to_string()));
             }
+        }
+        if let Some(r) = &self.valueedge {
+            out.extend(r.task_ids().map(|ids| ("valueedge-task-id", ids)));
+            out.extend(r.status().map(|s| ("valueedge-task-status", s.to_owned())));
         }
         out
     }

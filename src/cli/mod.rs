@@ -2,6 +2,7 @@
 #![allow(clippy::disallowed_methods)]
 
 mod paths;
+mod valueedge;
 
 use std::fs::File;
 use std::io::{BufReader, Write};
@@ -154,6 +155,8 @@ struct SummaryArgs {
     #[command(flatten)]
     testnod: TestnodArgs,
     #[command(flatten)]
+    valueedge: valueedge::ValueedgeArgs,
+    #[command(flatten)]
     check_run: CheckRunArgs,
     /// Print the requests uploads would send (secrets redacted) instead of sending them.
     #[arg(long)]
@@ -247,6 +250,7 @@ fn execute(command: Command) -> Result<u8, String> {
                 fail_on_empty,
                 title,
                 testnod,
+                valueedge,
                 check_run,
                 dry_run,
                 annotations,
@@ -277,6 +281,7 @@ fn execute(command: Command) -> Result<u8, String> {
                 path_prefix,
                 working_directory: None,
                 testnod: testnod.settings()?,
+                valueedge: valueedge.settings()?,
                 check_run: check_run.settings()?,
             };
             let env = capture_env();
@@ -406,6 +411,7 @@ fn run(
         let client = RecordingClient::answering(dry_run_response);
         let outcome = runtime.block_on(pipeline::run(&inputs, &client));
         for request in client.requests() {
+            let request = valueedge::shown(request);
             eprintln!("{}\n", request.describe(SECRET_HEADERS));
         }
         return Ok(outcome);
@@ -419,6 +425,9 @@ const SECRET_HEADERS: &[&str] = &[testnod::TOKEN_HEADER, "authorization", "cooki
 
 /// Plausible answers for `--dry-run`, so every step of each flow is shown.
 fn dry_run_response(request: &Recorded) -> Response<Vec<u8>> {
+    if let Some(answer) = valueedge::dry_run_response(request) {
+        return answer;
+    }
     if !request.url.ends_with(testnod::UPLOAD_PATH) {
         return Response::new(b"{}".to_vec());
     }

@@ -4,6 +4,7 @@
 //! Services are independent: one failing never stops another.
 
 pub mod testnod;
+pub mod valueedge;
 
 use serde::Serialize;
 
