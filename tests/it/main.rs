@@ -11,3 +11,4 @@ mod hostile;
 mod summary;
 mod support;
 mod uploads;
+mod valueedge;
