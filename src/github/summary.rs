@@ -501,6 +501,10 @@ fn write_receipts(out: &mut String, receipts: &Receipts) {
 /// ValueEdge: the task(s), their status, what was already received, and why a task did not
 /// end in success.
 fn write_valueedge(out: &mut String, r: &crate::upload::valueedge::Receipt) {
+    if r.tasks.is_empty() && r.errors.is_empty() {
+        let _ = writeln!(out, "📤 **ValueEdge**: no test results to send\n");
+        return;
+    }
     let ids = r.task_ids().unwrap_or_else(|| "none".to_owned());
     let mut parts = vec![
         format!("📤 **ValueEdge**: task {}", inline(&ids)),

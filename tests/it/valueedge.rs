@@ -509,3 +509,19 @@ fn dry_run_shows_the_flow_without_the_key() {
     );
     assert!(shown.contains("cookie: ****"));
 }
+
+#[test]
+fn a_report_without_tests_sends_nothing_and_says_so() {
+    let fake = FakeServices::start();
+    let dir = tempfile::tempdir().unwrap();
+    let empty = dir.path().join("empty.xml");
+    std::fs::write(&empty, "<testsuite name=\"e\" tests=\"0\"/>").unwrap();
+    let out = upload_cli(
+        &fake,
+        empty.to_str().unwrap(),
+        &["--fail-on-empty", "false"],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(text(&out).contains("**ValueEdge**: no test results to send"));
+    assert!(fake.requests("octane").is_empty());
+}
