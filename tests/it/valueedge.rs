@@ -525,3 +525,45 @@ fn a_report_without_tests_sends_nothing_and_says_so() {
     assert!(text(&out).contains("**ValueEdge**: no test results to send"));
     assert!(fake.requests("octane").is_empty());
 }
+
+#[test]
+fn the_pipeline_links_the_ci_run_and_sets_the_task_outputs() {
+    use test_report::config::RawConfig;
+    use test_report::pipeline::{self, Inputs};
+    let fake = FakeServices::start();
+    let config = RawConfig {
+        valueedge_url: Some(format!("{}/octane", fake.url)),
+        valueedge_shared_space: Some("1001".into()),
+        valueedge_workspace: Some("1002".into()),
+        valueedge_client_id: Some("octane-client".into()),
+        valueedge_client_secret: Some("octane-secret".into()),
+        valueedge_release: Some("_default_".into()),
+        ..RawConfig::default()
+    }
+    .validate()
+    .unwrap();
+    let inputs = Inputs {
+        config,
+        files: vec![parse_file(&repo().join("examples/passing.xml"))],
+        env: [
+            ("GITHUB_ACTIONS", "true"),
+            ("GITHUB_REPOSITORY", "o/r"),
+            ("GITHUB_RUN_ID", "42"),
+        ]
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .into(),
+        ..Inputs::default()
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let outcome = runtime.block_on(pipeline::run(&inputs, &NativeClient::new().unwrap()));
+    assert_eq!(outcome.outputs["valueedge-task-id"], "1103");
+    assert_eq!(outcome.outputs["valueedge-task-status"], "success");
+    assert_eq!(outcome.exit_code, 0, "{:?}", outcome.failure);
+    let state = fake.state("octane");
+    let payload = state["tasks"][0]["payload_utf8"].as_str().unwrap();
+    assert!(payload.contains("<release name=\"_default_\"/>"));
+    assert!(payload.contains("external_report_url=\"https://github.com/o/r/actions/runs/42\""));
+}
