@@ -10,6 +10,9 @@ use crate::upload::aio::{AuthMode, CycleChoice, ImportFlags};
 use crate::upload::testnod::Finalize;
 use crate::upload::testomat::{Finish, RunTimeUnit};
 
+mod valueedge;
+pub use valueedge::ValueedgeSettings;
+
 /// The check run as the user asked for it (`check-run`, `name`, `token`, `commit`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CheckRunSettings {
@@ -149,6 +152,8 @@ pub struct Config {
     pub aio: Option<AioSettings>,
     /// Upload to Testomat.io; `None` when no API key was given.
     pub testomatio: Option<TestomatSettings>,
+    /// Upload to ValueEdge; `None` when no API access key was given.
+    pub valueedge: Option<ValueedgeSettings>,
     pub check_run: CheckRunSettings,
     pub annotations: AnnotationChoice,
     /// At most this many test annotations, within GitHub's own caps; `None`: only GitHub's caps.
@@ -171,6 +176,7 @@ impl Default for Config {
             testnod: None,
             aio: None,
             testomatio: None,
+            valueedge: None,
             check_run: CheckRunSettings::default(),
             annotations: AnnotationChoice::Failures,
             max_annotations: None,
@@ -363,6 +369,21 @@ pub struct RawConfig {
     pub testomatio_finish: Option<String>,
     pub testomatio_shared_run: Option<String>,
     pub testomatio_run_time_unit: Option<String>,
+    pub valueedge_url: Option<String>,
+    pub valueedge_shared_space: Option<String>,
+    pub valueedge_workspace: Option<String>,
+    pub valueedge_client_id: Option<String>,
+    pub valueedge_client_secret: Option<String>,
+    pub valueedge_skip_errors: Option<bool>,
+    pub valueedge_wait: Option<bool>,
+    pub valueedge_release: Option<String>,
+    pub valueedge_backlog_items: Option<String>,
+    pub valueedge_product_areas: Option<String>,
+    pub valueedge_environment: Option<String>,
+    pub valueedge_test_level: Option<String>,
+    pub valueedge_test_type: Option<String>,
+    pub valueedge_testing_tool: Option<String>,
+    pub valueedge_framework: Option<String>,
     pub annotations: Option<String>,
     pub max_annotations: Option<String>,
     pub path_prefix: Option<String>,
@@ -479,6 +500,7 @@ impl RawConfig {
     pub fn validate(self) -> Result<Config, ConfigError> {
         let defaults = Config::default();
         let aio = self.aio()?;
+        let valueedge = valueedge::settings(&self)?;
         let non_empty = |s: Option<String>| s.filter(|v| !v.trim().is_empty());
         Ok(Config {
             aio,
@@ -552,6 +574,7 @@ impl RawConfig {
                     )?,
                 }),
             },
+            valueedge,
             annotations: match non_empty(self.annotations) {
                 Some(s) => s.parse()?,
                 None => defaults.annotations,

@@ -5,7 +5,9 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::ci::{self, CiInfo};
-use crate::config::{AioSettings, Config, ConfigError, FailOn, TestnodSettings, TestomatSettings};
+use crate::config::{
+    AioSettings, Config, ConfigError, FailOn, TestnodSettings, TestomatSettings, ValueedgeSettings,
+};
 use crate::convert;
 use crate::diagnostic::Diagnostic;
 use crate::github::checks::{self, CheckError, CheckReceipt, CheckRun, CheckRunMode};
@@ -19,6 +21,7 @@ use crate::parse::{Format, ParseError, ParseErrorKind, Parsed};
 use crate::upload::aio::{self, AioConfig};
 use crate::upload::testnod::{self, TestnodConfig};
 use crate::upload::testomat::{self, TestomatConfig};
+use crate::upload::valueedge;
 use crate::upload::Payload;
 
 /// `owner/repo` on GitHub Actions.
@@ -228,6 +231,11 @@ pub async fn run<C: HttpClient>(inputs: &Inputs, client: &C) -> Outcome {
         let receipt = testomat_upload(client, settings, inputs, &ci, &report).await;
         publish_errors.extend(receipt.errors.iter().map(ToString::to_string));
         receipts.testomatio = Some(receipt);
+    }
+    if let Some(settings) = &inputs.config.valueedge {
+        let receipt = upload_valueedge(client, settings, &ci, &report, &inputs.files).await;
+        publish_errors.extend(receipt.errors.iter().map(ToString::to_string));
+        receipts.valueedge = Some(receipt);
     }
     let summary = summary::render(
         &inputs.config,
@@ -515,12 +523,40 @@ async fn testomat_upload<C: HttpClient>(
     .await
 }
 
+/// ValueEdge: every run linked as the settings say, the CI run as the external report; the
+/// tests are taken to have started their total duration ago.
+async fn upload_valueedge<C: HttpClient>(
+    client: &C,
+    settings: &ValueedgeSettings,
+    ci: &CiInfo,
+    report: &Report,
+    files: &[FileReport],
+) -> valueedge::Receipt {
+    let config = valueedge::ValueedgeConfig {
+        base_url: settings.url.clone(),
+        shared_space: settings.shared_space.clone(),
+        workspace: settings.workspace.clone(),
+        client_id: settings.client_id.clone(),
+        client_secret: settings.client_secret.clone(),
+        skip_errors: settings.skip_errors,
+        wait: settings.wait,
+        context: valueedge::RunContext {
+            links: settings.links.clone(),
+            external_report_url: ci.run_url.clone(),
+            started_ms: client.now_ms().saturating_sub(report.totals.duration_ms),
+        },
+        max_payload_bytes: valueedge::MAX_PAYLOAD_BYTES,
+    };
+    valueedge::upload(client, &config, files, &RetryPolicy::default()).await
+}
+
 /// What each service ended up with.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Receipts {
     pub testnod: Option<testnod::Receipt>,
     pub aio: Option<aio::Receipt>,
     pub testomatio: Option<testomat::Receipt>,
+    pub valueedge: Option<valueedge::Receipt>,
     pub check_run: Option<CheckReceipt>,
 }
 
@@ -553,6 +589,10 @@ impl Receipts {
             if let Some(uid) = &r.run_uid {
                 out.push(("testomatio-run-uid", uid.clone()));
             }
+        }
+        if let Some(r) = &self.valueedge {
+            out.extend(r.task_ids().map(|ids| ("valueedge-task-id", ids)));
+            out.extend(r.status().map(|s| ("valueedge-task-status", s.to_owned())));
         }
         out
     }

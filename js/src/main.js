@@ -73,6 +73,21 @@ async function report() {
     testomatio_finish: core.getInput('testomatio-finish'),
     testomatio_shared_run: core.getInput('testomatio-shared-run'),
     testomatio_run_time_unit: core.getInput('testomatio-run-time-unit'),
+    valueedge_url: core.getInput('valueedge-url'),
+    valueedge_shared_space: core.getInput('valueedge-shared-space'),
+    valueedge_workspace: core.getInput('valueedge-workspace'),
+    valueedge_client_id: core.getInput('valueedge-client-id'),
+    valueedge_client_secret: core.getInput('valueedge-client-secret'),
+    valueedge_skip_errors: booleanInput('valueedge-skip-errors'),
+    valueedge_wait: booleanInput('valueedge-wait'),
+    valueedge_release: core.getInput('valueedge-release'),
+    valueedge_backlog_items: core.getInput('valueedge-backlog-items'),
+    valueedge_product_areas: core.getInput('valueedge-product-areas'),
+    valueedge_environment: core.getInput('valueedge-environment'),
+    valueedge_test_level: core.getInput('valueedge-test-level'),
+    valueedge_test_type: core.getInput('valueedge-test-type'),
+    valueedge_testing_tool: core.getInput('valueedge-testing-tool'),
+    valueedge_framework: core.getInput('valueedge-framework'),
     annotations: core.getInput('annotations'),
     max_annotations: core.getInput('max-annotations'),
     path_prefix: core.getInput('path-prefix'),
@@ -86,6 +101,11 @@ async function report() {
   }
   if (config.testomatio_api_key) {
     core.setSecret(config.testomatio_api_key);
+  }
+  for (const secret of [config.valueedge_client_id, config.valueedge_client_secret]) {
+    if (secret) {
+      core.setSecret(secret);
+    }
   }
 
   // @actions/glob roots relative patterns at the current directory, escaping it safely, so

@@ -4,6 +4,7 @@
 mod config_file;
 mod paths;
 mod progress;
+mod valueedge;
 
 use std::fs::File;
 use std::io::{BufReader, Write};
@@ -312,6 +313,8 @@ struct SummaryArgs {
     #[command(flatten)]
     testomatio: TestomatArgs,
     #[command(flatten)]
+    valueedge: valueedge::ValueedgeArgs,
+    #[command(flatten)]
     check_run: CheckRunArgs,
     /// Print the requests uploads would send (secrets redacted) instead of sending them.
     #[arg(long)]
@@ -445,6 +448,7 @@ fn execute(command: Command, verbosity: Verbosity) -> Result<u8, String> {
                 testnod,
                 aio,
                 testomatio,
+                valueedge,
                 check_run,
                 dry_run,
                 json,
@@ -478,6 +482,7 @@ fn execute(command: Command, verbosity: Verbosity) -> Result<u8, String> {
                 testnod: testnod.settings()?,
                 aio: aio.settings()?,
                 testomatio: testomatio.settings()?,
+                valueedge: valueedge.settings()?,
                 check_run: check_run.settings()?,
             };
             let env = capture_env();
@@ -634,6 +639,7 @@ fn run(
         let client = RecordingClient::answering(dry_run_response);
         let outcome = runtime.block_on(pipeline::run(&inputs, &client));
         for request in client.requests() {
+            let request = valueedge::shown(request);
             eprintln!("{}\n", request.describe(SECRET_HEADERS));
         }
         return Ok(outcome);
@@ -662,6 +668,9 @@ fn dry_run_response(request: &Recorded) -> Response<Vec<u8>> {
         let uid = if uid.is_empty() { "dry-run" } else { uid };
         let body = serde_json::json!({ "uid": uid, "url": null });
         return Response::new(body.to_string().into_bytes());
+    }
+    if let Some(answer) = valueedge::dry_run_response(request) {
+        return answer;
     }
     if !request.url.ends_with(testnod::UPLOAD_PATH) {
         return Response::new(b"{}".to_vec());

@@ -8,7 +8,7 @@ use crate::model::{Case, Problem, Status, Suite, Totals};
 use crate::pipeline::{FileReport, Report};
 
 /// Escapes text for XML content and attribute values, dropping characters XML 1.0 forbids.
-fn esc(s: &str) -> String {
+pub(crate) fn esc(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
@@ -27,7 +27,7 @@ fn esc(s: &str) -> String {
 }
 
 /// Content text keeps its newlines readable.
-fn esc_text(s: &str) -> String {
+pub(crate) fn esc_text(s: &str) -> String {
     esc(s).replace("&#10;", "\n").replace("&#9;", "\t")
 }
 

@@ -499,6 +499,9 @@ fn write_receipts(out: &mut String, receipts: &Receipts) {
     if let Some(r) = &receipts.testomatio {
         write_testomat_receipt(out, r);
     }
+    if let Some(r) = &receipts.valueedge {
+        write_valueedge(out, r);
+    }
 }
 
 /// Rows of AIO's per-case errors in the summary; the rest are counted.
@@ -587,6 +590,50 @@ fn write_testomat_receipt(out: &mut String, r: &crate::upload::testomat::Receipt
         ));
     }
     let _ = writeln!(out, "{}\n", parts.join(" · "));
+}
+
+/// ValueEdge: the task(s), their status, what was already received, and why a task did not
+/// end in success.
+fn write_valueedge(out: &mut String, r: &crate::upload::valueedge::Receipt) {
+    if r.tasks.is_empty() && r.errors.is_empty() {
+        let _ = writeln!(out, "📤 **ValueEdge**: no test results to send\n");
+        return;
+    }
+    let ids = r.task_ids().unwrap_or_else(|| "none".to_owned());
+    let mut parts = vec![
+        format!("📤 **ValueEdge**: task {}", inline(&ids)),
+        format!("{} runs", r.runs()),
+    ];
+    if let Some(status) = r.status() {
+        parts.push(inline(status));
+    }
+    let received = r.tasks.iter().filter(|t| t.already_received).count();
+    if received > 0 {
+        parts.push(format!("{received} payloads already received"));
+    }
+    if !r.errors.is_empty() {
+        parts.push(format!("⚠️ {} errors", r.errors.len()));
+    }
+    let _ = writeln!(out, "{}\n", parts.join(" · "));
+    for t in r.tasks.iter().filter(|t| t.status != "success") {
+        if let Some(details) = &t.error_details {
+            let details = crate::model::truncate_utf8(details, MESSAGE_BYTES);
+            let _ = writeln!(
+                out,
+                "- task {} {}: {}",
+                t.id,
+                inline(&t.status),
+                inline(details)
+            );
+        }
+    }
+    for e in r.errors.iter().filter(|e| e.step != "task") {
+        let message = crate::model::truncate_utf8(&e.message, MESSAGE_BYTES);
+        let _ = writeln!(out, "- {}: {}", e.step, inline(message));
+    }
+    if r.tasks.iter().any(|t| t.status != "success") || !r.errors.is_empty() {
+        out.push('\n');
+    }
 }
 
 fn write_footer(out: &mut String, env: &EnvMap) {

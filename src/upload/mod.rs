@@ -6,6 +6,7 @@
 pub mod aio;
 pub mod testnod;
 pub mod testomat;
+pub mod valueedge;
 
 use serde::Serialize;
 

@@ -12,3 +12,4 @@ mod hostile;
 mod summary;
 mod support;
 mod uploads;
+mod valueedge;

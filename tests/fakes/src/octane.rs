@@ -575,6 +575,7 @@ fn check_attrs(
             "string255" => (1..=255).contains(&chars),
             "string0_255" => chars <= 255,
             "string3800" => (1..=3800).contains(&chars),
+            "string0_3800" => chars <= 3800,
             "long" => value.trim().parse::<i64>().is_ok(),
             "boolean" => matches!(value.trim(), "true" | "false" | "1" | "0"),
             "status" => STATUSES.contains(&value.as_str()),
@@ -653,6 +654,18 @@ fn declared(name: &str) -> Option<&'static [(&'static str, bool, &'static str)]>
         "test_runs" | "test_result" | "backlog_items" | "product_areas" | "test_fields"
         | "environment" | "description" | "error_message" | "input_parameters"
         | "output_parameters" => &[],
+        "feature" => &[
+            ("name", true, "string0_255"),
+            ("path", true, "string255"),
+            ("tag", true, "string0_255"),
+            ("started", true, "long"),
+            ("identifier", false, "string0_255"),
+        ],
+        "scenario" => &[
+            ("name", true, "string0_3800"),
+            ("status", true, "status"),
+            ("outlineIndex", false, "long"),
+        ],
         "parameter" => &[
             ("name", true, "string255"),
             ("value", false, "string0_255"),
@@ -711,8 +724,9 @@ struct Open {
     seen: Vec<String>,
 }
 
-/// Validates a `test_result` document against the XSD's structure and simple types. Gherkin
-/// runs are checked down to their own attributes (their `feature` subtree is not).
+/// Validates a `test_result` document against the XSD's structure and simple types. Inside
+/// gherkin runs only the `feature` and `scenario` attributes and the required `feature` and
+/// `file` elements are checked.
 fn validate(payload: &[u8]) -> Result<Parsed, String> {
     let mut reader = quick_xml::Reader::from_reader(payload);
     let mut buf = Vec::new();
@@ -759,8 +773,22 @@ fn validate(payload: &[u8]) -> Result<Parsed, String> {
         };
         let name = e.local_name().as_ref().to_owned();
         if gherkin_depth.is_some() {
-            // Inside a gherkin run: structure not checked, only nesting tracked.
-            if !empty {
+            // Inside a gherkin run: `feature` and `scenario` attributes and the required
+            // `feature`/`file` children are checked; the rest only nests.
+            if let Some(parent) = stack.last_mut() {
+                parent.seen.push(name.clone());
+            }
+            if matches!(name.as_str(), "feature" | "scenario") {
+                let given = attrs(&e)?;
+                check_attrs(&name, &given, declared(&name).unwrap_or(&[]))?;
+            }
+            if empty {
+                close(&Open {
+                    name,
+                    last_slot: None,
+                    seen: Vec::new(),
+                })?;
+            } else {
                 stack.push(Open {
                     name,
                     last_slot: None,
@@ -840,8 +868,11 @@ fn close(open: &Open) -> Result<(), String> {
         "test_result" if !open.seen.iter().any(|s| s == "test_runs") => {
             Err("<test_result>: <test_runs> is required".into())
         }
-        "test_runs" if open.seen.is_empty() => {
-            Err("<test_runs>: one test_run or gherkin_test_run at least".into())
+        "gherkin_test_run" if !open.seen.iter().any(|s| s == "feature") => {
+            Err("<gherkin_test_run>: <feature> is required".into())
+        }
+        "feature" if !open.seen.iter().any(|s| s == "file") => {
+            Err("<feature>: <file> is required".into())
         }
         _ => Ok(()),
     }

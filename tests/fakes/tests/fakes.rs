@@ -1555,10 +1555,15 @@ fn octane_sign_in_both_shapes_401_otherwise_and_session_expiry() {
 #[test]
 fn octane_push_is_validated_against_the_xsd_rules() {
     let fake = Fake::start();
+    // More payloads than the 20 requests a second the rate limit allows.
+    fake.http
+        .post(fake.url("/_fake/config"))
+        .json(&json!({"octane":{"rate_limit_per_second":0}}))
+        .send()
+        .unwrap();
     let cookie = fake.octane_sign_in(octane_client()).unwrap();
     let long = "n".repeat(256);
     let bad = [
-        "<test_result><test_runs/></test_result>".to_owned(),
         "<test_result/>".to_owned(),
         "<results><test_runs/></results>".to_owned(),
         "<test_result><test_runs><test_run name=\"a\" duration=\"1\" status=\"passed\"/></test_runs></test_result>".to_owned(),
@@ -1573,6 +1578,10 @@ fn octane_push_is_validated_against_the_xsd_rules() {
         "<test_result><test_runs><test_run name=\"a\" duration=\"1\" status=\"Passed\"><description>d</description><error/></test_run></test_runs></test_result>".to_owned(),
         "<test_result><test_runs><test_run name=\"a\" duration=\"1\" status=\"Passed\"/><gherkin_test_run name=\"g\" duration=\"1\" status=\"Passed\"/></test_runs></test_result>".to_owned(),
         "<test_result><test_runs><test_run name=\"a\" duration=\"1\" status=\"Passed\">".to_owned(),
+        "<test_result><test_runs><gherkin_test_run name=\"g\" duration=\"1\" status=\"Passed\"/></test_runs></test_result>".to_owned(),
+        "<test_result><test_runs><gherkin_test_run name=\"g\" duration=\"1\" status=\"Passed\"><feature name=\"f\" tag=\"\" started=\"1\"><file/></feature></gherkin_test_run></test_runs></test_result>".to_owned(),
+        "<test_result><test_runs><gherkin_test_run name=\"g\" duration=\"1\" status=\"Passed\"><feature name=\"f\" path=\"f\" tag=\"\" started=\"1\"/></gherkin_test_run></test_runs></test_result>".to_owned(),
+        "<test_result><test_runs><gherkin_test_run name=\"g\" duration=\"1\" status=\"Passed\"><feature name=\"f\" path=\"f\" tag=\"\" started=\"1\"><file/><scenarios><scenario name=\"s\" status=\"passed\"><steps/></scenario></scenarios></feature></gherkin_test_run></test_runs></test_result>".to_owned(),
     ];
     for payload in bad {
         let r = fake.octane_push(&cookie, "", payload.clone().into_bytes(), None);
@@ -1599,6 +1608,14 @@ fn octane_push_is_validated_against_the_xsd_rules() {
     let task = &fake.state("octane")["tasks"][0];
     assert_eq!(task["runs"].as_array().unwrap().len(), 2);
     assert_eq!(task["runs"][0]["duration"], "1500");
+    // The XSD's `test_runs` is a choice of `test_run*` or `gherkin_test_run*`: empty is valid.
+    let empty = "<test_result><test_runs/></test_result>";
+    let r = fake.octane_push(&cookie, "", empty.into(), None);
+    assert_eq!(r.status(), 202);
+    assert_eq!(fake.state("octane")["tasks"][1]["runs"], json!([]));
+    let gherkin = "<test_result><test_runs><gherkin_test_run name=\"g\" duration=\"1\" status=\"Passed\"><feature name=\"f\" path=\"f.feature\" tag=\"\" started=\"1\"><file>Feature: f</file><scenarios><scenario name=\"s\" status=\"Passed\"><steps><step name=\"Given x\" duration=\"1\" status=\"passed\"/></steps></scenario></scenarios></feature></gherkin_test_run></test_runs></test_result>";
+    let r = fake.octane_push(&cookie, "", gherkin.into(), None);
+    assert_eq!(r.status(), 202);
 }
 
 #[test]
