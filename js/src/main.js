@@ -42,6 +42,7 @@ async function report() {
     name: core.getInput('name'),
     token: core.getInput('token'),
     commit: core.getInput('commit'),
+    pr_comment: core.getInput('pr-comment'),
     testnod_token: core.getInput('testnod-token'),
     testnod_url: core.getInput('testnod-url'),
     testnod_build_id: core.getInput('testnod-build-id'),

@@ -17,6 +17,7 @@ use test_report::config::{
 };
 use test_report::convert;
 use test_report::github::annotations::Level;
+use test_report::github::comment::CommentMode;
 use test_report::github::workflow_commands;
 use test_report::http::native::NativeClient;
 use test_report::http::recording::{Recorded, RecordingClient};
@@ -117,6 +118,10 @@ struct CheckRunArgs {
     /// Commit to attach the check run to (default: the PR head or the pushed commit).
     #[arg(long, value_name = "SHA")]
     commit: Option<String>,
+    /// One pull-request comment per check name, updated in place: off, always, failures
+    /// (create only when tests failed) or changes (update only when the results changed).
+    #[arg(long = "pr-comment", default_value = "off", value_name = "WHEN")]
+    pr_comment: String,
 }
 
 impl CheckRunArgs {
@@ -131,6 +136,12 @@ impl CheckRunArgs {
         raw.validate()
             .map(|c| c.check_run)
             .map_err(|e| e.to_string().replacen("input '", "option '--", 1))
+    }
+
+    fn comment_mode(&self) -> Result<CommentMode, String> {
+        self.pr_comment
+            .parse()
+            .map_err(|e| format!("option '--pr-comment': {e}"))
     }
 }
 
@@ -278,6 +289,7 @@ fn execute(command: Command) -> Result<u8, String> {
                 working_directory: None,
                 testnod: testnod.settings()?,
                 check_run: check_run.settings()?,
+                pr_comment: check_run.comment_mode()?,
             };
             let env = capture_env();
             let actions = in_github_actions(&env);

@@ -3,10 +3,12 @@
 
 pub mod annotations;
 pub mod checks;
+pub mod comment;
 pub mod location;
 mod markdown;
 pub mod outputs;
 pub mod repo_path;
+pub mod rest;
 pub mod summary;
 pub mod workflow_commands;
 

@@ -122,7 +122,9 @@ pub fn render_within(
 fn shrink_note(budget: usize, reason: &str) -> String {
     format!(
         "> [!NOTE]\n> The full report is larger than GitHub's {} KiB summary limit, so {reason}.\n\n",
-        budget / 1024
+        // Rounded up: 65,535 bytes (check runs) and 65,536 characters less the comment's
+        // marker both read as GitHub's "64 KiB".
+        budget.div_ceil(1024)
     )
 }
 

@@ -3,6 +3,7 @@
 
 mod annotations;
 mod cli;
+mod comment;
 mod conformance;
 mod conformance_json;
 mod conformance_xml;
