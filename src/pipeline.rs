@@ -8,8 +8,12 @@ use crate::ci::{self, CiInfo};
 use crate::config::{Config, ConfigError, FailOn, TestnodSettings};
 use crate::convert;
 use crate::diagnostic::Diagnostic;
+use crate::github::annotations::Annotation;
+use crate::github::changed_files;
 use crate::github::checks::{self, CheckError, CheckReceipt, CheckRun, CheckRunMode};
-use crate::github::comment::{self, CommentMode, CommentOutcome, CommentReceipt, PrComment};
+use crate::github::comment::{
+    self, CommentMode, CommentOutcome, CommentReceipt, PrComment, PullRequest,
+};
 use crate::github::repo_path::RepoPaths;
 use crate::github::rest::{Api, ApiError};
 use crate::github::workflow_commands::{self, Limits};
@@ -272,12 +276,12 @@ pub async fn run<C: HttpClient>(inputs: &Inputs, client: &C) -> Outcome {
     // The check run carries every test annotation; repeating them as workflow commands would
     // show each twice on the pull request.
     let job_annotations = if receipts.check_run.is_some() {
-        &[][..]
+        Vec::new()
     } else {
-        &tests[..]
+        changed_files_first(inputs, client, &ci, tests).await
     };
     let workflow_commands =
-        workflow_commands::render(&diagnostics, job_annotations, &paths, limits);
+        workflow_commands::render(&diagnostics, &job_annotations, &paths, limits);
     Outcome {
         outputs,
         report,
@@ -381,6 +385,39 @@ fn check_run(
         summary,
         details_url: ci.run_url.clone(),
     })
+}
+
+/// The annotations with failures in the pull request's changed files first, when there are more
+/// than a step shows and the token may read the pull request; otherwise as they are.
+async fn changed_files_first<C: HttpClient>(
+    inputs: &Inputs,
+    client: &C,
+    ci: &CiInfo,
+    mut tests: Vec<Annotation>,
+) -> Vec<Annotation> {
+    if tests.len() <= workflow_commands::STEP_ERRORS {
+        return tests;
+    }
+    let number = match comment::pull_request_of(inputs.event.as_ref(), ci.pr_number) {
+        Some(PullRequest::Number(n)) => n,
+        _ => return tests,
+    };
+    let (Some(token), Some(repository)) = (
+        inputs.config.check_run.token.clone(),
+        inputs.env.get(ENV_REPOSITORY).filter(|r| r.contains('/')),
+    ) else {
+        return tests;
+    };
+    let api = Api {
+        url: Api::url_from(&inputs.env),
+        repository: repository.clone(),
+        token,
+    };
+    // Best effort: without the list the order stays by file, which is still complete.
+    if let Ok(changed) = changed_files::fetch(client, &api, number, &RetryPolicy::default()).await {
+        changed_files::order(&mut tests, &changed);
+    }
+    tests
 }
 
 /// Why the PR comment was not written: a notice (read-only token) or a publish error.

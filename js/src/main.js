@@ -196,6 +196,10 @@ async function publish(outcome) {
   );
   await writeFile(summaryFile, outcome.summary);
   core.setOutput('summary-file', summaryFile);
+  // Every test, whatever the summary had to leave out to stay within GitHub's limits.
+  const ctrfFile = path.join(path.dirname(summaryFile), `test-report-ctrf-${randomUUID()}.json`);
+  await writeFile(ctrfFile, outcome.ctrf);
+  core.setOutput('ctrf-file', ctrfFile);
   if (outcome.failure) {
     core.setFailed(outcome.failure);
   }

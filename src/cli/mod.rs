@@ -180,6 +180,9 @@ struct SummaryArgs {
     /// relative paths.
     #[arg(long, value_name = "RULE", allow_hyphen_values = true, value_parser = parse_path_prefix)]
     path_prefix: Option<PathPrefix>,
+    /// Also write every test as CTRF JSON here: complete even when the summary had to shrink.
+    #[arg(long, value_name = "PATH")]
+    ctrf_file: Option<PathBuf>,
 }
 
 #[derive(Subcommand)]
@@ -263,6 +266,7 @@ fn execute(command: Command) -> Result<u8, String> {
                 annotations,
                 max_annotations,
                 path_prefix,
+                ctrf_file,
             } = *args;
             let config = Config {
                 format: sources.format,
@@ -293,7 +297,7 @@ fn execute(command: Command) -> Result<u8, String> {
             };
             let env = capture_env();
             let actions = in_github_actions(&env);
-            let outcome = run(&sources, config, env, dry_run)?;
+            let outcome = run(&sources, config, env, dry_run, ctrf_file.as_deref())?;
             let markdown = &outcome.summary;
             print!("{markdown}");
             if let Some(path) = std::env::var_os(ENV_GITHUB_STEP_SUMMARY).filter(|p| !p.is_empty())
@@ -323,7 +327,7 @@ fn execute(command: Command) -> Result<u8, String> {
                 job_summary: false,
                 ..Config::default()
             };
-            let outcome = run(&sources, config, capture_env(), false)?;
+            let outcome = run(&sources, config, capture_env(), false, None)?;
             if json {
                 let text =
                     serde_json::to_string_pretty(&outcome.report).map_err(|e| e.to_string())?;
@@ -385,13 +389,19 @@ fn in_github_actions(env: &EnvMap) -> bool {
     env.get(ENV_GITHUB_ACTIONS).is_some_and(|v| v == "true")
 }
 
+/// Reads the reports, writes the CTRF file when asked, and runs the pipeline.
 fn run(
     sources: &Sources,
     mut config: Config,
     env: EnvMap,
     dry_run: bool,
+    ctrf_file: Option<&Path>,
 ) -> Result<Outcome, String> {
     let files = read_files(sources, config.testnod.is_some())?;
+    if let Some(path) = ctrf_file {
+        std::fs::write(path, convert::ctrf::write(&files, now_ms()))
+            .map_err(|e| format!("{}: could not write the CTRF file: {e}", path.display()))?;
+    }
     // The core maps report paths to the repository from here: absolute, inside GITHUB_WORKSPACE.
     config.working_directory = Some(working_directory(sources)?.display().to_string());
     let repo_files = env

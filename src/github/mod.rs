@@ -2,6 +2,7 @@
 //! workflow commands. The edges write them.
 
 pub mod annotations;
+pub mod changed_files;
 pub mod checks;
 pub mod comment;
 pub mod location;

@@ -2,6 +2,7 @@
 #![allow(clippy::disallowed_methods)]
 
 mod annotations;
+mod changed_files;
 mod cli;
 mod comment;
 mod conformance;
