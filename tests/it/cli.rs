@@ -274,7 +274,7 @@ fn the_ctrf_file_keeps_every_test_the_shrunk_summary_leaves_out() {
     let trace = "at pkg.Suite.case(Suite.java:12)\n".repeat(5);
     let mut xml = String::from("<testsuite name=\"many\">");
     // Names alone (about 100 bytes of Markdown each) outgrow the 1 MiB summary.
-    for i in 0..20_000 {
+    for i in 0..40_000 {
         xml.push_str(&format!(
             "<testcase classname=\"pkg.Suite\" name=\"case_{i}\"><failure message=\"boom {i}\">{trace}</failure></testcase>"
         ));
@@ -298,12 +298,12 @@ fn the_ctrf_file_keeps_every_test_the_shrunk_summary_leaves_out() {
     assert!(summary.contains("> [!NOTE]"), "the summary had to shrink");
     assert!(summary.contains("Suite.case\\_1**"), "{summary:.2000}");
     assert!(
-        !summary.contains("Suite.case\\_19999**"),
+        !summary.contains("Suite.case\\_39999**"),
         "and left tests out"
     );
     let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(&ctrf).unwrap()).unwrap();
     let tests = doc["results"]["tests"].as_array().unwrap();
-    assert_eq!(tests.len(), 20_000);
-    assert_eq!(doc["results"]["summary"]["failed"], 20_000);
-    assert_eq!(tests[19_999]["message"], "boom 19999");
+    assert_eq!(tests.len(), 40_000);
+    assert_eq!(doc["results"]["summary"]["failed"], 40_000);
+    assert_eq!(tests[39_999]["message"], "boom 39999");
 }
