@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::github::checks::CheckRunMode;
+use crate::github::comment::CommentMode;
 use crate::http::Secret;
 use crate::parse::FormatChoice;
 use crate::upload::aio::{AuthMode, CycleChoice, ImportFlags};
@@ -155,6 +156,8 @@ pub struct Config {
     /// Upload to ValueEdge; `None` when no API access key was given.
     pub valueedge: Option<ValueedgeSettings>,
     pub check_run: CheckRunSettings,
+    /// The pull-request comment (`pr-comment`), with the check run's name and token.
+    pub pr_comment: CommentMode,
     pub annotations: AnnotationChoice,
     /// At most this many test annotations, within GitHub's own caps; `None`: only GitHub's caps.
     pub max_annotations: Option<u32>,
@@ -178,6 +181,7 @@ impl Default for Config {
             testomatio: None,
             valueedge: None,
             check_run: CheckRunSettings::default(),
+            pr_comment: CommentMode::Off,
             annotations: AnnotationChoice::Failures,
             max_annotations: None,
             path_prefix: None,
@@ -338,6 +342,7 @@ pub struct RawConfig {
     pub name: Option<String>,
     pub token: Option<String>,
     pub commit: Option<String>,
+    pub pr_comment: Option<String>,
     pub testnod_token: Option<String>,
     pub testnod_url: Option<String>,
     pub testnod_build_id: Option<String>,
@@ -535,6 +540,14 @@ impl RawConfig {
                 token: non_empty(self.token).map(|t| Secret::new(t.trim())),
                 commit: non_empty(self.commit),
             },
+            pr_comment: non_empty(self.pr_comment)
+                .map(|m| m.parse())
+                .transpose()
+                .map_err(|message| ConfigError {
+                    input: "pr-comment",
+                    message,
+                })?
+                .unwrap_or_default(),
             testnod: match non_empty(self.testnod_token) {
                 None => None,
                 Some(token) => Some(TestnodSettings {

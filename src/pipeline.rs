@@ -10,8 +10,14 @@ use crate::config::{
 };
 use crate::convert;
 use crate::diagnostic::Diagnostic;
+use crate::github::annotations::Annotation;
+use crate::github::changed_files;
 use crate::github::checks::{self, CheckError, CheckReceipt, CheckRun, CheckRunMode};
+use crate::github::comment::{
+    self, CommentMode, CommentOutcome, CommentReceipt, PrComment, PullRequest,
+};
 use crate::github::repo_path::RepoPaths;
+use crate::github::rest::{Api, ApiError};
 use crate::github::workflow_commands::{self, Limits};
 use crate::github::{annotations, outputs, summary};
 use crate::http::retry::RetryPolicy;
@@ -272,6 +278,14 @@ pub async fn run<C: HttpClient>(inputs: &Inputs, client: &C) -> Outcome {
         }
         None => {}
     }
+    if inputs.config.pr_comment != CommentMode::Off {
+        let comment = pr_comment(inputs, client, &ci, &report, conclusion, &receipts).await;
+        match comment {
+            Ok(receipt) => receipts.pr_comment = receipt,
+            Err(CommentError::Notice(why)) => diagnostics.push(Diagnostic::notice(why)),
+            Err(CommentError::Failed(why)) => publish_errors.push(why),
+        }
+    }
     let (failure, exit) = judge(inputs, &report, &publish_errors);
     let mut outputs = outputs::of(&report, conclusion);
     outputs.extend(receipts.outputs());
@@ -282,12 +296,12 @@ pub async fn run<C: HttpClient>(inputs: &Inputs, client: &C) -> Outcome {
     // The check run carries every test annotation; repeating them as workflow commands would
     // show each twice on the pull request.
     let job_annotations = if receipts.check_run.is_some() {
-        &[][..]
+        Vec::new()
     } else {
-        &tests[..]
+        changed_files_first(inputs, client, &ci, tests).await
     };
     let workflow_commands =
-        workflow_commands::render(&diagnostics, job_annotations, &paths, limits);
+        workflow_commands::render(&diagnostics, &job_annotations, &paths, limits);
     Outcome {
         outputs,
         report,
@@ -379,13 +393,11 @@ fn check_run(
         checks::OUTPUT_FIELD_MAX_BYTES,
     );
     Some(CheckRun {
-        api_url: inputs
-            .env
-            .get(checks::ENV_API_URL)
-            .cloned()
-            .unwrap_or_else(|| checks::DEFAULT_API_URL.to_owned()),
-        repository,
-        token,
+        api: Api {
+            url: Api::url_from(&inputs.env),
+            repository,
+            token,
+        },
         name: settings.name.clone(),
         head_sha,
         conclusion: conclusion.as_str().to_owned(),
@@ -393,6 +405,98 @@ fn check_run(
         summary,
         details_url: ci.run_url.clone(),
     })
+}
+
+/// The annotations with failures in the pull request's changed files first, when there are more
+/// than a step shows and the token may read the pull request; otherwise as they are.
+async fn changed_files_first<C: HttpClient>(
+    inputs: &Inputs,
+    client: &C,
+    ci: &CiInfo,
+    mut tests: Vec<Annotation>,
+) -> Vec<Annotation> {
+    if tests.len() <= workflow_commands::STEP_ERRORS {
+        return tests;
+    }
+    let number = match comment::pull_request_of(inputs.event.as_ref(), ci.pr_number) {
+        Some(PullRequest::Number(n)) => n,
+        _ => return tests,
+    };
+    let (Some(token), Some(repository)) = (
+        inputs.config.check_run.token.clone(),
+        inputs.env.get(ENV_REPOSITORY).filter(|r| r.contains('/')),
+    ) else {
+        return tests;
+    };
+    let api = Api {
+        url: Api::url_from(&inputs.env),
+        repository: repository.clone(),
+        token,
+    };
+    // Best effort: without the list the order stays by file, which is still complete.
+    if let Ok(changed) = changed_files::fetch(client, &api, number, &RetryPolicy::default()).await {
+        changed_files::order(&mut tests, &changed);
+    }
+    tests
+}
+
+/// Why the PR comment was not written: a notice (read-only token) or a publish error.
+enum CommentError {
+    Notice(String),
+    Failed(String),
+}
+
+/// Writes the PR comment when there is a pull request, a token and a repository.
+async fn pr_comment<C: HttpClient>(
+    inputs: &Inputs,
+    client: &C,
+    ci: &CiInfo,
+    report: &Report,
+    conclusion: Conclusion,
+    receipts: &Receipts,
+) -> Result<Option<CommentReceipt>, CommentError> {
+    let settings = &inputs.config.check_run;
+    let Some(pull) = comment::pull_request_of(inputs.event.as_ref(), ci.pr_number) else {
+        return Ok(None);
+    };
+    let (Some(token), Some(repository)) = (
+        settings.token.clone(),
+        inputs.env.get(ENV_REPOSITORY).filter(|r| r.contains('/')),
+    ) else {
+        return Err(CommentError::Failed(
+            "github: pr-comment needs a token and GITHUB_REPOSITORY: set token".into(),
+        ));
+    };
+    let digest = comment::results_digest(&inputs.files);
+    let summary = summary::render_within(
+        &inputs.config,
+        &inputs.files,
+        report,
+        conclusion,
+        receipts,
+        &inputs.env,
+        comment::body_budget(&settings.name, &digest),
+    );
+    let request = PrComment {
+        api: Api {
+            url: Api::url_from(&inputs.env),
+            repository: repository.clone(),
+            token,
+        },
+        name: settings.name.clone(),
+        mode: inputs.config.pr_comment,
+        pull,
+        failing: conclusion == Conclusion::Failure,
+        digest,
+    };
+    match comment::publish(client, &request, &summary, &RetryPolicy::default()).await {
+        Ok(CommentOutcome::Written(receipt)) => Ok(Some(receipt)),
+        Ok(CommentOutcome::NoPullRequest | CommentOutcome::NothingToReport) => Ok(None),
+        Err(ApiError::NotPermitted(why)) => Err(CommentError::Notice(format!(
+            "no pull request comment: the token may not write to the pull request (fork pull request, or the workflow lacks `permissions: pull-requests: write`); the results are in the job summary ({why})"
+        ))),
+        Err(ApiError::Failed(why)) => Err(CommentError::Failed(format!("github: {why}"))),
+    }
 }
 
 fn testnod_config(settings: &TestnodSettings, ci: &CiInfo) -> Result<TestnodConfig, ConfigError> {
@@ -558,6 +662,7 @@ pub struct Receipts {
     pub testomatio: Option<testomat::Receipt>,
     pub valueedge: Option<valueedge::Receipt>,
     pub check_run: Option<CheckReceipt>,
+    pub pr_comment: Option<CommentReceipt>,
 }
 
 impl Receipts {
@@ -565,6 +670,9 @@ impl Receipts {
         let mut out = Vec::new();
         if let Some(url) = self.check_run.as_ref().and_then(|c| c.html_url.clone()) {
             out.push(("check-run-url", url));
+        }
+        if let Some(url) = self.pr_comment.as_ref().and_then(|c| c.html_url.clone()) {
+            out.push(("comment-url", url));
         }
         if let Some(r) = &self.testnod {
             if let Some(url) = &r.test_run_url {

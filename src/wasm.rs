@@ -2,13 +2,24 @@
 
 use std::sync::Once;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use wasm_bindgen::prelude::*;
 
 use crate::config::RawConfig;
+use crate::convert;
 use crate::http::wasm::WasmClient;
+use crate::http::HttpClient;
 use crate::parse;
-use crate::pipeline::{self, EnvMap, FileReport, Inputs};
+use crate::pipeline::{self, EnvMap, FileReport, Inputs, Outcome};
+
+/// What the wrapper gets back: the outcome, plus the whole report as CTRF JSON for the
+/// `ctrf-file` output (complete even when the summary had to shrink).
+#[derive(Serialize)]
+struct WasmOutput<'a> {
+    #[serde(flatten)]
+    outcome: &'a Outcome,
+    ctrf: String,
+}
 
 #[derive(Deserialize)]
 struct WasmInput {
@@ -79,7 +90,12 @@ pub async fn run(input_json: String, contents: js_sys::Array) -> Result<String, 
         event: input.event,
         repo_files: input.repo_files,
     };
-    let outcome = pipeline::run(&inputs, &WasmClient::new()).await;
-    serde_json::to_string(&outcome)
+    let client = WasmClient::new();
+    let outcome = pipeline::run(&inputs, &client).await;
+    let output = WasmOutput {
+        outcome: &outcome,
+        ctrf: convert::ctrf::write(&inputs.files, client.now_ms()),
+    };
+    serde_json::to_string(&output)
         .map_err(|e| JsError::new(&format!("could not encode the outcome: {e}")))
 }

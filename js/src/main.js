@@ -42,6 +42,7 @@ async function report() {
     name: core.getInput('name'),
     token: core.getInput('token'),
     commit: core.getInput('commit'),
+    pr_comment: core.getInput('pr-comment'),
     testnod_token: core.getInput('testnod-token'),
     testnod_url: core.getInput('testnod-url'),
     testnod_build_id: core.getInput('testnod-build-id'),
@@ -249,6 +250,10 @@ async function publish(outcome) {
   );
   await writeFile(summaryFile, outcome.summary);
   core.setOutput('summary-file', summaryFile);
+  // Every test, whatever the summary had to leave out to stay within GitHub's limits.
+  const ctrfFile = path.join(path.dirname(summaryFile), `test-report-ctrf-${randomUUID()}.json`);
+  await writeFile(ctrfFile, outcome.ctrf);
+  core.setOutput('ctrf-file', ctrfFile);
   if (outcome.failure) {
     core.setFailed(outcome.failure);
   }

@@ -210,6 +210,30 @@ for (const runtime of runtimes()) {
       assert.equal(readFileSync(summaryFile, 'utf8'), result.summary);
     });
 
+    test('ctrf-file holds every test as CTRF JSON next to the summary file', async () => {
+      const result = await run({
+        reports: { 'reports/failing.xml': 'failing.xml' },
+        inputs: { path: 'reports/failing.xml', 'fail-on': 'nothing' },
+      });
+      assert.equal(result.status, 0, result.stdout + result.stderr);
+      const ctrfFile = result.outputs['ctrf-file'];
+      assert.ok(ctrfFile, 'ctrf-file output is missing');
+      assert.equal(path.dirname(ctrfFile), result.runnerTemp);
+      const doc = JSON.parse(readFileSync(ctrfFile, 'utf8'));
+      assert.equal(doc.reportFormat, 'CTRF');
+      const { summary, tests } = doc.results;
+      assert.deepEqual(
+        [summary.tests, summary.passed, summary.failed, summary.skipped],
+        [5, 2, 2, 1],
+        'the errored test is failed in CTRF',
+      );
+      assert.equal(tests.length, 5);
+      assert.ok(
+        tests.some((t) => t.name.includes('applies_discount_code') && t.status === 'failed'),
+        JSON.stringify(tests),
+      );
+    });
+
     test('fail-on nothing reports failures without failing', async () => {
       const result = await run({
         reports: { 'reports/failing.xml': 'failing.xml' },

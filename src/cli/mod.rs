@@ -21,6 +21,7 @@ use test_report::config::{
 };
 use test_report::convert;
 use test_report::github::annotations::Level;
+use test_report::github::comment::CommentMode;
 use test_report::github::workflow_commands;
 use test_report::http::native::NativeClient;
 use test_report::http::recording::{Recorded, RecordingClient};
@@ -272,6 +273,10 @@ struct CheckRunArgs {
     /// Commit to attach the check run to (default: the PR head or the pushed commit).
     #[arg(long, value_name = "SHA")]
     commit: Option<String>,
+    /// One pull-request comment per check name, updated in place: off, always, failures
+    /// (create only when tests failed) or changes (update only when the results changed).
+    #[arg(long = "pr-comment", default_value = "off", value_name = "WHEN")]
+    pr_comment: String,
 }
 
 impl CheckRunArgs {
@@ -286,6 +291,12 @@ impl CheckRunArgs {
         raw.validate()
             .map(|c| c.check_run)
             .map_err(|e| e.to_string().replacen("input '", "option '--", 1))
+    }
+
+    fn comment_mode(&self) -> Result<CommentMode, String> {
+        self.pr_comment
+            .parse()
+            .map_err(|e| format!("option '--pr-comment': {e}"))
     }
 }
 
@@ -334,6 +345,9 @@ struct SummaryArgs {
     /// relative paths.
     #[arg(long, value_name = "RULE", allow_hyphen_values = true, value_parser = parse_path_prefix)]
     path_prefix: Option<PathPrefix>,
+    /// Also write every test as CTRF JSON here: complete even when the summary had to shrink.
+    #[arg(long, value_name = "PATH")]
+    ctrf_file: Option<PathBuf>,
 }
 
 #[derive(Subcommand)]
@@ -455,6 +469,7 @@ fn execute(command: Command, verbosity: Verbosity) -> Result<u8, String> {
                 annotations,
                 max_annotations,
                 path_prefix,
+                ctrf_file,
             } = *args;
             let config = Config {
                 format: sources.format,
@@ -484,10 +499,18 @@ fn execute(command: Command, verbosity: Verbosity) -> Result<u8, String> {
                 testomatio: testomatio.settings()?,
                 valueedge: valueedge.settings()?,
                 check_run: check_run.settings()?,
+                pr_comment: check_run.comment_mode()?,
             };
             let env = capture_env();
             let actions = in_github_actions(&env);
-            let outcome = run(&sources, config, env, dry_run, verbosity)?;
+            let outcome = run(
+                &sources,
+                config,
+                env,
+                dry_run,
+                verbosity,
+                ctrf_file.as_deref(),
+            )?;
             let markdown = &outcome.summary;
             if json {
                 let text = serde_json::to_string_pretty(&outcome).map_err(|e| e.to_string())?;
@@ -522,7 +545,7 @@ fn execute(command: Command, verbosity: Verbosity) -> Result<u8, String> {
                 job_summary: false,
                 ..Config::default()
             };
-            let outcome = run(&sources, config, capture_env(), false, verbosity)?;
+            let outcome = run(&sources, config, capture_env(), false, verbosity, None)?;
             if json {
                 let text =
                     serde_json::to_string_pretty(&outcome.report).map_err(|e| e.to_string())?;
@@ -608,14 +631,20 @@ fn in_github_actions(env: &EnvMap) -> bool {
     env.get(ENV_GITHUB_ACTIONS).is_some_and(|v| v == "true")
 }
 
+/// Reads the reports, writes the CTRF file when asked, and runs the pipeline.
 fn run(
     sources: &Sources,
     mut config: Config,
     env: EnvMap,
     dry_run: bool,
     verbosity: Verbosity,
+    ctrf_file: Option<&Path>,
 ) -> Result<Outcome, String> {
     let files = read_files(sources, config.keeps_originals(), verbosity)?;
+    if let Some(path) = ctrf_file {
+        std::fs::write(path, convert::ctrf::write(&files, now_ms()))
+            .map_err(|e| format!("{}: could not write the CTRF file: {e}", path.display()))?;
+    }
     // The core maps report paths to the repository from here: absolute, inside GITHUB_WORKSPACE.
     config.working_directory = Some(working_directory(sources)?.display().to_string());
     let repo_files = env

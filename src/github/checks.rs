@@ -17,8 +17,10 @@ use serde::Serialize;
 use serde_json::json;
 
 use super::annotations::{Annotation, Level};
-use crate::http::retry::{send_with_retry, HttpError, Idempotency, RetryPolicy};
-use crate::http::{request, Body, HttpClient, Method, Request, Secret};
+pub use super::rest::ApiError as CheckError;
+use super::rest::{classify, Api};
+use crate::http::retry::{send_with_retry, Idempotency, RetryPolicy};
+use crate::http::{HttpClient, Method};
 
 /// Annotations accepted per create/update request.
 pub const ANNOTATIONS_PER_REQUEST: usize = 50;
@@ -27,14 +29,6 @@ pub const ANNOTATIONS_PER_REQUEST: usize = 50;
 pub const OUTPUT_FIELD_MAX_BYTES: usize = 65_535;
 /// Bytes of one annotation's `message` and `raw_details` (same limit as the output fields).
 pub const ANNOTATION_MESSAGE_MAX_BYTES: usize = 65_535;
-/// The REST API version these requests follow.
-pub const API_VERSION: &str = "2022-11-28";
-/// GitHub rejects requests without a User-Agent.
-pub const USER_AGENT: &str = concat!("test-report/", env!("CARGO_PKG_VERSION"));
-/// Default REST base when `GITHUB_API_URL` is absent (GHES sets it to `<host>/api/v3`).
-pub const DEFAULT_API_URL: &str = "https://api.github.com";
-/// Where the API base comes from on a runner.
-pub const ENV_API_URL: &str = "GITHUB_API_URL";
 
 /// `check-run`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
@@ -62,10 +56,7 @@ impl std::str::FromStr for CheckRunMode {
 /// Everything one check run needs, resolved.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CheckRun {
-    pub api_url: String,
-    /// `owner/repo`.
-    pub repository: String,
-    pub token: Secret,
+    pub api: Api,
     pub name: String,
     pub head_sha: String,
     /// `success`, `failure` or `neutral`.
@@ -80,14 +71,6 @@ pub struct CheckReceipt {
     pub id: u64,
     pub html_url: Option<String>,
     pub annotations: usize,
-}
-
-/// Why no check run was made.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum CheckError {
-    /// 403/404: the token cannot write checks here.
-    NotPermitted(String),
-    Failed(String),
 }
 
 fn cap(s: &str, max: usize) -> String {
@@ -142,42 +125,6 @@ pub fn plan(
     (create, updates)
 }
 
-fn api_request(
-    run: &CheckRun,
-    method: Method,
-    path: &str,
-    body: &serde_json::Value,
-) -> Result<Request<Body>, CheckError> {
-    let url = format!(
-        "{}/repos/{}{path}",
-        run.api_url.trim_end_matches('/'),
-        run.repository
-    );
-    let auth = format!("Bearer {}", run.token.expose());
-    request(
-        method,
-        &url,
-        &[
-            ("authorization", &auth),
-            ("accept", "application/vnd.github+json"),
-            ("x-github-api-version", API_VERSION),
-            ("user-agent", USER_AGENT),
-            ("content-type", "application/json"),
-        ],
-        body.to_string().into_bytes(),
-    )
-    .map_err(|e| CheckError::Failed(e.to_string()))
-}
-
-fn classify(step: &str, err: HttpError) -> CheckError {
-    match &err {
-        HttpError::Status { status, body, .. } if matches!(status.as_u16(), 403 | 404) => {
-            CheckError::NotPermitted(format!("{step}: HTTP {status}: {}", body.trim()))
-        }
-        _ => CheckError::Failed(format!("{step}: {err}")),
-    }
-}
-
 /// Creates the check run and adds the remaining annotations.
 pub async fn publish<C: HttpClient>(
     client: &C,
@@ -196,7 +143,11 @@ pub async fn publish<C: HttpClient>(
     // Not idempotent: a retried create could leave two check runs.
     let response = send_with_retry(
         client,
-        api_request(run, Method::POST, "/check-runs", &create)?,
+        run.api.request(
+            Method::POST,
+            &run.api.repo_url("/check-runs"),
+            Some(&create),
+        )?,
         Idempotency::NotIdempotent,
         policy,
     )
@@ -212,7 +163,11 @@ pub async fn publish<C: HttpClient>(
         // lost response could duplicate a batch; duplicates beat losing annotations.
         send_with_retry(
             client,
-            api_request(run, Method::PATCH, &format!("/check-runs/{id}"), update)?,
+            run.api.request(
+                Method::PATCH,
+                &run.api.repo_url(&format!("/check-runs/{id}")),
+                Some(update),
+            )?,
             Idempotency::Idempotent,
             policy,
         )
@@ -233,9 +188,11 @@ mod tests {
 
     fn run() -> CheckRun {
         CheckRun {
-            api_url: "https://ghe.acme.io/api/v3/".into(),
-            repository: "acme/widgets".into(),
-            token: Secret::new("ghs_secret"),
+            api: Api {
+                url: "https://ghe.acme.io/api/v3/".into(),
+                repository: "acme/widgets".into(),
+                token: crate::http::Secret::new("ghs_secret"),
+            },
             name: "Test results".into(),
             head_sha: "head1111".into(),
             conclusion: "failure".into(),

@@ -2,11 +2,14 @@
 //! workflow commands. The edges write them.
 
 pub mod annotations;
+pub mod changed_files;
 pub mod checks;
+pub mod comment;
 pub mod location;
 mod markdown;
 pub mod outputs;
 pub mod repo_path;
+pub mod rest;
 pub mod summary;
 pub mod workflow_commands;
 

@@ -120,9 +120,16 @@ pub fn render_within(
 }
 
 fn shrink_note(budget: usize, reason: &str) -> String {
+    // Rounded up: 65,535 bytes (check runs) and 65,536 characters less the comment's marker
+    // both read as GitHub's "64 KiB".
+    let kib = budget.div_ceil(1024);
+    let limit = if kib % 1024 == 0 {
+        format!("{} MiB", kib / 1024)
+    } else {
+        format!("{kib} KiB")
+    };
     format!(
-        "> [!NOTE]\n> The full report is larger than GitHub's {} KiB summary limit, so {reason}.\n\n",
-        budget / 1024
+        "> [!NOTE]\n> The full report is larger than GitHub's {limit} limit here, so {reason}. Every test is in the CTRF report (`ctrf-file` output; CLI: `--ctrf-file`).\n\n"
     )
 }
 
@@ -271,11 +278,14 @@ pub(crate) fn display_name(case: &Case) -> String {
 
 struct Listed<'a> {
     file: &'a str,
+    /// Whether to name the report file: not when there is only one (the table names it).
+    show_file: bool,
     suite: &'a str,
     case: &'a Case,
 }
 
 fn cases_where<'a>(files: &'a [FileReport], pick: impl Fn(Status) -> bool) -> Vec<Listed<'a>> {
+    let show_file = files.len() > 1;
     files
         .iter()
         .flat_map(|f| {
@@ -288,7 +298,12 @@ fn cases_where<'a>(files: &'a [FileReport], pick: impl Fn(Status) -> bool) -> Ve
             })
         })
         .filter(|(_, _, c)| pick(c.status))
-        .map(|(file, suite, case)| Listed { file, suite, case })
+        .map(|(file, suite, case)| Listed {
+            file,
+            show_file,
+            suite,
+            case,
+        })
         .collect()
 }
 
@@ -344,22 +359,30 @@ fn write_section(
 }
 
 fn write_location(out: &mut String, listed: &Listed<'_>) {
-    let _ = write!(out, " — `{}`", code_span_text(listed.file));
-    // The suite is worth naming only when the test's own name does not already say it.
+    let mut parts = Vec::new();
+    if listed.show_file {
+        parts.push(format!("`{}`", code_span_text(listed.file)));
+    }
+    // The suite is worth naming only when the test's own name does not already say it. Nested
+    // suites (NUnit, MSTest: `Tests.dll › Integration › … › CartTests`) end with the class the
+    // name already shows.
     let class = listed.case.classname.as_deref().unwrap_or_default();
-    if !listed.suite.is_empty() && listed.suite != class && !listed.case.name.contains(listed.suite)
+    let innermost = listed.suite.rsplit(" › ").next().unwrap_or(listed.suite);
+    if !listed.suite.is_empty()
+        && listed.suite != class
+        && !listed.case.name.contains(listed.suite)
+        && !display_name(listed.case).contains(innermost)
     {
-        let _ = write!(out, " · {}", inline(listed.suite));
+        parts.push(inline(listed.suite));
     }
     if let Some(loc) = &listed.case.location {
-        match loc.line {
-            Some(line) => {
-                let _ = write!(out, " · `{}:{line}`", code_span_text(&loc.file));
-            }
-            None => {
-                let _ = write!(out, " · `{}`", code_span_text(&loc.file));
-            }
-        }
+        parts.push(match loc.line {
+            Some(line) => format!("`{}:{line}`", code_span_text(&loc.file)),
+            None => format!("`{}`", code_span_text(&loc.file)),
+        });
+    }
+    if !parts.is_empty() {
+        let _ = write!(out, " — {}", parts.join(" · "));
     }
 }
 
@@ -380,8 +403,21 @@ fn write_failure(out: &mut String, listed: &Listed<'_>, level: Detail) {
         return;
     }
     if let Some(message) = case.headline() {
-        for line in truncate_utf8(message, MESSAGE_BYTES).lines().take(20) {
-            let _ = writeln!(out, "> {}", inline(line));
+        // A hard break (two trailing spaces) between two lines of text: the message keeps its
+        // lines instead of flowing into one paragraph. Not a trailing `\`: an autolinked URL at
+        // the end of a line would swallow it.
+        let lines: Vec<&str> = truncate_utf8(message, MESSAGE_BYTES)
+            .lines()
+            .take(20)
+            .collect();
+        for (i, line) in lines.iter().enumerate() {
+            let next_is_text = lines.get(i + 1).is_some_and(|l| !l.trim().is_empty());
+            let end = if next_is_text && !line.trim().is_empty() {
+                "  "
+            } else {
+                ""
+            };
+            let _ = writeln!(out, "> {}{end}", inline(line));
         }
         out.push('\n');
     }

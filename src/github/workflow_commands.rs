@@ -7,7 +7,8 @@
 //! - GitHub shows at most [`STEP_ERRORS`] error, [`STEP_WARNINGS`] warning and [`STEP_NOTICES`]
 //!   notice annotations per step and [`JOB_ANNOTATIONS`] per job, and drops the rest without a
 //!   word. Within those caps, in this order: report problems (diagnostics), then the tests in
-//!   [`super::annotations`] order, at most `max-annotations` of them.
+//!   [`super::annotations`] order — on a pull request, failures in its changed files first
+//!   ([`super::changed_files`]) —, at most `max-annotations` of them.
 //! - When the step fails, one error is left to the edge, which reports the failure itself.
 //! - When anything was left out, a last notice says how much and points at the job summary; it
 //!   keeps a notice slot for itself.

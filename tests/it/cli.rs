@@ -411,3 +411,44 @@ fn summary_json_is_the_whole_outcome() {
         .unwrap()
         .contains("did not pass"));
 }
+
+#[test]
+fn the_ctrf_file_keeps_every_test_the_shrunk_summary_leaves_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let report = dir.path().join("many.xml");
+    let trace = "at pkg.Suite.case(Suite.java:12)\n".repeat(5);
+    let mut xml = String::from("<testsuite name=\"many\">");
+    // Names alone (about 100 bytes of Markdown each) outgrow the 1 MiB summary.
+    for i in 0..40_000 {
+        xml.push_str(&format!(
+            "<testcase classname=\"pkg.Suite\" name=\"case_{i}\"><failure message=\"boom {i}\">{trace}</failure></testcase>"
+        ));
+    }
+    xml.push_str("</testsuite>");
+    std::fs::write(&report, xml).unwrap();
+    let ctrf = dir.path().join("report.ctrf.json");
+    let out = test_report(&[
+        "summary",
+        report.to_str().unwrap(),
+        "--ctrf-file",
+        ctrf.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let summary = stdout(&out);
+    assert!(summary.contains("> [!NOTE]"), "the summary had to shrink");
+    assert!(summary.contains("Suite.case\\_1**"), "{summary:.2000}");
+    assert!(
+        !summary.contains("Suite.case\\_39999**"),
+        "and left tests out"
+    );
+    let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(&ctrf).unwrap()).unwrap();
+    let tests = doc["results"]["tests"].as_array().unwrap();
+    assert_eq!(tests.len(), 40_000);
+    assert_eq!(doc["results"]["summary"]["failed"], 40_000);
+    assert_eq!(tests[39_999]["message"], "boom 39999");
+}

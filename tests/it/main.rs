@@ -3,7 +3,9 @@
 
 mod aio;
 mod annotations;
+mod changed_files;
 mod cli;
+mod comment;
 mod conformance;
 mod conformance_json;
 mod conformance_xml;

@@ -142,3 +142,21 @@ fn a_huge_run_degrades_in_order_and_stays_under_the_limit() {
         assert!(markdown.contains("test0"));
     }
 }
+
+/// Found by rendering summaries with scripts/screenshot-summary.sh: Selenium messages flowed into
+/// one paragraph, and NUnit's nested suite chains repeated the class after every test name.
+#[test]
+fn multi_line_messages_keep_their_lines_and_nested_suites_are_not_repeated() {
+    let xml = r#"<testsuite name="Tests.dll › Integration › CartTests"><testcase classname="Acme.CartTests" name="Adds"><failure message="Timed out after 30 seconds&#10;----&gt; no such element&#10;&#10;Session ID: 92de"/></testcase></testsuite>"#;
+    let markdown = summary(vec![parse_str("reports/nunit.xml", xml)], Config::default());
+    assert!(
+        markdown.contains(
+            "> Timed out after 30 seconds  \n> ----&gt; no such element\n> \n> Session ID: 92de\n"
+        ),
+        "{markdown}"
+    );
+    assert!(
+        markdown.contains("❌ **Acme.CartTests.Adds**\n"),
+        "{markdown}"
+    );
+}

@@ -1,5 +1,5 @@
 //! The GitHub REST subset the action uses, under `/github` (as if `GITHUB_API_URL` were
-//! `<fake>/github`): check runs, issue comments, pulls of a commit.
+//! `<fake>/github`): check runs, issue comments, pulls of a commit, files of a pull request.
 //!
 //! Rules:
 //! - `Authorization: Bearer|token <t>` must name a configured token, else 401 "Bad credentials";
@@ -14,7 +14,8 @@
 //!   `summary`/`text` at most 65,535 *bytes* (stricter than GitHub's characters: what a client
 //!   can check cheaply, and never wrong); updates append annotations, as GitHub does;
 //! - issue comment bodies at most 65,536 characters; lists paginate with `per_page` (default 30,
-//!   max 100) and `page` and a `Link` header.
+//!   max 100) and `page` and a `Link` header;
+//! - a pull request's files list at most [`MAX_PULL_FILES`] files, as GitHub's does.
 //!
 //! The 422 texts follow GitHub's shape (`Invalid request.\n\n...`); their exact words are [INF].
 
@@ -44,6 +45,9 @@ pub const MAX_ANNOTATION_FIELD: usize = 65_536;
 /// Issue comment body cap (GitHub's 422: "body is too long (maximum is 65536 characters)").
 pub const MAX_COMMENT_BODY_CHARS: usize = 65_536;
 const DOCS: &str = "https://docs.github.com/rest";
+/// Files listed for one pull request (REST "List pull requests files": "Responses include a
+/// maximum of 3000 files").
+pub const MAX_PULL_FILES: usize = 3_000;
 /// An annotation `title` cap (docs: "The maximum size is 255 characters").
 pub const MAX_ANNOTATION_TITLE_CHARS: usize = 255;
 /// GitHub's request schemas, extracted from `@octokit/openapi` (see schemas/extract-github.mjs).
@@ -62,6 +66,9 @@ pub struct Config {
     pub tokens: BTreeMap<String, Access>,
     /// Commit SHA → the pull request objects `GET .../commits/{sha}/pulls` answers.
     pub pulls: BTreeMap<String, Vec<Value>>,
+    /// Pull request number → the paths `GET .../pulls/{n}/files` lists (as `modified` files).
+    #[serde(default)]
+    pub pull_files: BTreeMap<String, Vec<String>>,
 }
 
 impl Default for Config {
@@ -72,6 +79,7 @@ impl Default for Config {
                 (DEFAULT_READ_TOKEN.to_owned(), Access::Read),
             ]),
             pulls: BTreeMap::new(),
+            pull_files: BTreeMap::new(),
         }
     }
 }
@@ -162,6 +170,10 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/repos/{owner}/{repo}/commits/{sha}/pulls",
             get(commit_pulls),
+        )
+        .route(
+            "/repos/{owner}/{repo}/pulls/{number}/files",
+            get(pull_files),
         )
 }
 
@@ -699,4 +711,31 @@ async fn commit_pulls(
         return r;
     }
     Json(world.config.pulls.get(&sha).cloned().unwrap_or_default()).into_response()
+}
+
+/// The files of a pull request, each as GitHub's `diff-entry` (the fields a client reads).
+async fn pull_files(
+    State(state): State<AppState>,
+    Path((owner, repo, number)): Path<(String, String, u64)>,
+    Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+) -> Response {
+    let world = lock(&state.inner().github);
+    if let Err(r) = authorize(&world, &headers, false) {
+        return r;
+    }
+    let Some(files) = world.config.pull_files.get(&number.to_string()) else {
+        return message(StatusCode::NOT_FOUND, "Not Found");
+    };
+    let entries: Vec<Value> = files
+        .iter()
+        .take(MAX_PULL_FILES)
+        .map(|f| json!({"sha": "0".repeat(40), "filename": f, "status": "modified", "additions": 1, "deletions": 0, "changes": 1}))
+        .collect();
+    let (items, page, per_page, last) = page_of(&entries, &query);
+    let url = format!(
+        "{}/repos/{owner}/{repo}/pulls/{number}/files",
+        api_base(&headers)
+    );
+    paged(items, page, per_page, last, &url)
 }

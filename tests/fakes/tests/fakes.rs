@@ -881,6 +881,41 @@ fn github_comments_create_list_update_and_pulls_for_a_commit() {
     assert!(none.is_empty());
 }
 
+#[test]
+fn github_pull_files_paginate_and_stop_at_3000() {
+    let fake = Fake::start();
+    let files: Vec<String> = (0..3_050).map(|i| format!("src/f{i}.rs")).collect();
+    fake.http
+        .post(fake.url("/_fake/config"))
+        .json(&json!({"github":{"pull_files":{"7": files}}}))
+        .send()
+        .unwrap();
+    let mut next = Some(fake.url("/github/repos/o/r/pulls/7/files?per_page=100"));
+    let mut seen = Vec::new();
+    while let Some(url) = next.take() {
+        let r = fake.http.get(&url).bearer_auth(GH_READ).send().unwrap();
+        assert_eq!(r.status(), 200);
+        next = r.headers().get("link").and_then(|l| {
+            let l = l.to_str().unwrap();
+            l.split(", ")
+                .find(|p| p.ends_with("rel=\"next\""))
+                .map(|p| p[1..p.find('>').unwrap()].to_owned())
+        });
+        let page: Vec<Value> = r.json().unwrap();
+        seen.extend(
+            page.into_iter()
+                .map(|f| f["filename"].as_str().unwrap().to_owned()),
+        );
+    }
+    assert_eq!(seen.len(), 3_000);
+    assert_eq!(seen[2_999], "src/f2999.rs");
+    let unknown = fake
+        .github(reqwest::Method::GET, "pulls/8/files", GH)
+        .send()
+        .unwrap();
+    assert_eq!(unknown.status(), 404);
+}
+
 // ---------------------------------------------------------------- Testomat.io (vendors.md §2.9)
 
 const KEY: &str = "tstmt_fake-key";
