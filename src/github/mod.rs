@@ -2,6 +2,7 @@
 //! workflow commands. The edges write them.
 
 pub mod annotations;
+pub mod app;
 pub mod changed_files;
 pub mod checks;
 pub mod comment;

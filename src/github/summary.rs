@@ -123,7 +123,7 @@ fn shrink_note(budget: usize, reason: &str) -> String {
     // Rounded up: 65,535 bytes (check runs) and 65,536 characters less the comment's marker
     // both read as GitHub's "64 KiB".
     let kib = budget.div_ceil(1024);
-    let limit = if kib % 1024 == 0 {
+    let limit = if kib.is_multiple_of(1024) {
         format!("{} MiB", kib / 1024)
     } else {
         format!("{kib} KiB")
