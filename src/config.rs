@@ -24,6 +24,9 @@ pub struct CheckRunSettings {
     pub token: Option<Secret>,
     /// The commit to attach it to, instead of the detected one.
     pub commit: Option<String>,
+    /// The pull request for the comment and changed files, instead of the detected one (CLI
+    /// outside Actions).
+    pub pull_request: Option<u64>,
 }
 
 impl Default for CheckRunSettings {
@@ -33,6 +36,7 @@ impl Default for CheckRunSettings {
             name: DEFAULT_TITLE.to_owned(),
             token: None,
             commit: None,
+            pull_request: None,
         }
     }
 }
@@ -539,6 +543,7 @@ impl RawConfig {
                 name: non_empty(self.name).unwrap_or_else(|| DEFAULT_TITLE.to_owned()),
                 token: non_empty(self.token).map(|t| Secret::new(t.trim())),
                 commit: non_empty(self.commit),
+                pull_request: None,
             },
             pr_comment: non_empty(self.pr_comment)
                 .map(|m| m.parse())

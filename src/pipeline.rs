@@ -418,7 +418,10 @@ async fn changed_files_first<C: HttpClient>(
     if tests.len() <= workflow_commands::STEP_ERRORS {
         return tests;
     }
-    let number = match comment::pull_request_of(inputs.event.as_ref(), ci.pr_number) {
+    let number = match comment::pull_request_of(
+        inputs.event.as_ref(),
+        inputs.config.check_run.pull_request.or(ci.pr_number),
+    ) {
         Some(PullRequest::Number(n)) => n,
         _ => return tests,
     };
@@ -456,7 +459,10 @@ async fn pr_comment<C: HttpClient>(
     receipts: &Receipts,
 ) -> Result<Option<CommentReceipt>, CommentError> {
     let settings = &inputs.config.check_run;
-    let Some(pull) = comment::pull_request_of(inputs.event.as_ref(), ci.pr_number) else {
+    let Some(pull) = comment::pull_request_of(
+        inputs.event.as_ref(),
+        inputs.config.check_run.pull_request.or(ci.pr_number),
+    ) else {
         return Ok(None);
     };
     let (Some(token), Some(repository)) = (

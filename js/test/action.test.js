@@ -20,6 +20,8 @@ import path from 'node:path';
 import { after, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
+import { startFakes } from './fakes.js';
+
 const here = path.dirname(fileURLToPath(import.meta.url));
 const entry = path.resolve(here, '../../dist/index.js');
 const fixtures = path.join(here, 'fixtures');
@@ -48,7 +50,7 @@ let runs = 0;
  * `reports` maps workspace-relative paths to fixture names; `inputs` maps input names to values;
  * `setup(workspace)` may prepare more and returns a function that undoes it.
  */
-async function runAction(binary, { reports = {}, inputs = {}, setup = async () => () => {} }) {
+async function runAction(binary, { reports = {}, inputs = {}, env: extraEnv = {}, setup = async () => () => {} }) {
   const root = path.join(scratch, `run-${++runs}`);
   const workspace = path.join(root, 'workspace');
   const runnerTemp = path.join(root, 'runner-temp');
@@ -71,6 +73,7 @@ async function runAction(binary, { reports = {}, inputs = {}, setup = async () =
     GITHUB_STEP_SUMMARY: stepSummary,
     GITHUB_OUTPUT: output,
     RUNNER_TEMP: runnerTemp,
+    ...extraEnv,
   };
   for (const [name, value] of Object.entries(inputs)) {
     // As the runner names them: upper case, hyphens kept (INPUT_FAIL-ON).
@@ -232,6 +235,36 @@ for (const runtime of runtimes()) {
         tests.some((t) => t.name.includes('applies_discount_code') && t.status === 'failed'),
         JSON.stringify(tests),
       );
+    });
+
+    test('pr-comment writes one comment on the pull request and sets comment-url', async () => {
+      const fakes = await startFakes();
+      try {
+        const event = path.join(scratch, `event-${runs}.json`);
+        writeFileSync(event, JSON.stringify({ pull_request: { number: 7, head: { sha: 'a'.repeat(40) } } }));
+        const run2 = () =>
+          run({
+            reports: { 'reports/failing.xml': 'failing.xml' },
+            inputs: { path: 'reports/*.xml', 'pr-comment': 'always', 'check-run': 'false', token: 'github-token', 'fail-on': 'nothing' },
+            env: {
+              GITHUB_ACTIONS: 'true',
+              GITHUB_API_URL: `${fakes.url}/github`,
+              GITHUB_REPOSITORY: 'acme/widgets',
+              GITHUB_EVENT_PATH: event,
+            },
+          });
+        for (let i = 0; i < 2; i++) {
+          const result = await run2();
+          assert.equal(result.status, 0, result.stdout + result.stderr);
+          assert.match(result.outputs['comment-url'] ?? '', /\/acme\/widgets\/pull\/7#issuecomment-\d+$/);
+        }
+        const state = await (await fetch(`${fakes.url}/_fake/state/github`)).json();
+        assert.equal(state.comments.length, 1, 'the second run updated the first comment');
+        assert.equal(state.comments[0].updates, 1);
+        assert.match(state.comments[0].body, /^<!-- test-report-action:comment name="Test results"/);
+      } finally {
+        await fakes.stop();
+      }
     });
 
     test('fail-on nothing reports failures without failing', async () => {

@@ -2,6 +2,7 @@
 #![allow(clippy::disallowed_methods)]
 
 mod config_file;
+mod github_app;
 mod paths;
 mod progress;
 mod valueedge;
@@ -350,6 +351,39 @@ struct SummaryArgs {
     ctrf_file: Option<PathBuf>,
 }
 
+/// Where on GitHub the results go, for runs outside GitHub Actions.
+#[derive(clap::Args)]
+struct GithubArgs {
+    #[command(flatten)]
+    summary: SummaryArgs,
+    /// owner/repo.
+    #[arg(long, env = "GITHUB_REPOSITORY", value_name = "OWNER/REPO")]
+    repository: Option<String>,
+    /// REST API base (GitHub Enterprise Server: https://HOST/api/v3).
+    #[arg(long, env = test_report::github::rest::ENV_API_URL, value_name = "URL")]
+    api_url: Option<String>,
+    /// Pull request to comment on and to read changed files from (with --pr-comment).
+    #[arg(long, value_name = "NUMBER")]
+    pull_request: Option<u64>,
+    /// GitHub App id (or client id): with --app-private-key, the check run and comment use an
+    /// installation token of the App instead of --github-token.
+    #[arg(
+        long,
+        env = "GITHUB_APP_ID",
+        requires = "app_private_key",
+        value_name = "ID"
+    )]
+    app_id: Option<String>,
+    /// The App's private key, the .pem file GitHub generated.
+    #[arg(
+        long,
+        env = "GITHUB_APP_PRIVATE_KEY_PATH",
+        requires = "app_id",
+        value_name = "PEM"
+    )]
+    app_private_key: Option<PathBuf>,
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// The whole pipeline, as the action runs it: parse once, publish to every configured
@@ -360,6 +394,9 @@ enum Command {
         after_help = "Examples:\n  test-report report 'reports/**/*.xml' --fail-on failures\n  test-report report reports/ --testnod-token \"$TESTNOD_PROJECT_TOKEN\" --dry-run\n  test-report report reports/ --json > result.json\n\nEvery option can also come from test-report.toml (keys are the long names)."
     )]
     Report(Box<SummaryArgs>),
+    /// Everything `report` does, from any CI, publishing to GitHub: a check run (a GitHub App
+    /// may create one; --check-run true), a PR comment (--pr-comment), annotations in Actions.
+    Github(Box<GithubArgs>),
     /// Print totals per file; with --json the machine-readable contract. Exit 2 if a file is unreadable.
     Parse {
         #[command(flatten)]
@@ -452,92 +489,23 @@ fn parse_cli() -> Result<Cli, String> {
 
 fn execute(command: Command, verbosity: Verbosity) -> Result<u8, String> {
     match command {
-        Command::Report(args) => {
-            let SummaryArgs {
-                sources,
-                summary_tests,
-                fail_on,
-                fail_on_empty,
-                title,
-                testnod,
-                aio,
-                testomatio,
-                valueedge,
-                check_run,
-                dry_run,
-                json,
-                annotations,
-                max_annotations,
-                path_prefix,
-                ctrf_file,
+        Command::Report(args) => summarize(*args, None, verbosity),
+        Command::Github(args) => {
+            let GithubArgs {
+                summary,
+                repository,
+                api_url,
+                pull_request,
+                app_id,
+                app_private_key,
             } = *args;
-            let config = Config {
-                format: sources.format,
-                job_summary: true,
-                summary_tests: match summary_tests {
-                    SummaryTestsArg::Failed => SummaryTests::Failed,
-                    SummaryTestsArg::All => SummaryTests::All,
-                    SummaryTestsArg::None => SummaryTests::None,
-                },
-                fail_on: match fail_on {
-                    FailOnArg::Failures => FailOn::Failures,
-                    FailOnArg::Errors => FailOn::Errors,
-                    FailOnArg::Nothing => FailOn::Nothing,
-                },
-                fail_on_empty,
-                title,
-                annotations: match annotations {
-                    AnnotationsArg::Failures => AnnotationChoice::Failures,
-                    AnnotationsArg::All => AnnotationChoice::All,
-                    AnnotationsArg::None => AnnotationChoice::None,
-                },
-                max_annotations,
-                path_prefix,
-                working_directory: None,
-                testnod: testnod.settings()?,
-                aio: aio.settings()?,
-                testomatio: testomatio.settings()?,
-                valueedge: valueedge.settings()?,
-                check_run: check_run.settings()?,
-                pr_comment: check_run.comment_mode()?,
+            let target = GithubTarget {
+                repository,
+                api_url,
+                pull_request,
+                app: app_id.zip(app_private_key),
             };
-            let env = capture_env();
-            let actions = in_github_actions(&env);
-            let outcome = run(
-                &sources,
-                config,
-                env,
-                dry_run,
-                verbosity,
-                ctrf_file.as_deref(),
-            )?;
-            let markdown = &outcome.summary;
-            if json {
-                let text = serde_json::to_string_pretty(&outcome).map_err(|e| e.to_string())?;
-                emit(&text, true);
-            } else {
-                emit(markdown, false);
-            }
-            if let Some(path) = std::env::var_os(ENV_GITHUB_STEP_SUMMARY).filter(|p| !p.is_empty())
-            {
-                append(Path::new(&path), markdown)?;
-            }
-            if actions {
-                let mut out = std::io::stdout().lock();
-                if !markdown.ends_with('\n') {
-                    let _ = writeln!(out);
-                }
-                for line in &outcome.workflow_commands {
-                    let _ = writeln!(out, "{line}");
-                }
-                // The error slot the core left for the step's own failure, as the action uses it.
-                if let Some(failure) = &outcome.failure {
-                    let line = workflow_commands::command(Level::Error, None, None, "", failure);
-                    let _ = writeln!(out, "{line}");
-                }
-            }
-            report_problems(&outcome);
-            Ok(outcome.exit_code as u8)
+            summarize(summary, Some(target), verbosity)
         }
         Command::Parse { sources, json } => {
             let config = Config {
@@ -603,6 +571,159 @@ fn emit(text: &str, newline: bool) {
             Ok(())
         }
     });
+}
+
+/// Where `test-report github` publishes, from its flags.
+struct GithubTarget {
+    repository: Option<String>,
+    api_url: Option<String>,
+    pull_request: Option<u64>,
+    /// App id and private key file.
+    app: Option<(String, PathBuf)>,
+}
+
+impl GithubTarget {
+    /// Puts the target into the environment the core reads and into the settings; with an App,
+    /// mints its installation token.
+    fn apply(self, env: &mut EnvMap, config: &mut Config) -> Result<(), String> {
+        if let Some(repository) = self.repository {
+            env.insert(test_report::ci::github_env::REPOSITORY.into(), repository);
+        }
+        if let Some(url) = self.api_url {
+            env.insert(test_report::github::rest::ENV_API_URL.into(), url);
+        }
+        config.check_run.pull_request = self.pull_request;
+        let Some((app_id, key_path)) = self.app else {
+            return Ok(());
+        };
+        let repository = env
+            .get(test_report::ci::github_env::REPOSITORY)
+            .cloned()
+            .ok_or("a GitHub App needs the repository: set --repository OWNER/REPO")?;
+        let pem = std::fs::read(&key_path).map_err(|e| {
+            format!(
+                "{}: cannot read the App's private key: {e}",
+                key_path.display()
+            )
+        })?;
+        let jwt = github_app::jwt(
+            &app_id,
+            &pem,
+            now_ms() / 1000,
+            &key_path.display().to_string(),
+        )?;
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| format!("cannot start the async runtime: {e}"))?;
+        let client = NativeClient::new().map_err(|e| e.to_string())?;
+        let token = runtime
+            .block_on(test_report::github::app::installation_token(
+                &client,
+                &test_report::github::rest::Api::url_from(env),
+                &repository,
+                &test_report::http::Secret::new(jwt),
+                &test_report::http::retry::RetryPolicy::default(),
+            ))
+            .map_err(|e| format!("github app {app_id}: {e}"))?;
+        config.check_run.token = Some(token);
+        Ok(())
+    }
+}
+
+/// `report`, and `github` with its target.
+fn summarize(
+    args: SummaryArgs,
+    github: Option<GithubTarget>,
+    verbosity: Verbosity,
+) -> Result<u8, String> {
+    let SummaryArgs {
+        sources,
+        summary_tests,
+        fail_on,
+        fail_on_empty,
+        title,
+        testnod,
+        aio,
+        testomatio,
+        valueedge,
+        check_run,
+        dry_run,
+        json,
+        annotations,
+        max_annotations,
+        path_prefix,
+        ctrf_file,
+    } = args;
+    let mut config = Config {
+        format: sources.format,
+        job_summary: true,
+        summary_tests: match summary_tests {
+            SummaryTestsArg::Failed => SummaryTests::Failed,
+            SummaryTestsArg::All => SummaryTests::All,
+            SummaryTestsArg::None => SummaryTests::None,
+        },
+        fail_on: match fail_on {
+            FailOnArg::Failures => FailOn::Failures,
+            FailOnArg::Errors => FailOn::Errors,
+            FailOnArg::Nothing => FailOn::Nothing,
+        },
+        fail_on_empty,
+        title,
+        annotations: match annotations {
+            AnnotationsArg::Failures => AnnotationChoice::Failures,
+            AnnotationsArg::All => AnnotationChoice::All,
+            AnnotationsArg::None => AnnotationChoice::None,
+        },
+        max_annotations,
+        path_prefix,
+        working_directory: None,
+        testnod: testnod.settings()?,
+        aio: aio.settings()?,
+        testomatio: testomatio.settings()?,
+        valueedge: valueedge.settings()?,
+        check_run: check_run.settings()?,
+        pr_comment: check_run.comment_mode()?,
+    };
+    let mut env = capture_env();
+    if let Some(target) = github {
+        target.apply(&mut env, &mut config)?;
+    }
+    let actions = in_github_actions(&env);
+    let outcome = run(
+        &sources,
+        config,
+        env,
+        dry_run,
+        verbosity,
+        ctrf_file.as_deref(),
+    )?;
+    let markdown = &outcome.summary;
+    if json {
+        let text = serde_json::to_string_pretty(&outcome).map_err(|e| e.to_string())?;
+        emit(&text, true);
+    } else {
+        emit(markdown, false);
+    }
+    if let Some(path) = std::env::var_os(ENV_GITHUB_STEP_SUMMARY).filter(|p| !p.is_empty()) {
+        append(Path::new(&path), markdown)?;
+    }
+    if actions {
+        let mut out = std::io::stdout().lock();
+        if !markdown.ends_with('\n') {
+            let _ = writeln!(out);
+        }
+        for line in &outcome.workflow_commands {
+            let _ = writeln!(out, "{line}");
+        }
+        // The error slot the core left for the step's own failure, as the action uses it.
+        if let Some(failure) = &outcome.failure {
+            let line = workflow_commands::command(Level::Error, None, None, "", failure);
+            let _ = writeln!(out, "{line}");
+        }
+    }
+    report_problems(&outcome);
+    Ok(outcome.exit_code as u8)
 }
 
 fn exit_for_errors(report: &Report) -> u8 {

@@ -349,7 +349,10 @@ pub async fn publish<C: HttpClient>(
                     "create the pull request comment",
                 )
                 .await?;
-            receipt(&answer, 0, CommentAction::Created)
+            let id = answer["id"].as_u64().ok_or_else(|| {
+                ApiError::Failed("create the pull request comment: no id in the answer".into())
+            })?;
+            receipt(&answer, id, CommentAction::Created)
         }
     };
     Ok(CommentOutcome::Written(written))

@@ -1,7 +1,9 @@
-//! Pure GitHub artifacts: the job summary Markdown, the step outputs and the annotations as
-//! workflow commands. The edges write them.
+//! GitHub: the pure artifacts (job summary Markdown, step outputs, annotations as workflow
+//! commands) the edges write, and the REST publishers over `HttpClient` (check run, PR comment,
+//! changed files, App installation token).
 
 pub mod annotations;
+pub mod app;
 pub mod changed_files;
 pub mod checks;
 pub mod comment;

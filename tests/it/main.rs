@@ -10,6 +10,7 @@ mod conformance;
 mod conformance_json;
 mod conformance_xml;
 mod fakes;
+mod github_command;
 mod hostile;
 mod summary;
 mod support;

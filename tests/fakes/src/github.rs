@@ -1,5 +1,6 @@
 //! The GitHub REST subset the action uses, under `/github` (as if `GITHUB_API_URL` were
-//! `<fake>/github`): check runs, issue comments, pulls of a commit, files of a pull request.
+//! `<fake>/github`): check runs, issue comments, pulls of a commit, files of a pull request, and
+//! a GitHub App's installation token.
 //!
 //! Rules:
 //! - `Authorization: Bearer|token <t>` must name a configured token, else 401 "Bad credentials";
@@ -15,7 +16,10 @@
 //!   can check cheaply, and never wrong); updates append annotations, as GitHub does;
 //! - issue comment bodies at most 65,536 characters; lists paginate with `per_page` (default 30,
 //!   max 100) and `page` and a `Link` header;
-//! - a pull request's files list at most [`MAX_PULL_FILES`] files, as GitHub's does.
+//! - a pull request's files list at most [`MAX_PULL_FILES`] files, as GitHub's does;
+//! - App endpoints take a JWT (`Bearer h.c.s`): header `alg` RS256, claims `iss` one of
+//!   `config.apps` (app id → installation id), `exp - iat` at most 600 s, else 401 (the signature
+//!   is not checked: the fake has no key); the installation token it mints may write.
 //!
 //! The 422 texts follow GitHub's shape (`Invalid request.\n\n...`); their exact words are [INF].
 
@@ -69,6 +73,9 @@ pub struct Config {
     /// Pull request number → the paths `GET .../pulls/{n}/files` lists (as `modified` files).
     #[serde(default)]
     pub pull_files: BTreeMap<String, Vec<String>>,
+    /// GitHub App id → its installation id (on every repository).
+    #[serde(default)]
+    pub apps: BTreeMap<String, u64>,
 }
 
 impl Default for Config {
@@ -80,6 +87,7 @@ impl Default for Config {
             ]),
             pulls: BTreeMap::new(),
             pull_files: BTreeMap::new(),
+            apps: BTreeMap::new(),
         }
     }
 }
@@ -174,6 +182,11 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/repos/{owner}/{repo}/pulls/{number}/files",
             get(pull_files),
+        )
+        .route("/repos/{owner}/{repo}/installation", get(repo_installation))
+        .route(
+            "/app/installations/{id}/access_tokens",
+            post(installation_access_token),
         )
 }
 
@@ -738,4 +751,92 @@ async fn pull_files(
         api_base(&headers)
     );
     paged(items, page, per_page, last, &url)
+}
+
+/// GitHub's limit on a JWT's lifetime ("no more than 10 minutes into the future").
+const MAX_JWT_LIFETIME_SECS: u64 = 600;
+
+/// The installation id of the App whose JWT authorizes the request.
+fn app_installation(world: &World, headers: &HeaderMap) -> Result<u64, Response> {
+    use base64::Engine;
+    let bad = || {
+        message(
+            StatusCode::UNAUTHORIZED,
+            "A JSON web token could not be decoded",
+        )
+    };
+    let jwt = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .ok_or_else(bad)?;
+    let parts: Vec<&str> = jwt.split('.').collect();
+    let [head, claims, signature] = parts[..] else {
+        return Err(bad());
+    };
+    let decode = |part: &str| {
+        base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(part)
+            .ok()
+            .and_then(|b| serde_json::from_slice::<Value>(&b).ok())
+    };
+    let (Some(head), Some(claims)) = (decode(head), decode(claims)) else {
+        return Err(bad());
+    };
+    if head["alg"] != "RS256" || signature.is_empty() {
+        return Err(bad());
+    }
+    let (Some(iat), Some(exp)) = (claims["iat"].as_u64(), claims["exp"].as_u64()) else {
+        return Err(bad());
+    };
+    if exp <= iat || exp - iat > MAX_JWT_LIFETIME_SECS {
+        return Err(message(
+            StatusCode::UNAUTHORIZED,
+            "'Expiration time' claim ('exp') is too far in the future",
+        ));
+    }
+    let iss = match &claims["iss"] {
+        Value::String(s) => s.clone(),
+        Value::Number(n) => n.to_string(),
+        _ => return Err(bad()),
+    };
+    world
+        .config
+        .apps
+        .get(&iss)
+        .copied()
+        .ok_or_else(|| message(StatusCode::UNAUTHORIZED, "Integration not found"))
+}
+
+async fn repo_installation(
+    State(state): State<AppState>,
+    Path((_owner, _repo)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Response {
+    let world = lock(&state.inner().github);
+    match app_installation(&world, &headers) {
+        Ok(id) => Json(json!({ "id": id })).into_response(),
+        Err(r) => r,
+    }
+}
+
+async fn installation_access_token(
+    State(state): State<AppState>,
+    Path(id): Path<u64>,
+    headers: HeaderMap,
+) -> Response {
+    let mut world = lock(&state.inner().github);
+    match app_installation(&world, &headers) {
+        Ok(installed) if installed == id => {
+            let token = format!("ghs_fake_installation_{id}");
+            world.config.tokens.insert(token.clone(), Access::Write);
+            (
+                StatusCode::CREATED,
+                Json(json!({ "token": token, "expires_at": "2099-01-01T00:00:00Z" })),
+            )
+                .into_response()
+        }
+        Ok(_) => message(StatusCode::NOT_FOUND, "Not Found"),
+        Err(r) => r,
+    }
 }

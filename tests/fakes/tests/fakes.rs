@@ -916,6 +916,53 @@ fn github_pull_files_paginate_and_stop_at_3000() {
     assert_eq!(unknown.status(), 404);
 }
 
+#[test]
+fn github_app_jwts_need_rs256_a_known_app_and_a_short_life() {
+    let fake = Fake::start();
+    fake.http
+        .post(fake.url("/_fake/config"))
+        .json(&json!({"github":{"apps":{"12345": 99}}}))
+        .send()
+        .unwrap();
+    let b64 = |v: Value| {
+        use base64::Engine;
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string())
+    };
+    let jwt = |alg: &str, iss: &str, life: u64| {
+        format!(
+            "{}.{}.c2ln",
+            b64(json!({"alg": alg, "typ": "JWT"})),
+            b64(json!({"iat": 1000, "exp": 1000 + life, "iss": iss}))
+        )
+    };
+    let installation = |token: &str| {
+        fake.github(reqwest::Method::GET, "installation", token)
+            .send()
+            .unwrap()
+    };
+    let ok = installation(&jwt("RS256", "12345", 540));
+    assert_eq!(ok.status(), 200);
+    assert_eq!(ok.json::<Value>().unwrap()["id"], 99);
+    assert_eq!(installation(&jwt("HS256", "12345", 540)).status(), 401);
+    assert_eq!(installation(&jwt("RS256", "54321", 540)).status(), 401);
+    assert_eq!(installation(&jwt("RS256", "12345", 3600)).status(), 401);
+    let minted: Value = fake
+        .http
+        .post(fake.url("/github/app/installations/99/access_tokens"))
+        .bearer_auth(jwt("RS256", "12345", 540))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    let token = minted["token"].as_str().unwrap();
+    let write = fake
+        .github(reqwest::Method::POST, "issues/1/comments", token)
+        .json(&json!({"body":"from the app"}))
+        .send()
+        .unwrap();
+    assert_eq!(write.status(), 201, "the installation token may write");
+}
+
 // ---------------------------------------------------------------- Testomat.io (vendors.md §2.9)
 
 const KEY: &str = "tstmt_fake-key";
