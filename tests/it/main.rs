@@ -10,4 +10,5 @@ mod fakes;
 mod hostile;
 mod summary;
 mod support;
+mod testomat;
 mod uploads;
