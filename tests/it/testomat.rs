@@ -205,7 +205,13 @@ fn repeated_executions_stay_separate_through_rid() {
         &[],
     );
     assert_eq!(linux.status.code(), Some(0), "{}", stderr(&linux));
-    let uid = runs(&fake)[0]["uid"].as_str().unwrap().to_owned();
+    let open = &runs(&fake)[0];
+    assert_eq!(
+        open["status"], "running",
+        "testomatio-finish: false leaves it open"
+    );
+    assert_eq!(open["status_events"], serde_json::json!([]));
+    let uid = open["uid"].as_str().unwrap().to_owned();
     let mac = upload(
         &fake,
         &[&report],
@@ -375,11 +381,12 @@ fn parallel_shards_share_one_run_and_a_last_job_finishes_it() {
         &fake,
         &[&empty],
         &["--testomatio-run", &uid, "--fail-on-empty", "false"],
-        &[],
+        &[("GITHUB_WORKFLOW", "CI"), ("GITHUB_RUN_NUMBER", "5")],
     );
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let run = &runs(&fake)[0];
     assert_eq!(run["status"], "finished");
+    assert_eq!(run["params"]["title"], "CI 77", "attaching keeps the title");
     let events: Vec<&str> = run["status_events"]
         .as_array()
         .unwrap()
@@ -434,6 +441,12 @@ fn documented_errors_fail_with_exit_3_and_say_what_to_do() {
         stderr(&unknown).contains("run 'ffffffff' not found (HTTP 404"),
         "{}",
         stderr(&unknown)
+    );
+    assert!(
+        stdout(&unknown)
+            .contains("⚠️ 1 errors, first: testomatio: attach: run 'ffffffff' not found"),
+        "{}",
+        stdout(&unknown)
     );
     let invalid = upload(
         &fake,
