@@ -13,8 +13,8 @@
 //!   official client (the JS reporter and its XML reader, `parseFloat(time) * 1000`) sends ms and
 //!   the service displays those correctly; [`RunTimeUnit::Seconds`] follows the docs and
 //!   pytestomatio instead. The finish `duration` is seconds everywhere ([DOC]).
-//! - Test ids: `@T` + 8 hex in the test name, a test property `ID`/`test_id`, or `tid://@T…` in
-//!   the test's output (the XML reader's marker) becomes `test_id` (8 hex, the reporter strips
+//! - Test ids: `@T` + 8 hex in the test name, a test property `ID`/`test_id`, a `@T…` tag
+//!   (Cucumber, Robot, CTRF), or `tid://@T…` in the test's output (the XML reader's marker) becomes `test_id` (8 hex, the reporter strips
 //!   `@T`); the id is removed from the title.
 //! - Parameters: a trailing `[…]` in the name (pytest, JUnit 5) becomes `example` and leaves the
 //!   plain title, so the executions of one parameterized test land on one Testomat test.
@@ -246,16 +246,19 @@ fn bare_id(value: &str) -> Option<String> {
     (v.len() == 8 && v.bytes().all(|b| b.is_ascii_hexdigit())).then(|| v.to_owned())
 }
 
-/// The test id from the name, a property (`ID`, `test_id`) or a `tid://` marker in the output.
+/// The test id from the name, a property (`ID`, `test_id`), a tag or a `tid://` marker in the
+/// output.
 fn test_id(case: &Case) -> Option<String> {
     if let Some((_, id)) = find_tag(&case.name) {
         return Some(id.to_owned());
     }
     let property = case.properties.iter().find_map(|(name, value)| {
-        ["id", "test_id", "testomatio"]
-            .contains(&name.to_ascii_lowercase().as_str())
-            .then(|| bare_id(value))
-            .flatten()
+        match name.to_ascii_lowercase().as_str() {
+            "id" | "test_id" | "testomatio" => bare_id(value),
+            // Cucumber, Robot and CTRF tags: Testomat tags scenarios `@T…`.
+            "tag" => find_tag(value).map(|(_, id)| id.to_owned()),
+            _ => None,
+        }
     });
     if property.is_some() {
         return property;

@@ -246,6 +246,45 @@ fn repeated_executions_stay_separate_through_rid() {
     assert_eq!(runs[0]["params"]["env"], "mac");
 }
 
+#[test]
+fn a_cucumber_tag_links_the_scenario_to_its_testomat_test() {
+    let fake = FakeServices::start();
+    fake.control(
+        "/_fake/config",
+        r#"{"testomatio":{"tests":[{"id":"Ta0b0c0d0","title":"logs in"}]}}"#,
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let report = write(
+        dir.path(),
+        "cucumber.json",
+        r#"[{"uri":"features/login.feature","id":"login","name":"Login","keyword":"Feature","elements":[
+  {"id":"login;logs-in","name":"logs in","keyword":"Scenario","type":"scenario","line":3,"tags":[{"name":"@Ta0b0c0d0"}],
+   "steps":[{"keyword":"Given ","name":"a user","result":{"status":"passed","duration":1000000}}]},
+  {"id":"login;locks","name":"locks out","keyword":"Scenario","type":"scenario","line":9,"tags":[],
+   "steps":[{"keyword":"Given ","name":"a user","result":{"status":"failed","error_message":"locked"}}]}]}]"#,
+    );
+    let out = upload(
+        &fake,
+        &[&report],
+        &["--testomatio-create-tests", "false"],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let run = &runs(&fake)[0];
+    let matched: Vec<(&str, &str)> = run["executions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["title"].as_str().unwrap(), e["matched"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        matched,
+        [("logs in", "matched"), ("locks out", "unmatched")],
+        "by the tag's id; without create the unknown scenario stays unmatched"
+    );
+    assert_eq!(run["executions"][0]["test_id"], "a0b0c0d0");
+}
+
 /// A native client that gives up on a response after `limit`, as a slow network would make it.
 struct Impatient {
     inner: NativeClient,

@@ -55,8 +55,11 @@ fn sample() -> Vec<TestRun> {
         message: Some("needs a printer".into()),
         ..Problem::default()
     });
+    let mut tagged = case("greets the user", Status::Passed);
+    tagged.properties.push(("tag".into(), "@smoke".into()));
+    tagged.properties.push(("tag".into(), "@T0a1b2c3d".into()));
     let cases = vec![
-        case("greets the user", Status::Passed),
+        tagged,
         failed,
         errored,
         skipped,
@@ -146,7 +149,7 @@ fn statuses_ids_parameters_and_rids_are_mapped() {
     assert_eq!(
         ids,
         [
-            None,
+            Some("0a1b2c3d"),
             Some("a0b1c2d3"),
             Some("11112222"),
             Some("deadbeef"),
