@@ -217,7 +217,7 @@ fn fnv1a(parts: &[&str]) -> u64 {
     hash
 }
 
-/// The position just past `@T` + 8 hex digits ending at a non-alphanumeric character.
+/// The first `@T` + 8 hex digits not followed by a letter or digit: its start and the digits.
 fn find_tag(text: &str) -> Option<(usize, &str)> {
     let mut from = 0;
     while let Some(at) = text[from..].find("@T") {
@@ -267,18 +267,28 @@ fn test_id(case: &Case) -> Option<String> {
         .into_iter()
         .flatten()
         .find_map(|out| {
-            let at = out.find("tid://")?;
-            find_tag(&out[at..]).map(|(_, id)| id.to_owned())
+            out.match_indices("tid://").find_map(|(at, marker)| {
+                find_tag(&out[at + marker.len()..])
+                    .filter(|(start, _)| *start == 0)
+                    .map(|(_, id)| id.to_owned())
+            })
         })
 }
 
 /// The title without its `@T` id, and the trailing `[parameters]` split off as the example.
 fn title_and_example(name: &str) -> (String, Option<Value>) {
-    let mut title = name.to_owned();
-    if let Some((start, _)) = find_tag(name) {
-        title.replace_range(start..start + 10, "");
-    }
-    let title = title.split_whitespace().collect::<Vec<_>>().join(" ");
+    let title = match find_tag(name) {
+        Some((start, _)) => {
+            let (before, after) = (name[..start].trim_end(), name[start + 10..].trim_start());
+            let gap = if before.is_empty() || after.is_empty() {
+                ""
+            } else {
+                " "
+            };
+            format!("{before}{gap}{after}")
+        }
+        None => name.to_owned(),
+    };
     if let Some(open) = title.rfind('[').filter(|_| title.ends_with(']')) {
         let params = title[open + 1..title.len() - 1].trim();
         let base = title[..open].trim_end();

@@ -392,3 +392,28 @@ fn the_key_never_prints() {
     }
     assert!(!format!("{config:?}").contains(KEY));
 }
+
+#[test]
+fn ids_are_recognised_only_in_their_documented_shapes() {
+    assert_eq!(find_tag("x @Ta0b1c2d3"), Some((2, "a0b1c2d3")));
+    assert_eq!(find_tag("@Ta0b1c2d3e"), None, "nine characters");
+    assert_eq!(find_tag("@Tzzzzzzzz @T0000000f:"), Some((11, "0000000f")));
+    assert_eq!(bare_id(" @T0a1b2c3d "), Some("0a1b2c3d".into()));
+    assert_eq!(bare_id("T2"), None);
+    let mut c = case("plain", Status::Passed);
+    c.stdout = Some("tid:// @Ta0b1c2d3 tid://@T0000abcd".into());
+    assert_eq!(
+        test_id(&c).as_deref(),
+        Some("0000abcd"),
+        "the marker is followed directly"
+    );
+    assert_eq!(
+        title_and_example("@Ta0b1c2d3 logs  in"),
+        ("logs  in".to_owned(), None),
+        "the name's own spacing is kept"
+    );
+    assert_eq!(
+        title_and_example("adds [1, 2] @Ta0b1c2d3 [3]"),
+        ("adds [1, 2]".to_owned(), Some(json!("3")))
+    );
+}
