@@ -573,8 +573,8 @@ fn aio_problems(receipt: &aio::Receipt) -> Vec<String> {
     problems
 }
 
-/// Sends every parsed test to Testomat.io: the run title defaults to the workflow name and run
-/// number, and the rids are scoped by `testomatio-env`, the job and the runner (so matrix jobs
+/// Sends every parsed test to Testomat.io: a new run's title defaults to the workflow name and
+/// run number, and the rids are scoped by `testomatio-env`, the job and the runner (so matrix jobs
 /// reporting the same tests into one run stay separate executions).
 async fn testomat_upload<C: HttpClient>(
     client: &C,
@@ -585,7 +585,11 @@ async fn testomat_upload<C: HttpClient>(
 ) -> testomat::Receipt {
     use crate::ci::github_env;
     let env = |key: &str| inputs.env.get(key).filter(|v| !v.trim().is_empty());
+    // Attaching keeps the run's own title unless one is given.
     let title = settings.title.clone().or_else(|| {
+        if settings.run.is_some() {
+            return None;
+        }
         let workflow = ci.workflow.as_ref()?;
         Some(match &ci.run_number {
             Some(number) => format!("{workflow} #{number}"),

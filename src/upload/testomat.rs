@@ -13,8 +13,8 @@
 //!   official client (the JS reporter and its XML reader, `parseFloat(time) * 1000`) sends ms and
 //!   the service displays those correctly; [`RunTimeUnit::Seconds`] follows the docs and
 //!   pytestomatio instead. The finish `duration` is seconds everywhere ([DOC]).
-//! - Test ids: `@T` + 8 hex in the test name, a test property `ID`/`test_id`, or `tid://@T…` in
-//!   the test's output (the XML reader's marker) becomes `test_id` (8 hex, the reporter strips
+//! - Test ids: `@T` + 8 hex in the test name, a test property `ID`/`test_id`, a `@T…` tag
+//!   (Cucumber, Robot, CTRF), or `tid://@T…` in the test's output (the XML reader's marker) becomes `test_id` (8 hex, the reporter strips
 //!   `@T`); the id is removed from the title.
 //! - Parameters: a trailing `[…]` in the name (pytest, JUnit 5) becomes `example` and leaves the
 //!   plain title, so the executions of one parameterized test land on one Testomat test.
@@ -217,7 +217,7 @@ fn fnv1a(parts: &[&str]) -> u64 {
     hash
 }
 
-/// The position just past `@T` + 8 hex digits ending at a non-alphanumeric character.
+/// The first `@T` + 8 hex digits not followed by a letter or digit: its start and the digits.
 fn find_tag(text: &str) -> Option<(usize, &str)> {
     let mut from = 0;
     while let Some(at) = text[from..].find("@T") {
@@ -246,16 +246,19 @@ fn bare_id(value: &str) -> Option<String> {
     (v.len() == 8 && v.bytes().all(|b| b.is_ascii_hexdigit())).then(|| v.to_owned())
 }
 
-/// The test id from the name, a property (`ID`, `test_id`) or a `tid://` marker in the output.
+/// The test id from the name, a property (`ID`, `test_id`), a tag or a `tid://` marker in the
+/// output.
 fn test_id(case: &Case) -> Option<String> {
     if let Some((_, id)) = find_tag(&case.name) {
         return Some(id.to_owned());
     }
     let property = case.properties.iter().find_map(|(name, value)| {
-        ["id", "test_id", "testomatio"]
-            .contains(&name.to_ascii_lowercase().as_str())
-            .then(|| bare_id(value))
-            .flatten()
+        match name.to_ascii_lowercase().as_str() {
+            "id" | "test_id" | "testomatio" => bare_id(value),
+            // Cucumber, Robot and CTRF tags: Testomat tags scenarios `@T…`.
+            "tag" => find_tag(value).map(|(_, id)| id.to_owned()),
+            _ => None,
+        }
     });
     if property.is_some() {
         return property;
@@ -264,18 +267,28 @@ fn test_id(case: &Case) -> Option<String> {
         .into_iter()
         .flatten()
         .find_map(|out| {
-            let at = out.find("tid://")?;
-            find_tag(&out[at..]).map(|(_, id)| id.to_owned())
+            out.match_indices("tid://").find_map(|(at, marker)| {
+                find_tag(&out[at + marker.len()..])
+                    .filter(|(start, _)| *start == 0)
+                    .map(|(_, id)| id.to_owned())
+            })
         })
 }
 
 /// The title without its `@T` id, and the trailing `[parameters]` split off as the example.
 fn title_and_example(name: &str) -> (String, Option<Value>) {
-    let mut title = name.to_owned();
-    if let Some((start, _)) = find_tag(name) {
-        title.replace_range(start..start + 10, "");
-    }
-    let title = title.split_whitespace().collect::<Vec<_>>().join(" ");
+    let title = match find_tag(name) {
+        Some((start, _)) => {
+            let (before, after) = (name[..start].trim_end(), name[start + 10..].trim_start());
+            let gap = if before.is_empty() || after.is_empty() {
+                ""
+            } else {
+                " "
+            };
+            format!("{before}{gap}{after}")
+        }
+        None => name.to_owned(),
+    };
     if let Some(open) = title.rfind('[').filter(|_| title.ends_with(']')) {
         let params = title[open + 1..title.len() - 1].trim();
         let base = title[..open].trim_end();

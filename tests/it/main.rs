@@ -14,5 +14,6 @@ mod github_command;
 mod hostile;
 mod summary;
 mod support;
+mod testomat;
 mod uploads;
 mod valueedge;

@@ -55,8 +55,11 @@ fn sample() -> Vec<TestRun> {
         message: Some("needs a printer".into()),
         ..Problem::default()
     });
+    let mut tagged = case("greets the user", Status::Passed);
+    tagged.properties.push(("tag".into(), "@smoke".into()));
+    tagged.properties.push(("tag".into(), "@T0a1b2c3d".into()));
     let cases = vec![
-        case("greets the user", Status::Passed),
+        tagged,
         failed,
         errored,
         skipped,
@@ -146,7 +149,7 @@ fn statuses_ids_parameters_and_rids_are_mapped() {
     assert_eq!(
         ids,
         [
-            None,
+            Some("0a1b2c3d"),
             Some("a0b1c2d3"),
             Some("11112222"),
             Some("deadbeef"),
@@ -388,4 +391,29 @@ fn the_key_never_prints() {
         assert!(text.contains("\"api_key\":\"****\""), "{text}");
     }
     assert!(!format!("{config:?}").contains(KEY));
+}
+
+#[test]
+fn ids_are_recognised_only_in_their_documented_shapes() {
+    assert_eq!(find_tag("x @Ta0b1c2d3"), Some((2, "a0b1c2d3")));
+    assert_eq!(find_tag("@Ta0b1c2d3e"), None, "nine characters");
+    assert_eq!(find_tag("@Tzzzzzzzz @T0000000f:"), Some((11, "0000000f")));
+    assert_eq!(bare_id(" @T0a1b2c3d "), Some("0a1b2c3d".into()));
+    assert_eq!(bare_id("T2"), None);
+    let mut c = case("plain", Status::Passed);
+    c.stdout = Some("tid:// @Ta0b1c2d3 tid://@T0000abcd".into());
+    assert_eq!(
+        test_id(&c).as_deref(),
+        Some("0000abcd"),
+        "the marker is followed directly"
+    );
+    assert_eq!(
+        title_and_example("@Ta0b1c2d3 logs  in"),
+        ("logs  in".to_owned(), None),
+        "the name's own spacing is kept"
+    );
+    assert_eq!(
+        title_and_example("adds [1, 2] @Ta0b1c2d3 [3]"),
+        ("adds [1, 2]".to_owned(), Some(json!("3")))
+    );
 }

@@ -18,7 +18,7 @@
 //!   variants (recorded, the run stays open); anything else → 422 [INF] [7];
 //! - `run_time` and `duration` are stored verbatim (the unit is disputed) [8].
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
@@ -105,19 +105,98 @@ struct Run {
     duplicate_batch_indexes: Vec<Value>,
     testrun_requests: u32,
     executions: Vec<Execution>,
+    /// The first execution of each (test identity, rid), for replacing it in constant time.
+    #[serde(skip)]
+    execution_index: HashMap<ExecutionKey, usize>,
+}
+
+type ExecutionKey = [Option<String>; 5];
+
+impl Execution {
+    fn key(&self) -> ExecutionKey {
+        [
+            self.rid.clone(),
+            self.test_id.clone(),
+            self.title.clone(),
+            self.suite_title.clone(),
+            self.file.clone(),
+        ]
+    }
+}
+
+impl Run {
+    /// Stores an execution: replaces the first one with the same key when `replace`, else adds it.
+    fn store(&mut self, execution: Execution, replace: bool) {
+        let key = execution.key();
+        match self.execution_index.get(&key) {
+            Some(&i) if replace => self.executions[i] = execution,
+            _ => {
+                self.execution_index
+                    .entry(key)
+                    .or_insert(self.executions.len());
+                self.executions.push(execution);
+            }
+        }
+    }
 }
 
 #[derive(Default)]
 pub struct World {
     config: Config,
     runs: Vec<Run>,
-    created_tests: Vec<Value>,
+    created_tests: Created,
     counter: u32,
+}
+
+/// Tests created through `create: true`, indexed so that matching 10,000 tests stays linear.
+#[derive(Default)]
+struct Created {
+    tests: Vec<Value>,
+    /// Bare ids of created tests that have one.
+    ids: HashSet<String>,
+    /// (title, suite_title, file) of every created test, and of those without an id.
+    keys: HashSet<TitleKey>,
+    keys_without_id: HashSet<TitleKey>,
+}
+
+type TitleKey = (Option<String>, Option<String>, Option<String>);
+
+fn title_key(test: &Value) -> TitleKey {
+    (
+        text(test, "title"),
+        text(test, "suite_title"),
+        text(test, "file"),
+    )
+}
+
+impl Created {
+    /// The same answer as [`same_test`] against every created test.
+    fn matches(&self, test: &Value) -> bool {
+        let key = title_key(test);
+        match text(test, "test_id") {
+            Some(id) => self.ids.contains(bare_id(&id)) || self.keys_without_id.contains(&key),
+            None => self.keys.contains(&key),
+        }
+    }
+
+    fn add(&mut self, test: Value) {
+        let key = title_key(&test);
+        match text(&test, "id") {
+            Some(id) => {
+                self.ids.insert(bare_id(&id).to_owned());
+            }
+            None => {
+                self.keys_without_id.insert(key.clone());
+            }
+        }
+        self.keys.insert(key);
+        self.tests.push(test);
+    }
 }
 
 impl World {
     pub fn state(&self) -> Value {
-        json!({ "runs": self.runs, "created_tests": self.created_tests })
+        json!({ "runs": self.runs, "created_tests": self.created_tests.tests })
     }
 
     pub fn config(&self) -> Value {
@@ -239,6 +318,7 @@ async fn create_run(
         duplicate_batch_indexes: Vec::new(),
         testrun_requests: 0,
         executions: Vec::new(),
+        execution_index: HashMap::new(),
     };
     let answer = run_answer(&base_url(&headers), &run);
     world.runs.push(run);
@@ -286,8 +366,10 @@ async fn update_run(
     // The XML importer sends its tests with the finish call.
     if let Some(Value::Array(tests)) = body.get("tests") {
         for test in tests {
-            run.executions
-                .push(record(&world.config, test, None, &mut world.created_tests));
+            run.store(
+                record(&world.config, test, None, &mut world.created_tests),
+                false,
+            );
         }
     }
     if FINISHING.contains(&event_name) {
@@ -322,21 +404,16 @@ fn record(
     config: &Config,
     test: &Value,
     batch_index: Option<&Value>,
-    created: &mut Vec<Value>,
+    created: &mut Created,
 ) -> Execution {
     let mut received = test.clone();
     if let Some(m) = received.as_object_mut() {
         m.remove("api_key");
     }
-    let matched = if config
-        .tests
-        .iter()
-        .chain(created.iter())
-        .any(|k| same_test(k, test))
-    {
+    let matched = if config.tests.iter().any(|k| same_test(k, test)) || created.matches(test) {
         "matched"
     } else if test.get("create").and_then(Value::as_bool) == Some(true) {
-        created.push(json!({
+        created.add(json!({
             "id": text(test, "test_id"), "title": text(test, "title"),
             "suite_title": text(test, "suite_title"), "file": text(test, "file"),
         }));
@@ -405,17 +482,7 @@ async fn testrun(
         }
         let overwrite = test.get("overwrite").and_then(Value::as_bool) == Some(true);
         let replace = overwrite || config.same_rid == SameRid::Update;
-        let previous = run.executions.iter().position(|e| {
-            e.rid == execution.rid
-                && e.test_id == execution.test_id
-                && e.title == execution.title
-                && e.suite_title == execution.suite_title
-                && e.file == execution.file
-        });
-        match previous {
-            Some(i) if replace => run.executions[i] = execution,
-            _ => run.executions.push(execution),
-        }
+        run.store(execution, replace);
     }
     if config.unmatched_answer == UnmatchedAnswer::Error && !unmatched.is_empty() {
         let text = format!("Test {} could not be matched", unmatched.join(", "));
