@@ -8,6 +8,7 @@ mod conformance_json;
 mod conformance_xml;
 mod fakes;
 mod hostile;
+mod roundtrip;
 mod summary;
 mod support;
 mod uploads;
