@@ -1,9 +1,12 @@
-// Parse throughput of the wasm core under Node, on the file `cargo bench --bench parse` leaves.
-// Usage: node js/bench/parse.mjs target/bench/junit-200k.xml
+// Parse throughput and peak memory of the wasm core under Node, on the files `cargo bench --bench
+// parse` leaves in target/bench/. One file per process, so the peak RSS is that file's alone; it
+// includes the file held in memory whole, as the action hands it to the core.
+// Usage: node js/bench/parse.mjs target/bench/junit.xml   (prints one Markdown table row)
 import { readFileSync } from 'node:fs';
+import { basename } from 'node:path';
 import { run } from '../pkg/test_report.js';
 
-const ROUNDS = 5;
+const ROUNDS = 3;
 const path = process.argv[2];
 const bytes = readFileSync(path);
 const input = JSON.stringify({
@@ -21,7 +24,8 @@ for (let i = 0; i < ROUNDS; i++) {
   tests = outcome.report.totals.tests;
 }
 const mb = bytes.length / 1e6;
+const rssMib = process.resourceUsage().maxRSS / 1024;
 console.log(
-  `wasm (node ${process.version}) ${tests} tests, ${mb.toFixed(1)} MB in ${(best * 1e3).toFixed(1)} ms ` +
-    `(best of ${ROUNDS}, parse + summary): ${(mb / best).toFixed(0)} MB/s`,
+  `| ${basename(path)} (${tests} tests), wasm, node ${process.version} | ${mb.toFixed(1)} MB | ` +
+    `${(mb / best).toFixed(0)} | ${rssMib.toFixed(1)} MiB | parse + summary, best of ${ROUNDS} |`,
 );

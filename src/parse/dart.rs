@@ -18,8 +18,9 @@ use std::time::Duration;
 use serde_json::Value;
 
 use super::json::{self, Line, Lines};
-use super::junit::{Text, MAX_MESSAGE_BYTES, MAX_OUTPUT_BYTES, MAX_TRACE_BYTES};
+use super::junit::{MAX_MESSAGE_BYTES, MAX_OUTPUT_BYTES, MAX_TRACE_BYTES};
 use super::source::Source;
+use super::xml::Text;
 use super::{ParseError, ParseErrorKind, Parsed};
 use crate::model::{Case, Location, Problem, Status, Suite, TestRun};
 

@@ -11,8 +11,8 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use super::junit::Text;
 use super::source::{EventTooLarge, Source};
+use super::xml::Text;
 use super::{Format, ParseError, ParseErrorKind};
 use crate::diagnostic::Diagnostic;
 use crate::model::{Case, Problem, Status, TestRun};

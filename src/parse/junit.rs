@@ -27,15 +27,14 @@ use std::hash::{Hash, Hasher};
 use std::io::BufRead;
 use std::time::Duration;
 
-use quick_xml::events::attributes::AttrError;
-use quick_xml::events::{BytesRef, BytesStart, Event};
+use quick_xml::events::{BytesStart, Event};
 use quick_xml::Reader;
-use quick_xml::XmlVersion;
 
 use super::source::{EventTooLarge, Source};
+use super::xml::{attributes, clean_attr, parse_seconds, resolve_reference, take, Text, MAX_DEPTH};
 use super::{ParseError, ParseErrorKind, Parsed};
 use crate::diagnostic::Diagnostic;
-use crate::model::{clean_text, truncate_utf8, Case, Location, Problem, Status, Suite, TestRun};
+use crate::model::{clean_text, Case, Location, Problem, Status, Suite, TestRun};
 
 /// Bytes kept of one failure message. Messages beyond this are assertion dumps; the trace keeps more.
 pub const MAX_MESSAGE_BYTES: usize = 8 * 1024;
@@ -43,8 +42,6 @@ pub const MAX_MESSAGE_BYTES: usize = 8 * 1024;
 pub const MAX_TRACE_BYTES: usize = 64 * 1024;
 /// Bytes kept of one test's or suite's stdout/stderr. Kept only for tests that did not pass.
 pub const MAX_OUTPUT_BYTES: usize = 16 * 1024;
-/// Deepest element nesting accepted; real reports nest a handful of levels.
-pub const MAX_DEPTH: usize = 1024;
 /// Name given to a `<testcase>` with neither `name` nor `classname`: counted, never dropped.
 pub const UNNAMED_TEST: &str = "(unnamed test)";
 /// Separator between the names of nested suites.
@@ -132,50 +129,6 @@ fn xml_error(err: &quick_xml::Error, line: u64, state: &State) -> ParseError {
         kind,
         line: Some(line),
         message,
-    }
-}
-
-pub(super) fn resolve_reference(r: &BytesRef<'_>) -> String {
-    if let Ok(Some(c)) = r.resolve_char_ref() {
-        return c.to_string();
-    }
-    let name = r.xml10_content();
-    match quick_xml::escape::resolve_predefined_entity(&name) {
-        Some(text) => text.to_owned(),
-        None => format!("&{name};"),
-    }
-}
-
-/// Text collected up to a byte budget; the rest is counted, not kept.
-#[derive(Debug, Default)]
-pub(super) struct Text {
-    kept: String,
-    dropped: usize,
-    cap: usize,
-}
-
-impl Text {
-    pub(super) fn with_cap(cap: usize) -> Text {
-        Text {
-            kept: String::new(),
-            dropped: 0,
-            cap,
-        }
-    }
-
-    pub(super) fn push(&mut self, s: &str) {
-        let room = self.cap.saturating_sub(self.kept.len());
-        let part = truncate_utf8(s, room);
-        self.kept.push_str(part);
-        self.dropped += s.len() - part.len();
-    }
-
-    pub(super) fn finish(self) -> Option<String> {
-        let mut text = clean_text(self.kept.trim_matches(|c: char| c.is_whitespace()));
-        if self.dropped > 0 {
-            text.push_str(&format!("\n… [{} more bytes not kept]", self.dropped));
-        }
-        (!text.is_empty()).then_some(text)
     }
 }
 
@@ -271,62 +224,6 @@ struct State {
     problem: Option<ProblemBuilder>,
     stack: Vec<Frame>,
     diagnostics: Vec<Diagnostic>,
-}
-
-/// Attributes of one start tag as (local name, value) pairs, values normalized per XML 1.0.
-pub(super) fn attributes(
-    e: &BytesStart<'_>,
-    line: u64,
-) -> Result<Vec<(String, String)>, ParseError> {
-    let mut out = Vec::new();
-    for attr in e.attributes() {
-        let attr = match attr {
-            Ok(a) => a,
-            Err(AttrError::Duplicated(..)) => continue,
-            Err(err) => {
-                return Err(ParseError {
-                    kind: ParseErrorKind::Syntax,
-                    line: Some(line),
-                    message: format!(
-                        "malformed attribute in <{}>: {err}",
-                        e.local_name().as_ref()
-                    ),
-                })
-            }
-        };
-        let value = attr
-            .normalized_value(XmlVersion::Implicit1_0)
-            .map(|v| v.into_owned())
-            .unwrap_or_else(|_| attr.value.clone().into_owned());
-        out.push((attr.key.local_name().as_ref().to_owned(), value));
-    }
-    Ok(out)
-}
-
-pub(super) fn take(attrs: &mut [(String, String)], key: &str) -> Option<String> {
-    attrs
-        .iter_mut()
-        .find(|(k, _)| k == key)
-        .map(|(_, v)| std::mem::take(v))
-        .filter(|v| !v.trim().is_empty())
-}
-
-/// Seconds as JUnit writers print them: `1.5`, `1,5` (decimal comma), `1,234.5` (grouping).
-pub fn parse_seconds(raw: &str) -> Option<Duration> {
-    let s = raw.trim();
-    let normalized = if s.contains('.') {
-        s.replace(',', "")
-    } else {
-        s.replace(',', ".")
-    };
-    let secs: f64 = normalized.parse().ok()?;
-    Duration::try_from_secs_f64(secs).ok()
-}
-
-pub(super) fn clean_attr(value: Option<String>, cap: usize) -> Option<String> {
-    value
-        .map(|v| clean_text(truncate_utf8(&v, cap)))
-        .filter(|v| !v.trim().is_empty())
 }
 
 fn key_hash(case: &Case, file: Option<&str>) -> u64 {
@@ -528,7 +425,7 @@ impl State {
             let mut text = Text::with_cap(MAX_OUTPUT_BYTES);
             text.push(target.as_deref().unwrap_or(""));
             text.push(s);
-            *target = Some(text.kept);
+            *target = Some(text.into_kept());
         }
     }
 

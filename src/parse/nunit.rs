@@ -28,11 +28,10 @@
 use std::io::BufRead;
 
 use super::junit::{
-    clean_attr, parse_seconds, Text, MAX_MESSAGE_BYTES, MAX_OUTPUT_BYTES, MAX_TRACE_BYTES,
-    SUITE_PATH_SEPARATOR, UNNAMED_TEST,
+    MAX_MESSAGE_BYTES, MAX_OUTPUT_BYTES, MAX_TRACE_BYTES, SUITE_PATH_SEPARATOR, UNNAMED_TEST,
 };
 use super::source::Source;
-use super::xml::{self, check_counters, count, Attrs, Handler};
+use super::xml::{self, check_counters, clean_attr, count, parse_seconds, Attrs, Handler, Text};
 use super::{Format, ParseError, ParseErrorKind, Parsed};
 use crate::diagnostic::Diagnostic;
 use crate::model::{clean_text, Case, Problem, Status, Suite, TestRun};

@@ -20,11 +20,9 @@
 use std::io::BufRead;
 use std::time::Duration;
 
-use super::junit::{
-    parse_seconds, Text, MAX_MESSAGE_BYTES, MAX_OUTPUT_BYTES, SUITE_PATH_SEPARATOR, UNNAMED_TEST,
-};
+use super::junit::{MAX_MESSAGE_BYTES, MAX_OUTPUT_BYTES, SUITE_PATH_SEPARATOR, UNNAMED_TEST};
 use super::source::Source;
-use super::xml::{self, check_counters, count, Attrs, Handler};
+use super::xml::{self, check_counters, count, parse_seconds, Attrs, Handler, Text};
 use super::{Format, ParseError, Parsed};
 use crate::diagnostic::Diagnostic;
 use crate::model::{clean_text, Case, Location, Problem, Status, Suite, TestRun};

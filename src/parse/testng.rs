@@ -24,11 +24,11 @@ use std::collections::HashMap;
 use std::io::BufRead;
 
 use super::junit::{
-    clean_attr, fold_attempt, Text, MAX_MESSAGE_BYTES, MAX_OUTPUT_BYTES, MAX_TRACE_BYTES,
-    SUITE_PATH_SEPARATOR, UNNAMED_TEST,
+    fold_attempt, MAX_MESSAGE_BYTES, MAX_OUTPUT_BYTES, MAX_TRACE_BYTES, SUITE_PATH_SEPARATOR,
+    UNNAMED_TEST,
 };
 use super::source::Source;
-use super::xml::{self, check_counters, count, millis, Attrs, Handler};
+use super::xml::{self, check_counters, clean_attr, count, millis, Attrs, Handler, Text};
 use super::{Format, ParseError, Parsed};
 use crate::diagnostic::Diagnostic;
 use crate::model::{clean_text, Case, Problem, Status, Suite, TestRun};

@@ -27,11 +27,10 @@ use std::io::BufRead;
 use std::time::Duration;
 
 use super::junit::{
-    clean_attr, fold_attempt, Text, MAX_MESSAGE_BYTES, MAX_OUTPUT_BYTES, MAX_TRACE_BYTES,
-    UNNAMED_TEST,
+    fold_attempt, MAX_MESSAGE_BYTES, MAX_OUTPUT_BYTES, MAX_TRACE_BYTES, UNNAMED_TEST,
 };
 use super::source::Source;
-use super::xml::{self, check_counters, count, without_class, Attrs, Handler};
+use super::xml::{self, check_counters, clean_attr, count, without_class, Attrs, Handler, Text};
 use super::{Format, ParseError, Parsed};
 use crate::diagnostic::Diagnostic;
 use crate::model::{clean_text, Case, Problem, Status, Suite, TestRun};

@@ -1,6 +1,8 @@
 //! The event loop shared by the XML readers other than JUnit (NUnit, xUnit.net, TRX, TestNG,
 //! Robot Framework): each format is a [`Handler`] that sees start tags with their attributes,
-//! decoded text and end tags; this loop owns the hostile-input rules.
+//! decoded text and end tags; this loop owns the hostile-input rules. The helpers below it
+//! (attribute reading, reference resolution, [`Text`] with its byte budget, seconds) are shared
+//! by every XML reader, JUnit's own loop included; the JSON readers use [`Text`] too.
 //!
 //! - Only XML's predefined entities and character references are expanded; DTD-declared and
 //!   external entities (billion laughs, XXE) stay as written and are never read.
@@ -13,13 +15,18 @@
 use std::io::BufRead;
 use std::time::Duration;
 
-use quick_xml::events::Event;
+use quick_xml::events::attributes::AttrError;
+use quick_xml::events::{BytesRef, BytesStart, Event};
 use quick_xml::Reader;
+use quick_xml::XmlVersion;
 
-use super::junit::{attributes, resolve_reference, MAX_DEPTH};
 use super::source::{EventTooLarge, Source};
 use super::{Format, ParseError, ParseErrorKind};
 use crate::diagnostic::Diagnostic;
+use crate::model::{clean_text, truncate_utf8};
+
+/// Deepest element nesting accepted; real reports nest a handful of levels.
+pub(super) const MAX_DEPTH: usize = 1024;
 
 /// One format's reaction to the events of a document.
 pub(super) trait Handler {
@@ -36,7 +43,7 @@ pub(super) struct Attrs(Vec<(String, String)>);
 impl Attrs {
     /// Takes one attribute's value; blank values count as absent.
     pub(super) fn take(&mut self, key: &str) -> Option<String> {
-        super::junit::take(&mut self.0, key)
+        take(&mut self.0, key)
     }
 }
 
@@ -264,4 +271,109 @@ mod tests {
         let err = error_of(b"<test-run>\n<test-suite name=\"s\">\n</test-case>\n</test-run>");
         assert_eq!((err.kind, err.line), (ParseErrorKind::Syntax, Some(3)));
     }
+}
+
+pub(super) fn resolve_reference(r: &BytesRef<'_>) -> String {
+    if let Ok(Some(c)) = r.resolve_char_ref() {
+        return c.to_string();
+    }
+    let name = r.xml10_content();
+    match quick_xml::escape::resolve_predefined_entity(&name) {
+        Some(text) => text.to_owned(),
+        None => format!("&{name};"),
+    }
+}
+
+/// Text collected up to a byte budget; the rest is counted, not kept.
+#[derive(Debug, Default)]
+pub(super) struct Text {
+    kept: String,
+    dropped: usize,
+    cap: usize,
+}
+
+impl Text {
+    pub(super) fn with_cap(cap: usize) -> Text {
+        Text {
+            kept: String::new(),
+            dropped: 0,
+            cap,
+        }
+    }
+
+    pub(super) fn push(&mut self, s: &str) {
+        let room = self.cap.saturating_sub(self.kept.len());
+        let part = truncate_utf8(s, room);
+        self.kept.push_str(part);
+        self.dropped += s.len() - part.len();
+    }
+
+    /// The text kept so far, raw: for appending to across events before [`Text::finish`].
+    pub(super) fn into_kept(self) -> String {
+        self.kept
+    }
+
+    pub(super) fn finish(self) -> Option<String> {
+        let mut text = clean_text(self.kept.trim_matches(|c: char| c.is_whitespace()));
+        if self.dropped > 0 {
+            text.push_str(&format!("\n… [{} more bytes not kept]", self.dropped));
+        }
+        (!text.is_empty()).then_some(text)
+    }
+}
+
+/// Attributes of one start tag as (local name, value) pairs, values normalized per XML 1.0.
+pub(super) fn attributes(
+    e: &BytesStart<'_>,
+    line: u64,
+) -> Result<Vec<(String, String)>, ParseError> {
+    let mut out = Vec::new();
+    for attr in e.attributes() {
+        let attr = match attr {
+            Ok(a) => a,
+            Err(AttrError::Duplicated(..)) => continue,
+            Err(err) => {
+                return Err(ParseError {
+                    kind: ParseErrorKind::Syntax,
+                    line: Some(line),
+                    message: format!(
+                        "malformed attribute in <{}>: {err}",
+                        e.local_name().as_ref()
+                    ),
+                })
+            }
+        };
+        let value = attr
+            .normalized_value(XmlVersion::Implicit1_0)
+            .map(|v| v.into_owned())
+            .unwrap_or_else(|_| attr.value.clone().into_owned());
+        out.push((attr.key.local_name().as_ref().to_owned(), value));
+    }
+    Ok(out)
+}
+
+pub(super) fn take(attrs: &mut [(String, String)], key: &str) -> Option<String> {
+    attrs
+        .iter_mut()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| std::mem::take(v))
+        .filter(|v| !v.trim().is_empty())
+}
+
+/// Seconds as JUnit writers print them: `1.5`, `1,5` (decimal comma), `1,234.5` (grouping).
+pub(super) fn parse_seconds(raw: &str) -> Option<Duration> {
+    let s = raw.trim();
+    let normalized = if s.contains('.') {
+        s.replace(',', "")
+    } else {
+        s.replace(',', ".")
+    };
+    let secs: f64 = normalized.parse().ok()?;
+    Duration::try_from_secs_f64(secs).ok()
+}
+
+pub(super) fn clean_attr(value: Option<String>, cap: usize) -> Option<String> {
+    value
+        .map(|v| clean_text(truncate_utf8(&v, cap)))
+        .filter(|v| !v.trim().is_empty())
 }

@@ -12,6 +12,7 @@ mod conformance_xml;
 mod fakes;
 mod github_command;
 mod hostile;
+mod roundtrip;
 mod summary;
 mod support;
 mod testomat;
