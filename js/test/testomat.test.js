@@ -34,6 +34,7 @@ test('the action sends the report to Testomat.io, masks the key and sets the run
       GITHUB_STEP_SUMMARY: summary,
       GITHUB_OUTPUT: output,
       RUNNER_TEMP: scratch,
+      GITHUB_ACTIONS: 'true',
       GITHUB_WORKFLOW: 'CI',
       GITHUB_RUN_NUMBER: '12',
       'INPUT_PATH': 'reports/*.xml',
