@@ -78,6 +78,7 @@ struct Sources {
 
 /// TestNod upload options; a token turns the upload on.
 #[derive(clap::Args, Default)]
+#[command(next_help_heading = "TestNod")]
 struct TestnodArgs {
     /// TestNod project token.
     #[arg(long = "testnod-token", env = testnod::ENV_TOKEN, hide_env_values = true, value_name = "TOKEN")]
@@ -114,6 +115,7 @@ impl TestnodArgs {
 
 /// AIO Tests upload options; a token turns the upload on. Flags take true or false.
 #[derive(clap::Args, Default)]
+#[command(next_help_heading = "AIO Tests")]
 struct AioArgs {
     /// AIO Tests API token (Cloud), Jira personal access token, or user:password (Server/DC).
     #[arg(long = "aio-token", env = aio::ENV_TOKEN, hide_env_values = true, value_name = "TOKEN")]
@@ -195,6 +197,7 @@ impl AioArgs {
 /// Testomat.io upload options; an API key turns the upload on. Fallbacks are the official
 /// reporters' environment variables.
 #[derive(clap::Args, Default)]
+#[command(next_help_heading = "Testomat.io")]
 struct TestomatArgs {
     /// Testomat.io project API key (tstmt_...); also TESTOMATIO_TOKEN or TESTOMATIO_API_KEY.
     #[arg(long = "testomatio-api-key", env = testomat::ENV_API_KEY, hide_env_values = true, value_name = "KEY")]
@@ -256,6 +259,7 @@ impl TestomatArgs {
 
 /// Check run options: a token that may write checks turns it on.
 #[derive(clap::Args)]
+#[command(next_help_heading = "GitHub")]
 struct CheckRunArgs {
     /// auto: create a check run when the token may; true: it must; false: never.
     #[arg(long = "check-run", default_value = "auto", value_name = "WHEN")]
@@ -318,16 +322,6 @@ struct SummaryArgs {
     /// Heading of the summary.
     #[arg(long, default_value = test_report::config::DEFAULT_TITLE)]
     title: String,
-    #[command(flatten)]
-    testnod: TestnodArgs,
-    #[command(flatten)]
-    aio: AioArgs,
-    #[command(flatten)]
-    testomatio: TestomatArgs,
-    #[command(flatten)]
-    valueedge: valueedge::ValueedgeArgs,
-    #[command(flatten)]
-    check_run: CheckRunArgs,
     /// Print the requests uploads would send (secrets redacted) instead of sending them.
     #[arg(long)]
     dry_run: bool,
@@ -349,6 +343,18 @@ struct SummaryArgs {
     /// Also write every test as CTRF JSON here: complete even when the summary had to shrink.
     #[arg(long, value_name = "PATH")]
     ctrf_file: Option<PathBuf>,
+    // Destinations last: each flattened group sets its own help heading, which clap keeps for
+    // the arguments after it.
+    #[command(flatten)]
+    testnod: TestnodArgs,
+    #[command(flatten)]
+    aio: AioArgs,
+    #[command(flatten)]
+    testomatio: TestomatArgs,
+    #[command(flatten)]
+    valueedge: valueedge::ValueedgeArgs,
+    #[command(flatten)]
+    check_run: CheckRunArgs,
 }
 
 /// Where on GitHub the results go, for runs outside GitHub Actions.
@@ -387,8 +393,8 @@ struct GithubArgs {
 #[derive(Subcommand)]
 enum Command {
     /// The whole pipeline, as the action runs it: parse once, publish to every configured
-    /// destination (TestNod, GitHub check run and annotations), print the Markdown summary and
-    /// append it to $GITHUB_STEP_SUMMARY when that is set.
+    /// destination (TestNod, AIO Tests, Testomat.io, ValueEdge, GitHub check run, PR comment,
+    /// annotations), print the Markdown summary and append it to $GITHUB_STEP_SUMMARY when set.
     #[command(
         visible_alias = "summary",
         after_help = "Examples:\n  test-report report 'reports/**/*.xml' --fail-on failures\n  test-report report reports/ --testnod-token \"$TESTNOD_PROJECT_TOKEN\" --dry-run\n  test-report report reports/ --json > result.json\n\nEvery option can also come from test-report.toml (keys are the long names)."

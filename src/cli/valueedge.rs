@@ -8,6 +8,7 @@ use test_report::upload::valueedge;
 
 /// ValueEdge upload options; an API access key turns the upload on.
 #[derive(clap::Args, Default)]
+#[command(next_help_heading = "ValueEdge")]
 pub struct ValueedgeArgs {
     /// ValueEdge / ALM Octane server URL, e.g. https://almoctane-eur.saas.microfocus.com.
     #[arg(long = "valueedge-url", env = valueedge::ENV_URL, value_name = "URL")]
