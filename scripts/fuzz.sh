@@ -2,7 +2,7 @@
 # Fuzzes every target in fuzz/ (one per report reader, format detection, the render pipeline)
 # for SECONDS_PER_TARGET seconds each (default 60), niced and single-process, then prints the
 # executions per target. Crashes land in fuzz/artifacts/<target>/: fix the reader, then commit the
-# input under tests/fixtures/fuzz-regressions/ (tests/it/fuzz_regressions.rs parses every file there).
+# input under tests/fixtures/fuzz-regressions/ with a regression test that parses it.
 #
 # No nightly toolchain is needed: RUSTC_BOOTSTRAP=1 lets the installed stable rustc take
 # cargo-fuzz's -Z flags. It is set only for the fuzz build, whose target dir (fuzz/target) is its
