@@ -15,7 +15,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::ci::CiInfo;
-use crate::config::Config;
+use crate::config::{Config, TestnodSettings};
 use crate::http::retry::RetryPolicy;
 use crate::http::HttpClient;
 use crate::pipeline::{self, ExitCode, FileReport, Receipts};
@@ -387,9 +387,13 @@ pub async fn resume<C: HttpClient>(
     };
     let mut delivery = Delivery::default();
     if let Some(pending) = &spool.testnod {
-        match config.testnod.as_ref().map(|s| pipeline::testnod_config(s, ci, true)) {
+        // The spooled build id wins: the files join the run they were meant for.
+        let settings = config.testnod.clone().map(|s| TestnodSettings {
+            build_id: Some(pending.build_id.clone()),
+            ..s
+        });
+        match settings.map(|s| pipeline::testnod_config(&s, ci, true)) {
             Some(Ok(mut cfg)) => {
-                cfg.build_id = pending.build_id.clone();
                 cfg.finalize = match (pending.files.is_empty(), pending.finalize) {
                     (true, _) => Finalize::Only,
                     (false, true) => Finalize::True,

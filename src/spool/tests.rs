@@ -1,5 +1,5 @@
 use super::*;
-use crate::config::TestnodSettings;
+
 use crate::http::Secret;
 use crate::parse::{self, FormatChoice};
 
