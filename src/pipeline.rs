@@ -259,13 +259,7 @@ pub async fn run<C: HttpClient>(inputs: &Inputs, client: &C) -> Outcome {
         &inputs.env,
     );
     summary.push_str(&delivery.markdown());
-    let spool = spool::plan(
-        &inputs.config,
-        &inputs.files,
-        &receipts,
-        &ci,
-        client.now_ms(),
-    );
+    let spool = spool::plan(inputs, &receipts, &ci, client.now_ms());
     let paths = RepoPaths::new(
         &inputs.env,
         inputs.config.working_directory.as_deref(),
@@ -612,8 +606,33 @@ async fn testomat_upload<C: HttpClient>(
     ci: &CiInfo,
     report: &Report,
 ) -> testomat::Receipt {
+    let config = TestomatConfig {
+        hold_finish: inputs.config.spool,
+        ..testomat_config(settings, &inputs.env, ci)
+    };
+    let reports: Vec<(&str, &[TestRun])> = inputs
+        .files
+        .iter()
+        .map(|f| (f.path.as_str(), f.runs()))
+        .collect();
+    let tests = testomat::build_tests(&config, &reports);
+    testomat::upload(
+        client,
+        &config,
+        &tests,
+        report.totals.duration_ms,
+        &RetryPolicy::default(),
+    )
+    .await
+}
+
+pub(crate) fn testomat_config(
+    settings: &TestomatSettings,
+    env: &EnvMap,
+    ci: &CiInfo,
+) -> TestomatConfig {
     use crate::ci::github_env;
-    let env = |key: &str| inputs.env.get(key).filter(|v| !v.trim().is_empty());
+    let env = |key: &str| env.get(key).filter(|v| !v.trim().is_empty());
     // Attaching keeps the run's own title unless one is given.
     let title = settings.title.clone().or_else(|| {
         if settings.run.is_some() {
@@ -633,7 +652,7 @@ async fn testomat_upload<C: HttpClient>(
     ]
     .map(|part| part.map(String::as_str).unwrap_or_default())
     .join("/");
-    let config = TestomatConfig {
+    TestomatConfig {
         api_key: settings.api_key.clone(),
         base_url: settings
             .url
@@ -649,21 +668,8 @@ async fn testomat_upload<C: HttpClient>(
         shared_run: settings.shared_run,
         run_time_unit: settings.run_time_unit,
         rid_scope,
-    };
-    let reports: Vec<(&str, &[TestRun])> = inputs
-        .files
-        .iter()
-        .map(|f| (f.path.as_str(), f.runs()))
-        .collect();
-    let tests = testomat::build_tests(&config, &reports);
-    testomat::upload(
-        client,
-        &config,
-        &tests,
-        report.totals.duration_ms,
-        &RetryPolicy::default(),
-    )
-    .await
+        hold_finish: false,
+    }
 }
 
 /// ValueEdge: every run linked as the settings say, the CI run as the external report; the

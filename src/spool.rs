@@ -18,9 +18,11 @@ use crate::ci::CiInfo;
 use crate::config::{Config, TestnodSettings};
 use crate::http::retry::RetryPolicy;
 use crate::http::HttpClient;
-use crate::pipeline::{self, ExitCode, FileReport, Receipts};
+use crate::model::TestRun;
+use crate::pipeline::{self, EnvMap, ExitCode, FileReport, Inputs, Receipts};
 use crate::upload::aio::{self, CycleChoice, ImportFile, ImportType};
 use crate::upload::testnod::{self, Finalize};
+use crate::upload::testomat;
 use crate::upload::{Payload, ServiceError};
 
 /// The manifest format; a resume refuses other versions.
@@ -42,6 +44,7 @@ pub struct Spool {
     pub ci_build_id: Option<String>,
     pub testnod: Option<TestnodPending>,
     pub aio: Option<AioPending>,
+    pub testomatio: Option<TestomatPending>,
 }
 
 /// One payload: the report it came from and the spool file holding its bytes.
@@ -77,14 +80,62 @@ pub struct AioSpooledFile {
     pub converted: bool,
 }
 
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TestomatPending {
+    /// The run the batches go to; `None` when it was never created (a resume creates it).
+    pub run_uid: Option<String>,
+    /// Batches the upload cut the tests into, for `batch N of M` messages.
+    pub batch_count: usize,
+    /// The undelivered batches: `batch_index` as first sent, the tests one JSON object a line.
+    pub batches: Vec<TestomatBatch>,
+    /// The finish still to send (`false`: none).
+    pub finish: testomat::Finish,
+    /// The run's duration for the finish.
+    pub duration_ms: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TestomatBatch {
+    pub index: usize,
+    #[serde(flatten)]
+    pub file: SpooledFile,
+}
+
+impl TestomatBatch {
+    fn tests(&self) -> Vec<Vec<u8>> {
+        self.file
+            .bytes
+            .split(|b| *b == b'\n')
+            .filter(|line| !line.is_empty())
+            .map(<[u8]>::to_vec)
+            .collect()
+    }
+}
+
 impl Spool {
-    /// Pending units: files, plus a TestNod finalize.
+    /// Pending units: files and batches, plus a TestNod finalize and a Testomat.io finish.
     pub fn pending(&self) -> usize {
         let testnod = self
             .testnod
             .as_ref()
             .map_or(0, |t| t.files.len() + usize::from(t.finalize));
-        testnod + self.aio.as_ref().map_or(0, |a| a.files.len())
+        let testomat = self.testomatio.as_ref().map_or(0, |t| {
+            t.batches.len() + usize::from(t.finish.status_event().is_some())
+        });
+        testnod + testomat + self.aio.as_ref().map_or(0, |a| a.files.len())
+    }
+
+    fn files(&self) -> impl Iterator<Item = &SpooledFile> {
+        let testnod = self.testnod.iter().flat_map(|t| t.files.iter());
+        let aio = self
+            .aio
+            .iter()
+            .flat_map(|a| a.files.iter().map(|f| &f.file));
+        let testomat = self
+            .testomatio
+            .iter()
+            .flat_map(|t| t.batches.iter().map(|b| &b.file));
+        testnod.chain(aio).chain(testomat)
     }
 
     /// The manifest, pretty JSON.
@@ -94,13 +145,7 @@ impl Spool {
 
     /// The payload files to write next to the manifest: name and bytes.
     pub fn payloads(&self) -> Vec<(&str, &[u8])> {
-        let testnod = self.testnod.iter().flat_map(|t| t.files.iter());
-        let aio = self
-            .aio
-            .iter()
-            .flat_map(|a| a.files.iter().map(|f| &f.file));
-        testnod
-            .chain(aio)
+        self.files()
             .map(|f| (f.payload.as_str(), f.bytes.as_slice()))
             .collect()
     }
@@ -123,7 +168,11 @@ impl Spool {
             .aio
             .iter_mut()
             .flat_map(|a| a.files.iter_mut().map(|f| &mut f.file));
-        for file in testnod.chain(aio) {
+        let testomat = spool
+            .testomatio
+            .iter_mut()
+            .flat_map(|t| t.batches.iter_mut().map(|b| &mut b.file));
+        for file in testnod.chain(aio).chain(testomat) {
             if !is_payload_name(&file.payload) {
                 return Err(format!(
                     "{MANIFEST}: payload name '{}' of {} is not a spool file name",
@@ -205,14 +254,44 @@ fn aio_pending(files: &[ImportFile], receipt: &aio::Receipt) -> Option<AioPendin
     })
 }
 
+/// Testomat.io's pending units: every batch when no run was opened, else the failed ones; and
+/// the finish when it was wanted and not accepted.
+fn testomat_pending(
+    batches: &[(usize, Vec<Vec<u8>>)],
+    batch_count: usize,
+    receipt: &testomat::Receipt,
+    finish: testomat::Finish,
+    duration_ms: u64,
+) -> Option<TestomatPending> {
+    let batches: Vec<TestomatBatch> = batches
+        .iter()
+        .filter(|(i, _)| receipt.run_uid.is_none() || receipt.failed_batches.contains(i))
+        .map(|(index, tests)| TestomatBatch {
+            index: *index,
+            file: SpooledFile {
+                path: format!("batch {index} of {batch_count}"),
+                payload: format!("testomatio-{index}.jsonl"),
+                bytes: tests.join(&b'\n'),
+            },
+        })
+        .collect();
+    let finish = if receipt.finished.is_none() {
+        finish
+    } else {
+        testomat::Finish::False
+    };
+    (!batches.is_empty() || finish.status_event().is_some()).then(|| TestomatPending {
+        run_uid: receipt.run_uid.clone(),
+        batch_count,
+        batches,
+        finish,
+        duration_ms,
+    })
+}
+
 /// The spool of a pipeline run, `None` when everything spoolable was delivered.
-pub fn plan(
-    config: &Config,
-    files: &[FileReport],
-    receipts: &Receipts,
-    ci: &CiInfo,
-    now_ms: u64,
-) -> Option<Spool> {
+pub fn plan(inputs: &Inputs, receipts: &Receipts, ci: &CiInfo, now_ms: u64) -> Option<Spool> {
+    let (config, files) = (&inputs.config, inputs.files.as_slice());
     let testnod = config
         .testnod
         .as_ref()
@@ -224,12 +303,37 @@ pub fn plan(
         .aio
         .as_ref()
         .and_then(|receipt| aio_pending(&aio::import_files(files), receipt));
+    let testomatio = config
+        .testomatio
+        .as_ref()
+        .zip(receipts.testomatio.as_ref())
+        .and_then(|(settings, receipt)| {
+            // The same settings cut the same batches the upload sent.
+            let cfg = pipeline::testomat_config(settings, &inputs.env, ci);
+            let reports: Vec<(&str, &[TestRun])> =
+                files.iter().map(|f| (f.path.as_str(), f.runs())).collect();
+            let batches: Vec<(usize, Vec<Vec<u8>>)> =
+                testomat::batches(&testomat::build_tests(&cfg, &reports))
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, b)| (i + 1, b))
+                    .collect();
+            let duration_ms = files.iter().map(|f| f.totals().duration_ms).sum();
+            testomat_pending(
+                &batches,
+                batches.len(),
+                receipt,
+                settings.finish,
+                duration_ms,
+            )
+        });
     let spool = Spool {
         version: VERSION,
         created_ms: now_ms,
         ci_build_id: ci.build_id.clone(),
         testnod,
         aio,
+        testomatio,
     };
     (spool.pending() > 0).then_some(spool)
 }
@@ -383,6 +487,7 @@ pub async fn resume<C: HttpClient>(
         created_ms: client.now_ms(),
         testnod: None,
         aio: None,
+        testomatio: None,
         ..spool.clone()
     };
     let mut delivery = Delivery::default();
@@ -468,6 +573,15 @@ pub async fn resume<C: HttpClient>(
             }
         }
     }
+    if let Some(pending) = &spool.testomatio {
+        next.testomatio = resume_testomat(client, pending, config, ci, &mut delivery, &mut errors)
+            .await
+            .map(|r| {
+                receipts.testomatio = Some(r.0);
+                r.1
+            })
+            .unwrap_or_else(|| Some(pending.clone()));
+    }
     let still = next.pending();
     let mut summary = format!(
         "### Resumed uploads\n\n{} of {} resumed uploads delivered; {still} units still pending.\n",
@@ -488,6 +602,81 @@ pub async fn resume<C: HttpClient>(
         errors,
         exit_code: exit.code(),
     }
+}
+
+/// Sends Testomat.io's pending batches to their run (created now if it never was) and
+/// finishes; `None` when there are no settings to send with.
+async fn resume_testomat<C: HttpClient>(
+    client: &C,
+    pending: &TestomatPending,
+    config: &Config,
+    ci: &CiInfo,
+    delivery: &mut Delivery,
+    errors: &mut Vec<String>,
+) -> Option<(testomat::Receipt, Option<TestomatPending>)> {
+    let Some(settings) = &config.testomatio else {
+        let why = "testomatio: the spool has Testomat.io batches pending: give the API key again (--testomatio-api-key or TESTOMATIO)".to_owned();
+        for batch in &pending.batches {
+            delivery.account(&batch.file.path, TESTOMAT, Some(why.clone()));
+        }
+        errors.push(why);
+        return None;
+    };
+    // The rids are in the spooled tests already: no environment is needed to scope them.
+    let cfg = testomat::TestomatConfig {
+        finish: pending.finish,
+        hold_finish: true,
+        ..pipeline::testomat_config(settings, &EnvMap::new(), ci)
+    };
+    let batches: Vec<(usize, Vec<Vec<u8>>)> = pending
+        .batches
+        .iter()
+        .map(|b| (b.index, b.tests()))
+        .collect();
+    let mut receipt = testomat::Receipt {
+        run_uid: pending.run_uid.clone(),
+        tests_total: batches.iter().map(|(_, t)| t.len()).sum(),
+        ..testomat::Receipt::default()
+    };
+    let policy = RetryPolicy::default();
+    let uid = match &pending.run_uid {
+        Some(uid) => Some(uid.clone()),
+        None => testomat::open(client, &cfg, &policy, &mut receipt).await,
+    };
+    if let Some(uid) = uid {
+        let sent = (batches.as_slice(), pending.batch_count);
+        testomat::deliver(
+            client,
+            &cfg,
+            &uid,
+            sent,
+            pending.duration_ms,
+            &policy,
+            &mut receipt,
+        )
+        .await;
+    }
+    errors.extend(receipt.errors.iter().map(ToString::to_string));
+    for batch in &pending.batches {
+        let failed = receipt.run_uid.is_none() || receipt.failed_batches.contains(&batch.index);
+        let missing = failed.then(|| reason(&receipt.errors, &batch.file.path));
+        delivery.account(&batch.file.path, TESTOMAT, missing);
+    }
+    if pending.finish.status_event().is_some() {
+        let missing = receipt
+            .finished
+            .is_none()
+            .then(|| reason(&receipt.errors, ""));
+        delivery.account("(finish)", TESTOMAT, missing);
+    }
+    let next = testomat_pending(
+        &batches,
+        pending.batch_count,
+        &receipt,
+        pending.finish,
+        pending.duration_ms,
+    );
+    Some((receipt, next))
 }
 
 #[cfg(test)]

@@ -429,6 +429,8 @@ enum Command {
         testnod: TestnodArgs,
         #[command(flatten)]
         aio: AioArgs,
+        #[command(flatten)]
+        testomatio: TestomatArgs,
         /// Print the result as JSON (receipts, delivery, errors, exit code).
         #[arg(long)]
         json: bool,
@@ -546,11 +548,13 @@ fn execute(command: Command, verbosity: Verbosity) -> Result<u8, String> {
             dir,
             testnod,
             aio,
+            testomatio,
             json,
         } => {
             let config = Config {
                 testnod: testnod.settings()?,
                 aio: aio.settings()?,
+                testomatio: testomatio.settings()?,
                 ..Config::default()
             };
             let resumed = spool::resume(&dir, &config)?;

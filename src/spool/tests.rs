@@ -25,6 +25,14 @@ fn config(finalize: Finalize) -> Config {
     }
 }
 
+fn inputs(finalize: Finalize, files: &[FileReport]) -> Inputs {
+    Inputs {
+        config: config(finalize),
+        files: files.to_vec(),
+        ..Inputs::default()
+    }
+}
+
 fn testnod_receipt(uploaded: &[&str], finalized: bool) -> Receipts {
     Receipts {
         testnod: Some(testnod::Receipt {
@@ -52,8 +60,7 @@ fn the_spool_holds_the_files_not_uploaded_and_the_finalize() {
     ];
     let receipts = testnod_receipt(&["a.xml"], false);
     let spool = plan(
-        &config(Finalize::True),
-        &files,
+        &inputs(Finalize::True, &files),
         &receipts,
         &CiInfo::default(),
         5,
@@ -73,8 +80,7 @@ fn the_spool_holds_the_files_not_uploaded_and_the_finalize() {
     let all = testnod_receipt(&["a.xml", "b.xml", "c.xml"], false);
     assert_eq!(
         plan(
-            &config(Finalize::False),
-            &files,
+            &inputs(Finalize::False, &files),
             &all,
             &CiInfo::default(),
             5
@@ -88,8 +94,7 @@ fn a_manifest_reads_back_with_its_payloads_and_never_names_a_path_outside() {
     let files = [report("a.xml", "a"), report("b.xml", "b")];
     let receipts = testnod_receipt(&[], false);
     let spool = plan(
-        &config(Finalize::True),
-        &files,
+        &inputs(Finalize::True, &files),
         &receipts,
         &CiInfo::default(),
         5,

@@ -236,3 +236,58 @@ fn a_resume_that_fails_again_keeps_what_is_left_and_a_missing_token_is_named() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     assert_eq!(fake.state("aio")["imports"].as_array().unwrap().len(), 5);
 }
+
+#[test]
+fn testomat_batches_that_failed_are_spooled_and_resumed_without_duplicate_executions() {
+    const KEY: &str = "tstmt_fake-key";
+    let fake = FakeServices::start();
+    let work = tempfile::tempdir().unwrap();
+    // 250 tests: three batches of at most 100.
+    let cases: String = (0..250)
+        .map(|c| format!("<testcase classname=\"big\" name=\"t{c}\"/>"))
+        .collect();
+    std::fs::write(
+        work.path().join("big.xml"),
+        format!("<testsuite name=\"big\" tests=\"250\">{cases}</testsuite>"),
+    )
+    .unwrap();
+    let url = format!("{}/testomatio", fake.url);
+    let testomat = ["--testomatio-api-key", KEY, "--testomatio-url", &url];
+    // The first batch refused for good (a 400 is not retried).
+    fake.control(
+        "/_fake/faults",
+        r#"[{"service":"testomatio","path_regex":"/testrun$","times":1,"fault":{"status":400}}]"#,
+    );
+    let mut args = vec!["report", "big.xml", "--spool-dir", "spool"];
+    args.extend_from_slice(&testomat);
+    let out = test_report(work.path(), &args);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
+    let spool = work.path().join("spool");
+    let first = manifest(&spool);
+    let pending = &first["testomatio"];
+    let indexes: Vec<u64> = pending["batches"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["index"].as_u64().unwrap())
+        .collect();
+    assert_eq!(indexes, [1], "{first}");
+    assert_eq!(pending["finish"], "true");
+    assert_no_secret(&spool, &[KEY]);
+    let run = &fake.state("testomatio")["runs"][0];
+    assert_eq!(run["status"], "running", "the finish was held: {run}");
+    assert_eq!(run["executions"].as_array().unwrap().len(), 150);
+
+    let mut resume = vec!["resume", "spool"];
+    resume.extend_from_slice(&testomat);
+    let out = test_report(work.path(), &resume);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(!spool.join("manifest.json").exists());
+    let state = fake.state("testomatio");
+    assert_eq!(state["runs"].as_array().unwrap().len(), 1, "{state}");
+    let run = &state["runs"][0];
+    assert_eq!(run["status"], "finished");
+    assert_eq!(run["executions"].as_array().unwrap().len(), 250);
+    assert_eq!(run["duplicate_batch_indexes"], serde_json::json!([]));
+    assert_eq!(run["batch_indexes"], serde_json::json!([2, 3, 1]));
+}
