@@ -257,7 +257,7 @@ fn aio_pending(files: &[ImportFile], receipt: &aio::Receipt) -> Option<AioPendin
 /// Testomat.io's pending units: every batch when no run was opened, else the failed ones; and
 /// the finish when it was wanted and not accepted.
 fn testomat_pending(
-    batches: &[(usize, Vec<Vec<u8>>)],
+    batches: &[testomat::Batch],
     batch_count: usize,
     receipt: &testomat::Receipt,
     finish: testomat::Finish,
@@ -312,7 +312,7 @@ pub fn plan(inputs: &Inputs, receipts: &Receipts, ci: &CiInfo, now_ms: u64) -> O
             let cfg = pipeline::testomat_config(settings, &inputs.env, ci);
             let reports: Vec<(&str, &[TestRun])> =
                 files.iter().map(|f| (f.path.as_str(), f.runs())).collect();
-            let batches: Vec<(usize, Vec<Vec<u8>>)> =
+            let batches: Vec<testomat::Batch> =
                 testomat::batches(&testomat::build_tests(&cfg, &reports))
                     .into_iter()
                     .enumerate()
@@ -628,7 +628,7 @@ async fn resume_testomat<C: HttpClient>(
         hold_finish: true,
         ..pipeline::testomat_config(settings, &EnvMap::new(), ci)
     };
-    let batches: Vec<(usize, Vec<Vec<u8>>)> = pending
+    let batches: Vec<testomat::Batch> = pending
         .batches
         .iter()
         .map(|b| (b.index, b.tests()))

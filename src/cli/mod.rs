@@ -389,6 +389,23 @@ struct GithubArgs {
     app_private_key: Option<PathBuf>,
 }
 
+/// `resume DIR`: the spool and the services' settings again.
+#[derive(clap::Args)]
+struct ResumeArgs {
+    /// The spool directory.
+    #[arg(value_name = "DIR")]
+    dir: PathBuf,
+    #[command(flatten)]
+    testnod: TestnodArgs,
+    #[command(flatten)]
+    aio: AioArgs,
+    #[command(flatten)]
+    testomatio: TestomatArgs,
+    /// Print the result as JSON (receipts, delivery, errors, exit code).
+    #[arg(long)]
+    json: bool,
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// The whole pipeline, as the action runs it: parse once, publish to every configured
@@ -421,20 +438,7 @@ enum Command {
     },
     /// Send what `report --spool-dir DIR` left undelivered, without repeating what arrived; give
     /// the services' credentials and settings again. Exit 3 while anything is still pending.
-    Resume {
-        /// The spool directory.
-        #[arg(value_name = "DIR")]
-        dir: PathBuf,
-        #[command(flatten)]
-        testnod: TestnodArgs,
-        #[command(flatten)]
-        aio: AioArgs,
-        #[command(flatten)]
-        testomatio: TestomatArgs,
-        /// Print the result as JSON (receipts, delivery, errors, exit code).
-        #[arg(long)]
-        json: bool,
-    },
+    Resume(Box<ResumeArgs>),
     /// Print the CI metadata detected from the environment: provider, build id, branch, commit,
     /// pull request, run URL. `TEST_REPORT_*` variables override it.
     Env {
@@ -544,13 +548,14 @@ fn execute(command: Command, verbosity: Verbosity) -> Result<u8, String> {
             }
             Ok(exit_for_errors(&outcome.report))
         }
-        Command::Resume {
-            dir,
-            testnod,
-            aio,
-            testomatio,
-            json,
-        } => {
+        Command::Resume(args) => {
+            let ResumeArgs {
+                dir,
+                testnod,
+                aio,
+                testomatio,
+                json,
+            } = *args;
             let config = Config {
                 testnod: testnod.settings()?,
                 aio: aio.settings()?,

@@ -610,7 +610,7 @@ pub async fn upload<C: HttpClient>(
     let Some(uid) = open(client, config, policy, &mut receipt).await else {
         return receipt;
     };
-    let batches: Vec<(usize, Vec<Vec<u8>>)> = batches(tests)
+    let batches: Vec<Batch> = batches(tests)
         .into_iter()
         .enumerate()
         .map(|(i, b)| (i + 1, b))
@@ -681,13 +681,16 @@ pub async fn open<C: HttpClient>(
     Some(uid)
 }
 
+/// One `testrun` request's content: its `batch_index` (from 1) and the serialized tests.
+pub type Batch = (usize, Vec<Vec<u8>>);
+
 /// Sends these batches (`batch_index` and serialized tests, of `count` in all) to run `uid`,
 /// then finishes as configured: the second half of [`upload`], and what a resume repeats.
 pub async fn deliver<C: HttpClient>(
     client: &C,
     config: &TestomatConfig,
     uid: &str,
-    (batches, count): (&[(usize, Vec<Vec<u8>>)], usize),
+    (batches, count): (&[Batch], usize),
     duration_ms: u64,
     policy: &RetryPolicy,
     receipt: &mut Receipt,
