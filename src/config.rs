@@ -401,6 +401,8 @@ pub struct RawConfig {
     pub max_annotations: Option<String>,
     pub path_prefix: Option<String>,
     pub working_directory: Option<String>,
+    /// The edge writes a spool of what was not delivered (the action always does).
+    pub spool: Option<bool>,
 }
 
 /// A `true`/`false` input (any case, as YAML writes them; also `1`/`0`, as Testomat's
@@ -610,7 +612,7 @@ impl RawConfig {
                 None => defaults.path_prefix,
             },
             working_directory: non_empty(self.working_directory),
-            spool: false,
+            spool: self.spool.unwrap_or(defaults.spool),
         })
     }
 }
