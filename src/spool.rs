@@ -6,8 +6,11 @@
 //!   code 3 through the publish errors).
 //! - The spool holds what remains in the unit each service delivers in: TestNod a file (and the
 //!   finalize, held back while files are missing, so resumed files join the same run); AIO a file
-//!   (with the resolved cycle key, so a resume never creates a second cycle). Testomat.io and
-//!   ValueEdge are accounted for in the table but not spooled yet.
+//!   (with the resolved cycle key, so a resume never creates a second cycle); Testomat.io a batch
+//!   (with the run uid and its `batch_index`, and the finish, held back like TestNod's finalize).
+//!   ValueEdge is accounted for in the table but not spooled yet.
+//! - A Testomat.io batch mixes the tests of several files: while any of its steps failed, every
+//!   file is listed as not delivered there (over-reporting rather than claiming a delivery).
 //! - The manifest holds no secret: tokens come again from flags, environment or inputs on resume.
 //!   Payload bytes are separate files named `<service>-<n>.<ext>`, referenced from the manifest.
 //! - A resume sends only the pending units; what fails again becomes the next spool.
