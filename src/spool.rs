@@ -292,9 +292,12 @@ fn testomat_pending(
     })
 }
 
-/// The spool of a pipeline run, `None` when everything spoolable was delivered.
+/// The spool of a pipeline run, `None` when not spooling or everything spoolable was delivered.
 pub fn plan(inputs: &Inputs, receipts: &Receipts, ci: &CiInfo, now_ms: u64) -> Option<Spool> {
     let (config, files) = (&inputs.config, inputs.files.as_slice());
+    if !config.spool {
+        return None;
+    }
     let testnod = config
         .testnod
         .as_ref()

@@ -27,7 +27,10 @@ fn config(finalize: Finalize) -> Config {
 
 fn inputs(finalize: Finalize, files: &[FileReport]) -> Inputs {
     Inputs {
-        config: config(finalize),
+        config: Config {
+            spool: true,
+            ..config(finalize)
+        },
         files: files.to_vec(),
         ..Inputs::default()
     }
@@ -87,6 +90,12 @@ fn the_spool_holds_the_files_not_uploaded_and_the_finalize() {
         ),
         None
     );
+    // Not spooling (no --spool-dir, spool: false): nothing to write.
+    let off = Inputs {
+        config: config(Finalize::True),
+        ..inputs(Finalize::True, &files)
+    };
+    assert_eq!(plan(&off, &receipts, &CiInfo::default(), 5), None);
 }
 
 #[test]
