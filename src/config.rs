@@ -169,6 +169,9 @@ pub struct Config {
     /// Where the tests ran and relative report paths start: absolute, or relative to
     /// `GITHUB_WORKSPACE`; `None` is the workspace itself.
     pub working_directory: Option<String>,
+    /// What an upload leaves undelivered is spooled for `resume` (`spool`): TestNod then holds
+    /// its finalize back while files are missing, so the resumed files join the same run.
+    pub spool: bool,
 }
 
 impl Default for Config {
@@ -190,6 +193,7 @@ impl Default for Config {
             max_annotations: None,
             path_prefix: None,
             working_directory: None,
+            spool: false,
         }
     }
 }
@@ -397,6 +401,8 @@ pub struct RawConfig {
     pub max_annotations: Option<String>,
     pub path_prefix: Option<String>,
     pub working_directory: Option<String>,
+    /// The edge writes a spool of what was not delivered (the action always does).
+    pub spool: Option<bool>,
 }
 
 /// A `true`/`false` input (any case, as YAML writes them; also `1`/`0`, as Testomat's
@@ -606,6 +612,7 @@ impl RawConfig {
                 None => defaults.path_prefix,
             },
             working_directory: non_empty(self.working_directory),
+            spool: self.spool.unwrap_or(defaults.spool),
         })
     }
 }

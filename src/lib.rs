@@ -12,6 +12,7 @@ pub mod http;
 pub mod model;
 pub mod parse;
 pub mod pipeline;
+pub mod spool;
 pub mod upload;
 
 #[cfg(target_arch = "wasm32")]

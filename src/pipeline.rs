@@ -24,6 +24,7 @@ use crate::http::retry::RetryPolicy;
 use crate::http::HttpClient;
 use crate::model::{TestRun, Totals};
 use crate::parse::{Format, ParseError, ParseErrorKind, Parsed};
+use crate::spool::{self, Delivery, Spool};
 use crate::upload::aio::{self, AioConfig};
 use crate::upload::testnod::{self, TestnodConfig};
 use crate::upload::testomat::{self, TestomatConfig};
@@ -193,6 +194,11 @@ pub struct Outcome {
     pub outputs: BTreeMap<&'static str, String>,
     pub diagnostics: Vec<Diagnostic>,
     pub receipts: Receipts,
+    /// Each report file at each configured service that did not arrive, and why.
+    pub delivery: Delivery,
+    /// What the uploads left undelivered, for the edge to write when it spools.
+    #[serde(skip)]
+    pub spool: Option<Spool>,
     /// Annotations of report problems and tests as ready workflow command lines, within GitHub's
     /// caps: the edge prints them to stdout unchanged when running in GitHub Actions.
     pub workflow_commands: Vec<String>,
@@ -211,7 +217,7 @@ pub async fn run<C: HttpClient>(inputs: &Inputs, client: &C) -> Outcome {
     let mut receipts = Receipts::default();
     let mut publish_errors: Vec<String> = Vec::new();
     if let Some(settings) = &inputs.config.testnod {
-        match testnod_config(settings, &ci) {
+        match testnod_config(settings, &ci, inputs.config.spool) {
             Ok(config) => {
                 let payloads = junit_payloads(&inputs.files);
                 let receipt =
@@ -243,7 +249,8 @@ pub async fn run<C: HttpClient>(inputs: &Inputs, client: &C) -> Outcome {
         publish_errors.extend(receipt.errors.iter().map(ToString::to_string));
         receipts.valueedge = Some(receipt);
     }
-    let summary = summary::render(
+    let delivery = Delivery::of(&inputs.config, &inputs.files, &receipts);
+    let mut summary = summary::render(
         &inputs.config,
         &inputs.files,
         &report,
@@ -251,6 +258,8 @@ pub async fn run<C: HttpClient>(inputs: &Inputs, client: &C) -> Outcome {
         &receipts,
         &inputs.env,
     );
+    summary.push_str(&delivery.markdown());
+    let spool = spool::plan(inputs, &receipts, &ci, client.now_ms());
     let paths = RepoPaths::new(
         &inputs.env,
         inputs.config.working_directory.as_deref(),
@@ -289,6 +298,9 @@ pub async fn run<C: HttpClient>(inputs: &Inputs, client: &C) -> Outcome {
     let (failure, exit) = judge(inputs, &report, &publish_errors);
     let mut outputs = outputs::of(&report, conclusion);
     outputs.extend(receipts.outputs());
+    if delivery.units > 0 {
+        outputs.insert("undelivered", delivery.undelivered.len().to_string());
+    }
     let limits = Limits {
         max_tests: inputs.config.max_annotations,
         step_fails: failure.is_some(),
@@ -310,6 +322,8 @@ pub async fn run<C: HttpClient>(inputs: &Inputs, client: &C) -> Outcome {
         job_summary: inputs.config.job_summary,
         diagnostics,
         receipts,
+        delivery,
+        spool,
         workflow_commands,
         failure,
         exit_code: exit.code(),
@@ -505,7 +519,11 @@ async fn pr_comment<C: HttpClient>(
     }
 }
 
-fn testnod_config(settings: &TestnodSettings, ci: &CiInfo) -> Result<TestnodConfig, ConfigError> {
+pub(crate) fn testnod_config(
+    settings: &TestnodSettings,
+    ci: &CiInfo,
+    hold_finalize: bool,
+) -> Result<TestnodConfig, ConfigError> {
     let build_id = settings
         .build_id
         .clone()
@@ -528,6 +546,7 @@ fn testnod_config(settings: &TestnodSettings, ci: &CiInfo) -> Result<TestnodConf
         branch: ci.branch.clone(),
         commit_sha: ci.commit.clone(),
         run_url: ci.run_url.clone(),
+        hold_finalize,
     })
 }
 
@@ -537,8 +556,14 @@ async fn upload_to_aio<C: HttpClient>(
     ci: &CiInfo,
     files: &[FileReport],
 ) -> aio::Receipt {
+    let config = aio_config(settings, ci);
+    let files = aio::import_files(files);
+    aio::upload(client, &config, &files, &aio::RETRY_POLICY).await
+}
+
+pub(crate) fn aio_config(settings: &AioSettings, ci: &CiInfo) -> AioConfig {
     let base_url = aio::base_url(settings.url.as_deref().unwrap_or(aio::CLOUD_BASE_URL));
-    let config = AioConfig {
+    AioConfig {
         auth: settings
             .auth
             .unwrap_or_else(|| aio::AuthMode::for_url(&base_url, settings.token.expose())),
@@ -551,9 +576,7 @@ async fn upload_to_aio<C: HttpClient>(
         run_url: ci.run_url.clone(),
         branch: ci.branch.clone(),
         commit: ci.commit.clone(),
-    };
-    let files = aio::import_files(files);
-    aio::upload(client, &config, &files, &aio::RETRY_POLICY).await
+    }
 }
 
 /// AIO's failed steps, and its partial success as one problem: cases it did not import are a
@@ -583,8 +606,33 @@ async fn testomat_upload<C: HttpClient>(
     ci: &CiInfo,
     report: &Report,
 ) -> testomat::Receipt {
+    let config = TestomatConfig {
+        hold_finish: inputs.config.spool,
+        ..testomat_config(settings, &inputs.env, ci)
+    };
+    let reports: Vec<(&str, &[TestRun])> = inputs
+        .files
+        .iter()
+        .map(|f| (f.path.as_str(), f.runs()))
+        .collect();
+    let tests = testomat::build_tests(&config, &reports);
+    testomat::upload(
+        client,
+        &config,
+        &tests,
+        report.totals.duration_ms,
+        &RetryPolicy::default(),
+    )
+    .await
+}
+
+pub(crate) fn testomat_config(
+    settings: &TestomatSettings,
+    env: &EnvMap,
+    ci: &CiInfo,
+) -> TestomatConfig {
     use crate::ci::github_env;
-    let env = |key: &str| inputs.env.get(key).filter(|v| !v.trim().is_empty());
+    let env = |key: &str| env.get(key).filter(|v| !v.trim().is_empty());
     // Attaching keeps the run's own title unless one is given.
     let title = settings.title.clone().or_else(|| {
         if settings.run.is_some() {
@@ -604,7 +652,7 @@ async fn testomat_upload<C: HttpClient>(
     ]
     .map(|part| part.map(String::as_str).unwrap_or_default())
     .join("/");
-    let config = TestomatConfig {
+    TestomatConfig {
         api_key: settings.api_key.clone(),
         base_url: settings
             .url
@@ -620,21 +668,8 @@ async fn testomat_upload<C: HttpClient>(
         shared_run: settings.shared_run,
         run_time_unit: settings.run_time_unit,
         rid_scope,
-    };
-    let reports: Vec<(&str, &[TestRun])> = inputs
-        .files
-        .iter()
-        .map(|f| (f.path.as_str(), f.runs()))
-        .collect();
-    let tests = testomat::build_tests(&config, &reports);
-    testomat::upload(
-        client,
-        &config,
-        &tests,
-        report.totals.duration_ms,
-        &RetryPolicy::default(),
-    )
-    .await
+        hold_finish: false,
+    }
 }
 
 /// ValueEdge: every run linked as the settings say, the CI run as the external report; the

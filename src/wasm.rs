@@ -11,6 +11,7 @@ use crate::http::wasm::WasmClient;
 use crate::http::HttpClient;
 use crate::parse;
 use crate::pipeline::{self, EnvMap, FileReport, Inputs, Outcome};
+use crate::spool::{self, Resumed, Spool};
 
 /// What the wrapper gets back: the outcome, plus the whole report as CTRF JSON for the
 /// `ctrf-file` output (complete even when the summary had to shrink).
@@ -19,6 +20,55 @@ struct WasmOutput<'a> {
     #[serde(flatten)]
     outcome: &'a Outcome,
     ctrf: String,
+    /// What the uploads left undelivered, for the wrapper to write as the spool directory.
+    spool: Option<WasmSpool<'a>>,
+}
+
+/// A spool as files: `manifest.json` and the payloads it names.
+#[derive(Serialize)]
+struct WasmSpool<'a> {
+    manifest: String,
+    payloads: Vec<WasmPayload<'a>>,
+}
+
+#[derive(Serialize)]
+struct WasmPayload<'a> {
+    name: &'a str,
+    bytes: &'a [u8],
+}
+
+impl<'a> WasmSpool<'a> {
+    fn of(spool: &'a Spool) -> WasmSpool<'a> {
+        WasmSpool {
+            manifest: spool.manifest(),
+            payloads: spool
+                .payloads()
+                .into_iter()
+                .map(|(name, bytes)| WasmPayload { name, bytes })
+                .collect(),
+        }
+    }
+}
+
+/// `resume-from`: the spool read back by the wrapper, and the settings again.
+#[derive(Deserialize)]
+struct WasmResumeInput {
+    #[serde(default)]
+    config: RawConfig,
+    #[serde(default)]
+    env: EnvMap,
+    #[serde(default)]
+    event: Option<serde_json::Value>,
+    manifest: String,
+    /// The names of `payloads[i]`, as the manifest gives them.
+    payload_names: Vec<String>,
+}
+
+#[derive(Serialize)]
+struct WasmResumed<'a> {
+    #[serde(flatten)]
+    resumed: &'a Resumed,
+    spool: Option<WasmSpool<'a>>,
 }
 
 #[derive(Deserialize)]
@@ -95,7 +145,43 @@ pub async fn run(input_json: String, contents: js_sys::Array) -> Result<String, 
     let output = WasmOutput {
         outcome: &outcome,
         ctrf: convert::ctrf::write(&inputs.files, client.now_ms()),
+        spool: outcome.spool.as_ref().map(WasmSpool::of),
     };
     serde_json::to_string(&output)
         .map_err(|e| JsError::new(&format!("could not encode the outcome: {e}")))
+}
+
+/// Resumes a spool: `payloads[i]` holds the bytes of `payload_names[i]`. Resolves to the
+/// resume's result as JSON, with the spool of what still failed.
+#[wasm_bindgen]
+pub async fn resume(input_json: String, payloads: js_sys::Array) -> Result<String, JsError> {
+    PANIC_HOOK.call_once(|| std::panic::set_hook(Box::new(console_error_panic_hook::hook)));
+    let input: WasmResumeInput = serde_json::from_str(&input_json)
+        .map_err(|e| JsError::new(&format!("invalid input from the action wrapper: {e}")))?;
+    let config = input
+        .config
+        .validate()
+        .map_err(|e| JsError::new(&e.to_string()))?;
+    let bytes: Vec<Vec<u8>> = payloads
+        .iter()
+        .map(|b| js_sys::Uint8Array::new(&b).to_vec())
+        .collect();
+    let old = Spool::read(input.manifest.as_bytes(), |name| {
+        input
+            .payload_names
+            .iter()
+            .position(|n| n == name)
+            .and_then(|i| bytes.get(i).cloned())
+            .ok_or_else(|| "not in the spool directory".to_owned())
+    })
+    .map_err(|e| JsError::new(&format!("resume-from: {e}")))?;
+    let ci = crate::ci::detect(&input.env, input.event.as_ref());
+    let client = WasmClient::new();
+    let resumed = spool::resume(&client, &old, &config, &ci).await;
+    let output = WasmResumed {
+        resumed: &resumed,
+        spool: resumed.spool.as_ref().map(WasmSpool::of),
+    };
+    serde_json::to_string(&output)
+        .map_err(|e| JsError::new(&format!("could not encode the resume: {e}")))
 }

@@ -2,7 +2,7 @@
 // wasm core, which makes every decision (parsing, totals, summary, whether the step fails).
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -28,7 +28,7 @@ export async function run() {
 }
 
 async function report() {
-  const patterns = splitPatterns(core.getInput('path', { required: true }));
+  const resumeFrom = core.getInput('resume-from');
   // Passed as given: empty strings and absent booleans mean "default", and the core owns the
   // defaults, the case-folding and the validation.
   const config = {
@@ -93,6 +93,7 @@ async function report() {
     max_annotations: core.getInput('max-annotations'),
     path_prefix: core.getInput('path-prefix'),
     working_directory: core.getInput('working-directory'),
+    spool: booleanInput('spool'),
   };
   if (config.testnod_token) {
     core.setSecret(config.testnod_token);
@@ -108,6 +109,12 @@ async function report() {
       core.setSecret(secret);
     }
   }
+
+  if (resumeFrom) {
+    await resumeSpool(resumeFrom, config);
+    return;
+  }
+  const patterns = splitPatterns(core.getInput('path', { required: true }));
 
   // @actions/glob roots relative patterns at the current directory, escaping it safely, so
   // changing into the working directory is what makes `path` relative to it. The runner starts
@@ -254,7 +261,78 @@ async function publish(outcome) {
   const ctrfFile = path.join(path.dirname(summaryFile), `test-report-ctrf-${randomUUID()}.json`);
   await writeFile(ctrfFile, outcome.ctrf);
   core.setOutput('ctrf-file', ctrfFile);
+  if (outcome.spool) {
+    const spoolDir = path.join(process.env.RUNNER_TEMP || os.tmpdir(), SPOOL_DIR);
+    await writeSpool(spoolDir, outcome.spool, []);
+    core.setOutput('spool-dir', spoolDir);
+  }
   if (outcome.failure) {
     core.setFailed(outcome.failure);
+  }
+}
+
+/** Where the spool goes under RUNNER_TEMP: what the uploads left undelivered. */
+const SPOOL_DIR = 'test-report-spool';
+const SPOOL_MANIFEST = 'manifest.json';
+
+/** The payload files a spool manifest names. */
+function payloadNames(manifest) {
+  const units = [
+    ...(manifest.testnod?.files ?? []),
+    ...(manifest.aio?.files ?? []),
+    ...(manifest.testomatio?.batches ?? []),
+  ];
+  return units.map((unit) => unit.payload);
+}
+
+/**
+ * Writes a spool (`{manifest, payloads: [{name, bytes}]}`) into `dir`, after removing the payloads
+ * of the spool it replaces; a null spool removes the manifest (everything was delivered).
+ */
+async function writeSpool(dir, spool, oldNames) {
+  for (const name of oldNames) {
+    await rm(path.join(dir, path.basename(name)), { force: true });
+  }
+  if (!spool) {
+    await rm(path.join(dir, SPOOL_MANIFEST), { force: true });
+    return;
+  }
+  await mkdir(dir, { recursive: true });
+  for (const payload of spool.payloads) {
+    await writeFile(path.join(dir, path.basename(payload.name)), Buffer.from(payload.bytes));
+  }
+  // The manifest last: a directory with a manifest is complete.
+  await writeFile(path.join(dir, SPOOL_MANIFEST), spool.manifest);
+}
+
+/** `resume-from`: sends what a spool holds with the settings given again; no report is parsed. */
+async function resumeSpool(dir, config) {
+  let manifest;
+  try {
+    manifest = await readFile(path.join(dir, SPOOL_MANIFEST), 'utf8');
+  } catch (error) {
+    throw new Error(`resume-from: no spool in '${dir}' (${error.message}): download the spool-dir artifact there`);
+  }
+  const names = payloadNames(JSON.parse(manifest));
+  const payloads = [];
+  for (const name of names) {
+    // The core refuses names with separators; basename keeps the read inside `dir` regardless.
+    payloads.push(await readFile(path.join(dir, path.basename(name))));
+  }
+  const { resume } = await import('../pkg/test_report.js');
+  const input = { config, env: ciEnv(), event: await readEvent(), manifest, payload_names: names };
+  const resumed = JSON.parse(await resume(JSON.stringify(input), payloads));
+  core.setOutput('undelivered', String(resumed.delivery.undelivered.length));
+  await writeSpool(dir, resumed.spool, names);
+  if (resumed.spool) {
+    core.setOutput('spool-dir', dir);
+  }
+  if (config.job_summary !== false) {
+    await core.summary.addRaw(resumed.summary).write();
+  }
+  if (resumed.exit_code !== 0) {
+    const [first, ...rest] = resumed.errors;
+    const more = rest.length > 0 ? ` (and ${rest.length} more publish errors)` : '';
+    core.setFailed(`${first ?? 'units are still pending'}${more}`);
   }
 }

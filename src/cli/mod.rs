@@ -5,6 +5,7 @@ mod config_file;
 mod github_app;
 mod paths;
 mod progress;
+mod spool;
 mod valueedge;
 
 use std::fs::File;
@@ -343,6 +344,10 @@ struct SummaryArgs {
     /// Also write every test as CTRF JSON here: complete even when the summary had to shrink.
     #[arg(long, value_name = "PATH")]
     ctrf_file: Option<PathBuf>,
+    /// When an upload finally fails, write what remains to be sent here (no secrets), for
+    /// `test-report resume DIR`; TestNod then finalizes only once every file arrived.
+    #[arg(long, value_name = "DIR")]
+    spool_dir: Option<PathBuf>,
     // Destinations last: each flattened group sets its own help heading, which clap keeps for
     // the arguments after it.
     #[command(flatten)]
@@ -390,6 +395,24 @@ struct GithubArgs {
     app_private_key: Option<PathBuf>,
 }
 
+/// `resume DIR`: the spool and the services' settings again.
+#[derive(clap::Args)]
+struct ResumeArgs {
+    /// The spool directory.
+    #[arg(value_name = "DIR")]
+    dir: PathBuf,
+    /// Print the result as JSON (receipts, delivery, errors, exit code).
+    #[arg(long)]
+    json: bool,
+    // Destinations last: their help headings carry over to the arguments after them.
+    #[command(flatten)]
+    testnod: TestnodArgs,
+    #[command(flatten)]
+    aio: AioArgs,
+    #[command(flatten)]
+    testomatio: TestomatArgs,
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// The whole pipeline, as the action runs it: parse once, publish to every configured
@@ -420,6 +443,9 @@ enum Command {
         #[arg(long, short, value_name = "FILE")]
         output: Option<PathBuf>,
     },
+    /// Send what `report --spool-dir DIR` left undelivered, without repeating what arrived; give
+    /// the services' credentials and settings again. Exit 3 while anything is still pending.
+    Resume(Box<ResumeArgs>),
     /// Print the CI metadata detected from the environment: provider, build id, branch, commit,
     /// pull request, run URL. `TEST_REPORT_*` variables override it.
     Env {
@@ -528,6 +554,43 @@ fn execute(command: Command, verbosity: Verbosity) -> Result<u8, String> {
                 print_table(&outcome.report);
             }
             Ok(exit_for_errors(&outcome.report))
+        }
+        Command::Resume(args) => {
+            let ResumeArgs {
+                dir,
+                testnod,
+                aio,
+                testomatio,
+                json,
+            } = *args;
+            let config = Config {
+                testnod: testnod.settings()?,
+                aio: aio.settings()?,
+                testomatio: testomatio.settings()?,
+                ..Config::default()
+            };
+            let resumed = spool::resume(&dir, &config)?;
+            if json {
+                let text = serde_json::to_string_pretty(&resumed).map_err(|e| e.to_string())?;
+                emit(&text, true);
+            } else {
+                emit(&resumed.summary, false);
+            }
+            if let Some(path) = std::env::var_os(ENV_GITHUB_STEP_SUMMARY).filter(|p| !p.is_empty())
+            {
+                append(Path::new(&path), &resumed.summary)?;
+            }
+            for error in &resumed.errors {
+                eprintln!("test-report: {error}");
+            }
+            if let Some(next) = &resumed.spool {
+                eprintln!(
+                    "test-report: {} units still pending in {}: resume again",
+                    next.pending(),
+                    dir.display()
+                );
+            }
+            Ok(resumed.exit_code as u8)
         }
         Command::Env { json } => {
             let env = capture_env();
@@ -660,6 +723,7 @@ fn summarize(
         max_annotations,
         path_prefix,
         ctrf_file,
+        spool_dir,
     } = args;
     let mut config = Config {
         format: sources.format,
@@ -690,6 +754,7 @@ fn summarize(
         valueedge: valueedge.settings()?,
         check_run: check_run.settings()?,
         pr_comment: check_run.comment_mode()?,
+        spool: spool_dir.is_some(),
     };
     let mut env = capture_env();
     if let Some(target) = github {
@@ -729,6 +794,15 @@ fn summarize(
         }
     }
     report_problems(&outcome);
+    if let (Some(dir), Some(pending)) = (&spool_dir, &outcome.spool) {
+        spool::write(dir, pending)?;
+        eprintln!(
+            "test-report: {} undelivered units spooled to {}: send them with `test-report resume {}`",
+            pending.pending(),
+            dir.display(),
+            dir.display()
+        );
+    }
     Ok(outcome.exit_code as u8)
 }
 

@@ -213,7 +213,7 @@ pub struct AioConfig {
 }
 
 /// [DOC] The `type` query value of each format AIO imports natively.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ImportType {
     Junit,
     Testng,

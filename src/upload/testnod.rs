@@ -72,6 +72,9 @@ pub struct TestnodConfig {
     pub branch: Option<String>,
     pub commit_sha: Option<String>,
     pub run_url: Option<String>,
+    /// Skip the finalize when a file failed: the files are spooled and a resume sends them and
+    /// finalizes, so they join this run instead of a new one.
+    pub hold_finalize: bool,
 }
 
 /// What TestNod ended up with.
@@ -306,7 +309,7 @@ pub async fn upload<C: HttpClient>(
             }
         }
         // Nothing attached to the run: finalize would only answer 422.
-        if receipt.uploaded.is_empty() {
+        if receipt.uploaded.is_empty() || (config.hold_finalize && !receipt.errors.is_empty()) {
             return receipt;
         }
     }

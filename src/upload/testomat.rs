@@ -78,7 +78,7 @@ pub const MAX_MESSAGE_BYTES: usize = 4 * 1024;
 const SERVICE: &str = "testomatio";
 
 /// `testomatio-finish`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Finish {
     /// `status_event: finish`: the run is complete after this job.
@@ -152,6 +152,9 @@ pub struct TestomatConfig {
     pub run_time_unit: RunTimeUnit,
     /// Separates the rids of jobs that report the same tests into one run (env, job, runner).
     pub rid_scope: String,
+    /// Skip the finish when a batch failed: the batches are spooled and a resume sends them
+    /// and finishes, so they never land in a closed run.
+    pub hold_finish: bool,
 }
 
 /// What Testomat.io ended up with.
@@ -164,6 +167,8 @@ pub struct Receipt {
     pub tests_sent: usize,
     pub tests_total: usize,
     pub batches_sent: usize,
+    /// The batches (`batch_index`, from 1) not delivered, to spool.
+    pub failed_batches: Vec<usize>,
     /// The `status_event` the service accepted, when one was sent.
     pub finished: Option<&'static str>,
     pub errors: Vec<ServiceError>,
@@ -602,6 +607,35 @@ pub async fn upload<C: HttpClient>(
         tests_total: tests.len(),
         ..Receipt::default()
     };
+    let Some(uid) = open(client, config, policy, &mut receipt).await else {
+        return receipt;
+    };
+    let batches: Vec<Batch> = batches(tests)
+        .into_iter()
+        .enumerate()
+        .map(|(i, b)| (i + 1, b))
+        .collect();
+    let count = batches.len();
+    deliver(
+        client,
+        config,
+        &uid,
+        (&batches, count),
+        duration_ms,
+        policy,
+        &mut receipt,
+    )
+    .await;
+    receipt
+}
+
+/// Creates or attaches to the run: its uid, or `None` with the error in the receipt.
+pub async fn open<C: HttpClient>(
+    client: &C,
+    config: &TestomatConfig,
+    policy: &RetryPolicy,
+    receipt: &mut Receipt,
+) -> Option<String> {
     let opened = match &config.run {
         Some(uid) => match build_attach(config, uid) {
             Ok(req) => send_with_retry(client, req, Idempotency::Idempotent, policy)
@@ -632,26 +666,41 @@ pub async fn upload<C: HttpClient>(
         Ok(a) => a,
         Err(e) => {
             receipt.errors.push(e);
-            return receipt;
+            return None;
         }
     };
     let Some(uid) = answer.uid.clone().or_else(|| config.run.clone()) else {
         receipt
             .errors
             .push(error("create", "the answer carried no run uid".into()));
-        return receipt;
+        return None;
     };
     receipt.run_uid = Some(uid.clone());
     receipt.run_url = answer.url;
     receipt.public_url = answer.public_url;
+    Some(uid)
+}
 
-    let batches = batches(tests);
-    let count = batches.len();
-    for (i, batch) in batches.iter().enumerate() {
-        let request = match build_batch(config, &uid, i + 1, batch) {
+/// One `testrun` request's content: its `batch_index` (from 1) and the serialized tests.
+pub type Batch = (usize, Vec<Vec<u8>>);
+
+/// Sends these batches (`batch_index` and serialized tests, of `count` in all) to run `uid`,
+/// then finishes as configured: the second half of [`upload`], and what a resume repeats.
+pub async fn deliver<C: HttpClient>(
+    client: &C,
+    config: &TestomatConfig,
+    uid: &str,
+    (batches, count): (&[Batch], usize),
+    duration_ms: u64,
+    policy: &RetryPolicy,
+    receipt: &mut Receipt,
+) {
+    for (n, (index, batch)) in batches.iter().enumerate() {
+        let request = match build_batch(config, uid, *index, batch) {
             Ok(r) => r,
             Err(e) => {
                 receipt.errors.push(e);
+                receipt.failed_batches.push(*index);
                 continue;
             }
         };
@@ -663,30 +712,35 @@ pub async fn upload<C: HttpClient>(
             }
             Err(e) => {
                 let fatal = is_fatal(&e);
-                let mut err = explain("testrun", Some(&uid), e);
-                err.message = format!("batch {} of {count}: {}", i + 1, err.message);
+                let mut err = explain("testrun", Some(uid), e);
+                err.message = format!("batch {index} of {count}: {}", err.message);
                 receipt.errors.push(err);
+                receipt.failed_batches.push(*index);
                 if fatal {
-                    return receipt;
+                    let rest = batches.iter().skip(n + 1).map(|(i, _)| *i);
+                    receipt.failed_batches.extend(rest);
+                    return;
                 }
             }
         }
     }
 
     let Some(event) = config.finish.status_event() else {
-        return receipt;
+        return;
     };
-    let finished = match build_finish(config, &uid, event, duration_ms) {
+    if config.hold_finish && !receipt.failed_batches.is_empty() {
+        return;
+    }
+    let finished = match build_finish(config, uid, event, duration_ms) {
         Ok(req) => send_with_retry(client, req, Idempotency::Idempotent, policy)
             .await
-            .map_err(|e| explain("finish", Some(&uid), e)),
+            .map_err(|e| explain("finish", Some(uid), e)),
         Err(e) => Err(e),
     };
     match finished {
         Ok(_) => receipt.finished = Some(event),
         Err(e) => receipt.errors.push(e),
     }
-    receipt
 }
 
 #[cfg(test)]

@@ -13,6 +13,7 @@ mod fakes;
 mod github_command;
 mod hostile;
 mod roundtrip;
+mod spool;
 mod summary;
 mod support;
 mod testomat;

@@ -321,6 +321,7 @@ fn config(fake: &FakeServices) -> TestomatConfig {
         shared_run: false,
         run_time_unit: RunTimeUnit::Milliseconds,
         rid_scope: String::new(),
+        hold_finish: false,
     }
 }
 

@@ -11,6 +11,7 @@ fn config(finalize: Finalize) -> TestnodConfig {
         branch: Some("main".into()),
         commit_sha: Some("abc123".into()),
         run_url: None,
+        hold_finalize: false,
     }
 }
 

@@ -20,6 +20,7 @@ fn config(finish: Finish) -> TestomatConfig {
         shared_run: false,
         run_time_unit: RunTimeUnit::Milliseconds,
         rid_scope: "linux,chrome/test/Linux".into(),
+        hold_finish: false,
     }
 }
 
