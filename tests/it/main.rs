@@ -10,6 +10,7 @@ mod conformance;
 mod conformance_json;
 mod conformance_xml;
 mod fakes;
+mod fault_matrix;
 mod github_command;
 mod hostile;
 mod roundtrip;
