@@ -14,6 +14,7 @@ mod fault_matrix;
 mod github_command;
 mod hostile;
 mod roundtrip;
+mod secrets;
 mod summary;
 mod support;
 mod testomat;
