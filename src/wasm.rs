@@ -7,11 +7,13 @@ use wasm_bindgen::prelude::*;
 
 use crate::config::RawConfig;
 use crate::convert;
+use crate::http::recording::RecordingClient;
 use crate::http::wasm::WasmClient;
 use crate::http::HttpClient;
 use crate::parse;
 use crate::pipeline::{self, EnvMap, FileReport, Inputs, Outcome};
 use crate::spool::{self, Resumed, Spool};
+use crate::upload::dry_run;
 
 /// What the wrapper gets back: the outcome, plus the whole report as CTRF JSON for the
 /// `ctrf-file` output (complete even when the summary had to shrink).
@@ -22,6 +24,8 @@ struct WasmOutput<'a> {
     ctrf: String,
     /// What the uploads left undelivered, for the wrapper to write as the spool directory.
     spool: Option<WasmSpool<'a>>,
+    /// With `dry-run`: each request that would have been sent, secrets redacted, for the log.
+    dry_run_requests: Vec<String>,
 }
 
 /// A spool as files: `manifest.json` and the payloads it names.
@@ -86,6 +90,9 @@ struct WasmInput {
     /// `git ls-files` of the workspace; absent when the edge could not list it.
     #[serde(default)]
     repo_files: Option<Vec<String>>,
+    /// `dry-run`: answer every request with [`dry_run::respond`] and send nothing.
+    #[serde(default)]
+    dry_run: bool,
 }
 
 #[derive(Deserialize)]
@@ -140,12 +147,19 @@ pub async fn run(input_json: String, contents: js_sys::Array) -> Result<String, 
         event: input.event,
         repo_files: input.repo_files,
     };
-    let client = WasmClient::new();
-    let outcome = pipeline::run(&inputs, &client).await;
+    let now_ms = WasmClient::new().now_ms();
+    let (outcome, dry_run_requests) = if input.dry_run {
+        let client = RecordingClient::answering(dry_run::respond);
+        let outcome = pipeline::run(&inputs, &client).await;
+        (outcome, dry_run::describe(client.requests()))
+    } else {
+        (pipeline::run(&inputs, &WasmClient::new()).await, Vec::new())
+    };
     let output = WasmOutput {
         outcome: &outcome,
-        ctrf: convert::ctrf::write(&inputs.files, client.now_ms()),
+        ctrf: convert::ctrf::write(&inputs.files, now_ms),
         spool: outcome.spool.as_ref().map(WasmSpool::of),
+        dry_run_requests,
     };
     serde_json::to_string(&output)
         .map_err(|e| JsError::new(&format!("could not encode the outcome: {e}")))

@@ -147,10 +147,15 @@ async function report() {
     env: ciEnv(),
     event: await readEvent(),
     repo_files: checkoutFiles(workspace),
+    dry_run: booleanInput('dry-run') ?? false,
   };
   const outcome = JSON.parse(await runCore(JSON.stringify(input), contents));
   if (outcome.error) {
     throw new Error(outcome.error);
+  }
+  // dry-run: what would have been sent, secrets already redacted by the core; nothing was.
+  for (const request of outcome.dry_run_requests ?? []) {
+    core.info(`dry-run: ${request}`);
   }
   await publish(outcome);
 }

@@ -26,12 +26,11 @@ use test_report::github::annotations::Level;
 use test_report::github::comment::CommentMode;
 use test_report::github::workflow_commands;
 use test_report::http::native::NativeClient;
-use test_report::http::recording::{Recorded, RecordingClient};
-use test_report::http::Response;
+use test_report::http::recording::RecordingClient;
 use test_report::model::Totals;
 use test_report::parse::{self, FormatChoice};
 use test_report::pipeline::{self, EnvMap, FileReport, Inputs, Outcome, Report};
-use test_report::upload::{aio, testnod, testomat};
+use test_report::upload::{aio, dry_run, testnod, testomat};
 
 /// Read buffer per report file; large enough for format detection to see the root element.
 const READ_BUFFER_BYTES: usize = 256 * 1024;
@@ -866,11 +865,10 @@ fn run(
         .build()
         .map_err(|e| format!("cannot start the async runtime: {e}"))?;
     if dry_run {
-        let client = RecordingClient::answering(dry_run_response);
+        let client = RecordingClient::answering(dry_run::respond);
         let outcome = runtime.block_on(pipeline::run(&inputs, &client));
-        for request in client.requests() {
-            let request = valueedge::shown(request);
-            eprintln!("{}\n", request.describe(SECRET_HEADERS));
+        for request in dry_run::describe(client.requests()) {
+            eprintln!("{request}\n");
         }
         return Ok(outcome);
     }
@@ -878,53 +876,6 @@ fn run(
     let outcome = runtime.block_on(pipeline::run(&inputs, &client));
     client.finish();
     Ok(outcome)
-}
-
-/// Headers whose values `--dry-run` never prints.
-const SECRET_HEADERS: &[&str] = &[testnod::TOKEN_HEADER, "authorization", "cookie"];
-
-/// Plausible answers for `--dry-run`, so every step of each flow is shown.
-fn dry_run_response(request: &Recorded) -> Response<Vec<u8>> {
-    if let Some(body) = aio_dry_run_answer(&request.url) {
-        return Response::new(body.as_bytes().to_vec());
-    }
-    // Testomat.io create and attach: a run to send the batches to.
-    let run_uid = request
-        .url
-        .rsplit_once(testomat::CREATE_PATH)
-        .map(|(_, rest)| rest.trim_start_matches('/'))
-        .filter(|rest| !rest.contains('/'));
-    if let Some(uid) = run_uid {
-        let uid = if uid.is_empty() { "dry-run" } else { uid };
-        let body = serde_json::json!({ "uid": uid, "url": null });
-        return Response::new(body.to_string().into_bytes());
-    }
-    if let Some(answer) = valueedge::dry_run_response(request) {
-        return answer;
-    }
-    if !request.url.ends_with(testnod::UPLOAD_PATH) {
-        return Response::new(b"{}".to_vec());
-    }
-    let body = r#"{"id":1,"test_run_id":0,"upload_id":1,"test_run_url":null,"presigned_url":"https://storage.dry-run.invalid/presigned-upload"}"#;
-    let mut response = Response::new(body.as_bytes().to_vec());
-    *response.status_mut() = test_report::http::StatusCode::CREATED;
-    response
-}
-
-/// AIO Tests' answers for `--dry-run`: no cycle found, so the create call is shown too.
-fn aio_dry_run_answer(url: &str) -> Option<&'static str> {
-    let path = url.split('?').next().unwrap_or(url);
-    if path.ends_with("/testcycle/search") {
-        Some(r#"{"items":[]}"#)
-    } else if path.ends_with("/testcycle/detail") {
-        Some(r#"{"ID":0,"key":"DRY-RUN-CY-0"}"#)
-    } else if path.ends_with("/import/results/batch") {
-        Some(r#"{"batchId":"dry-run","size":"0","errorMsg":null}"#)
-    } else if path.ends_with("/import/results") {
-        Some(r#"{"status":"SUCCESS","requestCount":0,"successCount":0,"errorCount":0,"errors":{}}"#)
-    } else {
-        None
-    }
 }
 
 /// The checkout's tracked files (`git ls-files`), so annotations point only at files that exist;

@@ -2,8 +2,6 @@
 //! part of `--dry-run`: made-up answers for each step, and what the printout must not show.
 
 use test_report::config::{RawConfig, ValueedgeSettings};
-use test_report::http::recording::Recorded;
-use test_report::http::{Response, StatusCode};
 use test_report::upload::valueedge;
 
 /// ValueEdge upload options; an API access key turns the upload on.
@@ -80,45 +78,5 @@ impl ValueedgeArgs {
         raw.validate()
             .map(|c| c.valueedge)
             .map_err(|e| e.to_string().replacen("input '", "option '--", 1))
-    }
-}
-
-/// Dry-run answers: a session, an accepted task, a finished task.
-pub fn dry_run_response(request: &Recorded) -> Option<Response<Vec<u8>>> {
-    let path = request.url.split('?').next().unwrap_or_default();
-    let (status, body, cookie) = if path.ends_with(valueedge::SIGN_IN_PATH) {
-        (StatusCode::OK, "", true)
-    } else if path.ends_with("/test-results") {
-        (StatusCode::ACCEPTED, r#"{"status":"queued","id":0}"#, false)
-    } else if path.contains("/test-results/") {
-        (StatusCode::OK, r#"{"id":0,"status":"success"}"#, false)
-    } else {
-        return None;
-    };
-    let mut builder = Response::builder().status(status);
-    if cookie {
-        builder = builder.header(
-            "set-cookie",
-            format!("{}=dry-run; Path=/", valueedge::SESSION_COOKIE),
-        );
-    }
-    builder.body(body.as_bytes().to_vec()).ok()
-}
-
-/// What the dry-run printout shows: the sign-in body without the key, payloads decompressed.
-pub fn shown(request: Recorded) -> Recorded {
-    let path = request.url.split('?').next().unwrap_or_default();
-    if path.ends_with(valueedge::SIGN_IN_PATH) {
-        return Recorded {
-            body: br#"{"client_id":"****","client_secret":"****"}"#.to_vec(),
-            ..request
-        };
-    }
-    match valueedge::gunzip(&request.body) {
-        Some(xml) if path.ends_with("/test-results") => Recorded {
-            body: xml,
-            ..request
-        },
-        _ => request,
     }
 }

@@ -1,4 +1,9 @@
 //! The wasm client: reqwest over Node's global `fetch`; timers through `setTimeout`.
+//!
+//! Every request has [`REQUEST_TIMEOUT`], as on native: reqwest's wasm `timeout` arms an
+//! `AbortController` that stays armed while the body is read. An abort before the headers
+//! reports `is_timeout` ([`TransportError::Timeout`]); one during the body read surfaces as a
+//! body error ([`TransportError::Interrupted`]), which the retry policy treats alike.
 
 use std::time::Duration;
 

@@ -4,6 +4,7 @@
 //! Services are independent: one failing never stops another.
 
 pub mod aio;
+pub mod dry_run;
 pub mod testnod;
 pub mod testomat;
 pub mod valueedge;
