@@ -1,6 +1,8 @@
 //! The native rows of `bench/peers.sh` (issue 12): a raw single pass over the bytes (read the file,
 //! count `<` with memchr) as the ceiling, and our parser on the same file, in memory and streamed.
-//! `BENCH_FILE=path cargo bench --bench scan` prints one JSON line per row.
+//! `BENCH_FILE=path cargo bench --bench scan` prints one JSON line per row. With `BENCH_ONCE=1` it
+//! parses the file once in memory and prints nothing else: the run to profile under callgrind
+//! (bench/PROFILE.md).
 #![allow(clippy::disallowed_methods)]
 
 use std::fs::File;
@@ -45,6 +47,15 @@ fn main() {
         eprintln!("scan: set BENCH_FILE to the report to scan (bench/peers.sh does)");
         return;
     };
+    if std::env::var_os("BENCH_ONCE").is_some() {
+        let bytes = std::fs::read(&path).unwrap_or_default();
+        row(
+            "native parse (once)",
+            0.0,
+            tests_in(parse_bytes(&bytes, FormatChoice::Auto)),
+        );
+        return;
+    }
     let (ms, opens) = best(|| {
         let bytes = std::fs::read(&path).unwrap_or_default();
         memchr::memchr_iter(b'<', &bytes).count() as u64

@@ -21,6 +21,7 @@
 //! Entities: only XML's predefined entities and character references are expanded. DTD-declared
 //! entities (billion laughs) and external entities (XXE) are left as written and never read.
 
+use std::borrow::Cow;
 use std::collections::hash_map::DefaultHasher;
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
@@ -31,7 +32,9 @@ use quick_xml::events::{BytesStart, Event};
 use quick_xml::Reader;
 
 use super::source::{EventTooLarge, Source};
-use super::xml::{attributes, clean_attr, parse_seconds, resolve_reference, take, Text, MAX_DEPTH};
+use super::xml::{
+    attributes, clean_attr, parse_seconds, resolve_reference, take, Attr, Text, MAX_DEPTH,
+};
 use super::{ParseError, ParseErrorKind, Parsed};
 use crate::diagnostic::Diagnostic;
 use crate::model::{clean_text, Case, Location, Problem, Status, Suite, TestRun};
@@ -183,7 +186,7 @@ enum TextTarget {
 
 #[derive(Debug)]
 struct Frame {
-    name: String,
+    name: Cow<'static, str>,
     line: u64,
     kind: FrameKind,
 }
@@ -226,6 +229,26 @@ struct State {
     diagnostics: Vec<Diagnostic>,
 }
 
+/// Elements every report repeats: their frames borrow the name instead of allocating it.
+const COMMON_ELEMENTS: &[&str] = &[
+    "testcase",
+    "system-out",
+    "system-err",
+    "failure",
+    "error",
+    "skipped",
+    "testsuite",
+    "properties",
+    "property",
+];
+
+fn frame_name(name: &str) -> Cow<'static, str> {
+    match COMMON_ELEMENTS.iter().find(|common| **common == name) {
+        Some(common) => Cow::Borrowed(common),
+        None => Cow::Owned(name.to_owned()),
+    }
+}
+
 fn key_hash(case: &Case, file: Option<&str>) -> u64 {
     let mut h = DefaultHasher::new();
     case.classname.hash(&mut h);
@@ -243,14 +266,14 @@ impl State {
                 message: format!("elements nested deeper than {MAX_DEPTH} levels"),
             });
         }
-        let name = e.local_name().as_ref().to_owned();
+        let name = frame_name(e.local_name().into_inner());
         let in_case = self.case.is_some();
         let in_problem = self.problem.is_some();
-        let kind = match name.as_str() {
+        let kind = match name.as_ref() {
             "testsuites" if self.stack.is_empty() => {
                 let mut attrs = attributes(e, line)?;
                 self.run = Some(RunBuilder {
-                    name: take(&mut attrs, "name"),
+                    name: take(&mut attrs, "name").map(Cow::into_owned),
                     declared: take(&mut attrs, "time").and_then(|t| parse_seconds(&t)),
                     ..RunBuilder::default()
                 });
@@ -261,7 +284,7 @@ impl State {
                 self.open_suite(
                     take(&mut attrs, "name"),
                     take(&mut attrs, "time").and_then(|t| parse_seconds(&t)),
-                    take(&mut attrs, "timestamp"),
+                    take(&mut attrs, "timestamp").map(Cow::into_owned),
                 );
                 FrameKind::Suite
             }
@@ -271,7 +294,7 @@ impl State {
                     self.open_suite(None, None, None);
                     // A bare <testcase> root: its implicit suite closes with it.
                     self.stack.push(Frame {
-                        name: String::new(),
+                        name: Cow::Borrowed(""),
                         line,
                         kind: FrameKind::Suite,
                     });
@@ -293,7 +316,7 @@ impl State {
                 if in_case && !in_problem =>
             {
                 let mut attrs = attributes(e, line)?;
-                let kind = match name.as_str() {
+                let kind = match name.as_ref() {
                     "failure" => ProblemKind::Failure,
                     "error" => ProblemKind::Error,
                     "skipped" => ProblemKind::Skipped,
@@ -303,7 +326,7 @@ impl State {
                 if let Some(case) = self.case.as_mut() {
                     // Catch2 and some C harnesses put file/line on the failure element.
                     if case.file.is_none() {
-                        case.file = take(&mut attrs, "file");
+                        case.file = take(&mut attrs, "file").map(Cow::into_owned);
                         case.line = take(&mut attrs, "line").and_then(|l| l.trim().parse().ok());
                     }
                 }
@@ -331,7 +354,9 @@ impl State {
                     value.push(&v);
                 }
                 FrameKind::Property {
-                    name: take(&mut attrs, "name").unwrap_or_default(),
+                    name: take(&mut attrs, "name")
+                        .map(Cow::into_owned)
+                        .unwrap_or_default(),
                     value,
                 }
             }
@@ -350,7 +375,7 @@ impl State {
 
     fn open_suite(
         &mut self,
-        name: Option<String>,
+        name: Option<Cow<'_, str>>,
         time: Option<Duration>,
         timestamp: Option<String>,
     ) {
@@ -543,23 +568,22 @@ impl State {
 }
 
 impl CaseBuilder {
-    fn new(mut attrs: Vec<(String, String)>) -> CaseBuilder {
+    fn new(mut attrs: Vec<Attr<'_>>) -> CaseBuilder {
         let name = take(&mut attrs, "name").map(|n| clean_text(&n));
         let classname = take(&mut attrs, "classname").map(|n| clean_text(&n));
         let status = take(&mut attrs, "status").unwrap_or_default();
         let result = take(&mut attrs, "result").unwrap_or_default();
         let disabled = [status, result].iter().any(|s| {
-            matches!(
-                s.trim().to_ascii_lowercase().as_str(),
-                "disabled" | "skipped" | "notrun" | "ignored" | "suppressed"
-            )
+            ["disabled", "skipped", "notrun", "ignored", "suppressed"]
+                .iter()
+                .any(|word| s.trim().eq_ignore_ascii_case(word))
         });
         let mut case = Case::new(name.unwrap_or_default(), Status::Passed);
         case.classname = classname;
         case.duration = take(&mut attrs, "time").and_then(|t| parse_seconds(&t));
         CaseBuilder {
             case,
-            file: take(&mut attrs, "file"),
+            file: take(&mut attrs, "file").map(Cow::into_owned),
             line: take(&mut attrs, "line").and_then(|l| l.trim().parse().ok()),
             disabled,
             problems: Vec::new(),

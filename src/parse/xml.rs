@@ -12,6 +12,7 @@
 //! - Text holding characters XML 1.0 forbids (NUL and other C0 controls) is an error, as libxml2
 //!   rejects it: such a file is corrupt, and guessing what it meant would hide that.
 
+use std::borrow::Cow;
 use std::io::BufRead;
 use std::time::Duration;
 
@@ -38,12 +39,12 @@ pub(super) trait Handler {
 }
 
 /// Attributes of one start tag, local names, values normalized per XML 1.0.
-pub(super) struct Attrs(Vec<(String, String)>);
+pub(super) struct Attrs<'a>(Vec<Attr<'a>>);
 
-impl Attrs {
+impl Attrs<'_> {
     /// Takes one attribute's value; blank values count as absent.
     pub(super) fn take(&mut self, key: &str) -> Option<String> {
-        take(&mut self.0, key)
+        take(&mut self.0, key).map(Cow::into_owned)
     }
 }
 
@@ -322,11 +323,16 @@ impl Text {
     }
 }
 
+/// One attribute: its local name and its value, both borrowed from the tag unless normalizing
+/// the value changed it (the readers take a few attributes of many; copying all was most of the
+/// cost of reading a start tag).
+pub(super) type Attr<'a> = (&'a str, Cow<'a, str>);
+
 /// Attributes of one start tag as (local name, value) pairs, values normalized per XML 1.0.
-pub(super) fn attributes(
-    e: &BytesStart<'_>,
+pub(super) fn attributes<'a>(
+    e: &'a BytesStart<'_>,
     line: u64,
-) -> Result<Vec<(String, String)>, ParseError> {
+) -> Result<Vec<Attr<'a>>, ParseError> {
     let mut out = Vec::new();
     for attr in e.attributes() {
         let attr = match attr {
@@ -345,17 +351,16 @@ pub(super) fn attributes(
         };
         let value = attr
             .normalized_value(XmlVersion::Implicit1_0)
-            .map(|v| v.into_owned())
-            .unwrap_or_else(|_| attr.value.clone().into_owned());
-        out.push((attr.key.local_name().as_ref().to_owned(), value));
+            .unwrap_or_else(|_| attr.value.clone());
+        out.push((attr.key.local_name().into_inner(), value));
     }
     Ok(out)
 }
 
-pub(super) fn take(attrs: &mut [(String, String)], key: &str) -> Option<String> {
+pub(super) fn take<'a>(attrs: &mut [Attr<'a>], key: &str) -> Option<Cow<'a, str>> {
     attrs
         .iter_mut()
-        .find(|(k, _)| k == key)
+        .find(|(k, _)| *k == key)
         .map(|(_, v)| std::mem::take(v))
         .filter(|v| !v.trim().is_empty())
 }
@@ -363,17 +368,20 @@ pub(super) fn take(attrs: &mut [(String, String)], key: &str) -> Option<String> 
 /// Seconds as JUnit writers print them: `1.5`, `1,5` (decimal comma), `1,234.5` (grouping).
 pub(super) fn parse_seconds(raw: &str) -> Option<Duration> {
     let s = raw.trim();
-    let normalized = if s.contains('.') {
-        s.replace(',', "")
+    // Most writers print a plain decimal: no normalized copy for those.
+    let normalized: Cow<'_, str> = if !s.contains(',') {
+        Cow::Borrowed(s)
+    } else if s.contains('.') {
+        Cow::Owned(s.replace(',', ""))
     } else {
-        s.replace(',', ".")
+        Cow::Owned(s.replace(',', "."))
     };
     let secs: f64 = normalized.parse().ok()?;
     Duration::try_from_secs_f64(secs).ok()
 }
 
-pub(super) fn clean_attr(value: Option<String>, cap: usize) -> Option<String> {
+pub(super) fn clean_attr(value: Option<impl AsRef<str>>, cap: usize) -> Option<String> {
     value
-        .map(|v| clean_text(truncate_utf8(&v, cap)))
+        .map(|v| clean_text(truncate_utf8(v.as_ref(), cap)))
         .filter(|v| !v.trim().is_empty())
 }
