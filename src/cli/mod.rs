@@ -107,9 +107,7 @@ impl TestnodArgs {
             testnod_finalize: self.testnod_finalize.clone(),
             ..RawConfig::default()
         };
-        raw.validate()
-            .map(|c| c.testnod)
-            .map_err(|e| e.to_string().replacen("input '", "option '--", 1))
+        validate_options(raw, |c| c.testnod)
     }
 }
 
@@ -188,9 +186,7 @@ impl AioArgs {
             aio_default_folder: self.aio_default_folder.clone(),
             ..RawConfig::default()
         };
-        raw.validate()
-            .map(|c| c.aio)
-            .map_err(|e| e.to_string().replacen("input '", "option '--", 1))
+        validate_options(raw, |c| c.aio)
     }
 }
 
@@ -251,9 +247,7 @@ impl TestomatArgs {
             testomatio_run_time_unit: self.testomatio_run_time_unit.clone(),
             ..RawConfig::default()
         };
-        raw.validate()
-            .map(|c| c.testomatio)
-            .map_err(|e| e.to_string().replacen("input '", "option '--", 1))
+        validate_options(raw, |c| c.testomatio)
     }
 }
 
@@ -293,9 +287,7 @@ impl CheckRunArgs {
             commit: self.commit.clone(),
             ..RawConfig::default()
         };
-        raw.validate()
-            .map(|c| c.check_run)
-            .map_err(|e| e.to_string().replacen("input '", "option '--", 1))
+        validate_options(raw, |c| c.check_run)
     }
 
     fn comment_mode(&self) -> Result<CommentMode, String> {
@@ -303,6 +295,13 @@ impl CheckRunArgs {
             .parse()
             .map_err(|e| format!("option '--pr-comment': {e}"))
     }
+}
+
+/// Validates options the way the action validates its inputs, naming the option in errors.
+fn validate_options<T>(raw: RawConfig, pick: impl FnOnce(Config) -> T) -> Result<T, String> {
+    raw.validate()
+        .map(pick)
+        .map_err(|e| e.to_string().replacen("input '", "option '--", 1))
 }
 
 /// `summary`: everything the action does, from the command line.

@@ -75,8 +75,6 @@ impl ValueedgeArgs {
             valueedge_framework: self.framework.clone(),
             ..RawConfig::default()
         };
-        raw.validate()
-            .map(|c| c.valueedge)
-            .map_err(|e| e.to_string().replacen("input '", "option '--", 1))
+        super::validate_options(raw, |c| c.valueedge)
     }
 }
