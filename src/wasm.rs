@@ -15,13 +15,13 @@ use crate::pipeline::{self, EnvMap, FileReport, Inputs, Outcome};
 use crate::spool::{self, Resumed, Spool};
 use crate::upload::dry_run;
 
-/// What the wrapper gets back: the outcome, plus the whole report as CTRF JSON for the
-/// `ctrf-file` output (complete even when the summary had to shrink).
+/// What the wrapper gets back as JSON: the outcome and what the edge must write or print.
+/// The CTRF document travels beside it as bytes (see [`run`]): escaping 30 MB of JSON into a
+/// string field and decoding it again in JS cost more than parsing the report did.
 #[derive(Serialize)]
 struct WasmOutput<'a> {
     #[serde(flatten)]
     outcome: &'a Outcome,
-    ctrf: String,
     /// What the uploads left undelivered, for the wrapper to write as the spool directory.
     spool: Option<WasmSpool<'a>>,
     /// With `dry-run`: each request that would have been sent, secrets redacted, for the log.
@@ -104,9 +104,11 @@ struct WasmFile {
 static PANIC_HOOK: Once = Once::new();
 
 /// Runs the whole report. `contents[i]` holds the bytes of `files[i]` of the input JSON.
-/// Resolves to the [`pipeline::Outcome`] as JSON; rejects with a message for invalid input.
+/// Resolves to `{ outcome, ctrf }`: the [`pipeline::Outcome`] as a JSON string, and every test
+/// as CTRF JSON in a `Uint8Array` for the `ctrf-file` output (complete even when the summary had
+/// to shrink). Rejects with a message for invalid input.
 #[wasm_bindgen]
-pub async fn run(input_json: String, contents: js_sys::Array) -> Result<String, JsError> {
+pub async fn run(input_json: String, contents: js_sys::Array) -> Result<js_sys::Object, JsError> {
     // A panic in wasm aborts the instance; the hook at least prints why before the trap.
     PANIC_HOOK.call_once(|| std::panic::set_hook(Box::new(console_error_panic_hook::hook)));
     let input: WasmInput = serde_json::from_str(&input_json)
@@ -157,12 +159,26 @@ pub async fn run(input_json: String, contents: js_sys::Array) -> Result<String, 
     };
     let output = WasmOutput {
         outcome: &outcome,
-        ctrf: convert::ctrf::write(&inputs.files, now_ms),
         spool: outcome.spool.as_ref().map(WasmSpool::of),
         dry_run_requests,
     };
-    serde_json::to_string(&output)
-        .map_err(|e| JsError::new(&format!("could not encode the outcome: {e}")))
+    let json = serde_json::to_string(&output)
+        .map_err(|e| JsError::new(&format!("could not encode the outcome: {e}")))?;
+    let ctrf = convert::ctrf::write(&inputs.files, now_ms);
+    let result = js_sys::Object::new();
+    set_field(&result, "outcome", &JsValue::from_str(&json))?;
+    set_field(
+        &result,
+        "ctrf",
+        &js_sys::Uint8Array::from(ctrf.as_bytes()).into(),
+    )?;
+    Ok(result)
+}
+
+fn set_field(object: &js_sys::Object, key: &str, value: &JsValue) -> Result<(), JsError> {
+    js_sys::Reflect::set(object, &JsValue::from_str(key), value)
+        .map(drop)
+        .map_err(|_| JsError::new(&format!("could not set `{key}` on the result object")))
 }
 
 /// Resumes a spool: `payloads[i]` holds the bytes of `payload_names[i]`. Resolves to the

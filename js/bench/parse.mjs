@@ -19,7 +19,7 @@ let best = Infinity;
 let tests = 0;
 for (let i = 0; i < ROUNDS; i++) {
   const start = process.hrtime.bigint();
-  const outcome = JSON.parse(await run(input, [bytes]));
+  const outcome = JSON.parse((await run(input, [bytes])).outcome);
   best = Math.min(best, Number(process.hrtime.bigint() - start) / 1e9);
   tests = outcome.report.totals.tests;
 }

@@ -149,7 +149,8 @@ async function report() {
     repo_files: checkoutFiles(workspace),
     dry_run: booleanInput('dry-run') ?? false,
   };
-  const outcome = JSON.parse(await runCore(JSON.stringify(input), contents));
+  const result = await runCore(JSON.stringify(input), contents);
+  const outcome = JSON.parse(result.outcome);
   if (outcome.error) {
     throw new Error(outcome.error);
   }
@@ -157,7 +158,7 @@ async function report() {
   for (const request of outcome.dry_run_requests ?? []) {
     core.info(`dry-run: ${request}`);
   }
-  await publish(outcome);
+  await publish(outcome, result.ctrf);
 }
 
 function enterWorkingDirectory(directory) {
@@ -241,7 +242,7 @@ function ciEnv() {
   );
 }
 
-async function publish(outcome) {
+async function publish(outcome, ctrf) {
   // Outputs and annotations first: they still reach the workflow if writing the summary fails.
   for (const [name, value] of Object.entries(outcome.outputs)) {
     core.setOutput(name, value);
@@ -264,7 +265,7 @@ async function publish(outcome) {
   core.setOutput('summary-file', summaryFile);
   // Every test, whatever the summary had to leave out to stay within GitHub's limits.
   const ctrfFile = path.join(path.dirname(summaryFile), `test-report-ctrf-${randomUUID()}.json`);
-  await writeFile(ctrfFile, outcome.ctrf);
+  await writeFile(ctrfFile, ctrf);
   core.setOutput('ctrf-file', ctrfFile);
   if (outcome.spool) {
     const spoolDir = path.join(process.env.RUNNER_TEMP || os.tmpdir(), SPOOL_DIR);
