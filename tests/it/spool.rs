@@ -458,3 +458,51 @@ fn resume_dry_run_prints_the_requests_and_sends_nothing() {
         assert!(!printed.contains(secret), "{secret} printed: {printed}");
     }
 }
+
+#[test]
+fn a_valueedge_push_processed_but_never_answered_is_resent_without_a_second_copy() {
+    let fake = FakeServices::start();
+    let work = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/passing.xml"),
+        work.path().join("passing.xml"),
+    )
+    .unwrap();
+    // Every attempt reaches Octane, but each answer is cut: the push was processed, the client
+    // never learns it, and after its retries the document is spooled.
+    fake.control(
+        "/_fake/faults",
+        r#"[{"service":"octane","path_regex":"/test-results$","times":4,"fault":{"truncated_body":true}}]"#,
+    );
+    let valueedge = valueedge_args(&fake);
+    let mut args = vec![
+        "report",
+        "passing.xml",
+        "--spool-dir",
+        "spool",
+        "--valueedge-shared-space",
+        "1001",
+        "--valueedge-workspace",
+        "1002",
+    ];
+    args.extend(valueedge.iter().map(String::as_str));
+    let out = test_report(work.path(), &args);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
+    let spool = work.path().join("spool");
+    assert_eq!(
+        manifest(&spool)["valueedge"]["documents"][0]["path"],
+        "document 1 of 1"
+    );
+    assert_eq!(fake.state("octane")["tasks"].as_array().unwrap().len(), 1);
+
+    let mut resume = vec!["resume", "spool"];
+    resume.extend(valueedge.iter().map(String::as_str));
+    let out = test_report(work.path(), &resume);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let state = fake.state("octane");
+    let tasks = state["tasks"].as_array().unwrap();
+    assert_eq!(tasks.len(), 1, "Octane kept one copy: {state}");
+    assert_eq!(tasks[0]["runs"].as_array().unwrap().len(), 4);
+    // Three retries and the resume were answered with the first task.
+    assert_eq!(tasks[0]["duplicate_pushes"], 4, "{state}");
+}
