@@ -7,8 +7,11 @@
 //! - The spool holds what remains in the unit each service delivers in: TestNod a file (and the
 //!   finalize, held back while files are missing, so resumed files join the same run); AIO a file
 //!   (with the resolved cycle key, so a resume never creates a second cycle); Testomat.io a batch
-//!   (with the run uid and its `batch_index`, and the finish, held back like TestNod's finalize).
-//!   ValueEdge is accounted for in the table but not spooled yet.
+//!   (with the run uid and its `batch_index`, and the finish, held back like TestNod's finalize);
+//!   ValueEdge a document whose push was not accepted, byte for byte (a resend of one the server
+//!   did process is answered with its first task), with the shared space, workspace and
+//!   `skip-errors` it was sent with: a resume sends there, as the documents' link ids belong to
+//!   that workspace. An accepted push is not spooled, whatever its task did after.
 //! - A Testomat.io batch mixes the tests of several files: while any of its steps failed, every
 //!   file is listed as not delivered there (over-reporting rather than claiming a delivery).
 //! - The manifest holds no secret: tokens come again from flags, environment or inputs on resume.
@@ -25,8 +28,8 @@ use crate::model::TestRun;
 use crate::pipeline::{self, EnvMap, ExitCode, FileReport, Inputs, Receipts};
 use crate::upload::aio::{self, CycleChoice, ImportFile, ImportType};
 use crate::upload::testnod::{self, Finalize};
-use crate::upload::testomat;
-use crate::upload::{Payload, ServiceError};
+use crate::upload::valueedge::{self, Document, ValueedgeConfig};
+use crate::upload::{testomat, Payload, ServiceError};
 
 /// The manifest format; a resume refuses other versions.
 pub const VERSION: u32 = 1;
@@ -48,6 +51,7 @@ pub struct Spool {
     pub testnod: Option<TestnodPending>,
     pub aio: Option<AioPending>,
     pub testomatio: Option<TestomatPending>,
+    pub valueedge: Option<ValueedgePending>,
 }
 
 /// One payload: the report it came from and the spool file holding its bytes.
@@ -104,6 +108,29 @@ pub struct TestomatBatch {
     pub file: SpooledFile,
 }
 
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ValueedgePending {
+    /// Where the documents go: their link ids (release, backlog items) belong to this workspace.
+    pub shared_space: String,
+    pub workspace: String,
+    /// The `skip-errors` they were first sent with.
+    pub skip_errors: bool,
+    /// Documents the upload cut the runs into, for `document N of M` labels.
+    pub document_count: usize,
+    pub documents: Vec<ValueedgeDocument>,
+}
+
+/// One `test_result` XML document, uncompressed: the same bytes gzip to the same payload.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ValueedgeDocument {
+    /// Its position among the documents first sent, from 1.
+    pub index: usize,
+    /// Runs in it.
+    pub runs: usize,
+    #[serde(flatten)]
+    pub file: SpooledFile,
+}
+
 impl TestomatBatch {
     fn tests(&self) -> Vec<Vec<u8>> {
         self.file
@@ -125,7 +152,8 @@ impl Spool {
         let testomat = self.testomatio.as_ref().map_or(0, |t| {
             t.batches.len() + usize::from(t.finish.status_event().is_some())
         });
-        testnod + testomat + self.aio.as_ref().map_or(0, |a| a.files.len())
+        let valueedge = self.valueedge.as_ref().map_or(0, |v| v.documents.len());
+        testnod + testomat + valueedge + self.aio.as_ref().map_or(0, |a| a.files.len())
     }
 
     fn files(&self) -> impl Iterator<Item = &SpooledFile> {
@@ -138,7 +166,11 @@ impl Spool {
             .testomatio
             .iter()
             .flat_map(|t| t.batches.iter().map(|b| &b.file));
-        testnod.chain(aio).chain(testomat)
+        let valueedge = self
+            .valueedge
+            .iter()
+            .flat_map(|v| v.documents.iter().map(|d| &d.file));
+        testnod.chain(aio).chain(testomat).chain(valueedge)
     }
 
     /// The manifest, pretty JSON.
@@ -175,7 +207,11 @@ impl Spool {
             .testomatio
             .iter_mut()
             .flat_map(|t| t.batches.iter_mut().map(|b| &mut b.file));
-        for file in testnod.chain(aio).chain(testomat) {
+        let valueedge = spool
+            .valueedge
+            .iter_mut()
+            .flat_map(|v| v.documents.iter_mut().map(|d| &mut d.file));
+        for file in testnod.chain(aio).chain(testomat).chain(valueedge) {
             if !is_payload_name(&file.payload) {
                 return Err(format!(
                     "{MANIFEST}: payload name '{}' of {} is not a spool file name",
@@ -292,6 +328,40 @@ fn testomat_pending(
     })
 }
 
+/// ValueEdge's pending documents: those no push was accepted for; `index` maps a position in
+/// the sent list to the document's first index.
+fn valueedge_pending(
+    space: (&str, &str, bool),
+    document_count: usize,
+    receipt: &valueedge::Receipt,
+    index: impl Fn(usize) -> usize,
+) -> Option<ValueedgePending> {
+    let (shared_space, workspace, skip_errors) = space;
+    let documents: Vec<ValueedgeDocument> = receipt
+        .unsent
+        .iter()
+        .map(|(position, document)| {
+            let index = index(*position);
+            ValueedgeDocument {
+                index,
+                runs: document.runs,
+                file: SpooledFile {
+                    path: format!("document {index} of {document_count}"),
+                    payload: format!("valueedge-{index}.xml"),
+                    bytes: document.xml.as_bytes().to_vec(),
+                },
+            }
+        })
+        .collect();
+    (!documents.is_empty()).then(|| ValueedgePending {
+        shared_space: shared_space.to_owned(),
+        workspace: workspace.to_owned(),
+        skip_errors,
+        document_count,
+        documents,
+    })
+}
+
 /// The spool of a pipeline run, `None` when not spooling or everything spoolable was delivered.
 pub fn plan(inputs: &Inputs, receipts: &Receipts, ci: &CiInfo, now_ms: u64) -> Option<Spool> {
     let (config, files) = (&inputs.config, inputs.files.as_slice());
@@ -333,6 +403,20 @@ pub fn plan(inputs: &Inputs, receipts: &Receipts, ci: &CiInfo, now_ms: u64) -> O
                 duration_ms,
             )
         });
+    let valueedge = config
+        .valueedge
+        .as_ref()
+        .zip(receipts.valueedge.as_ref())
+        .and_then(|(settings, receipt)| {
+            let space = (
+                settings.shared_space.as_str(),
+                settings.workspace.as_str(),
+                settings.skip_errors,
+            );
+            // Every document either became a task or stayed unsent.
+            let count = receipt.tasks.len() + receipt.unsent.len();
+            valueedge_pending(space, count, receipt, |position| position + 1)
+        });
     let spool = Spool {
         version: VERSION,
         created_ms: now_ms,
@@ -340,6 +424,7 @@ pub fn plan(inputs: &Inputs, receipts: &Receipts, ci: &CiInfo, now_ms: u64) -> O
         testnod,
         aio,
         testomatio,
+        valueedge,
     };
     (spool.pending() > 0).then_some(spool)
 }
@@ -494,6 +579,7 @@ pub async fn resume<C: HttpClient>(
         testnod: None,
         aio: None,
         testomatio: None,
+        valueedge: None,
         ..spool.clone()
     };
     let mut delivery = Delivery::default();
@@ -584,6 +670,15 @@ pub async fn resume<C: HttpClient>(
             .await
             .map(|r| {
                 receipts.testomatio = Some(r.0);
+                r.1
+            })
+            .unwrap_or_else(|| Some(pending.clone()));
+    }
+    if let Some(pending) = &spool.valueedge {
+        next.valueedge = resume_valueedge(client, pending, config, &mut delivery, &mut errors)
+            .await
+            .map(|r| {
+                receipts.valueedge = Some(r.0);
                 r.1
             })
             .unwrap_or_else(|| Some(pending.clone()));
@@ -682,6 +777,75 @@ async fn resume_testomat<C: HttpClient>(
         pending.finish,
         pending.duration_ms,
     );
+    Some((receipt, next))
+}
+
+/// Sends ValueEdge's pending documents, as they were, to the space they were meant for; `None`
+/// when there are no credentials to send with.
+async fn resume_valueedge<C: HttpClient>(
+    client: &C,
+    pending: &ValueedgePending,
+    config: &Config,
+    delivery: &mut Delivery,
+    errors: &mut Vec<String>,
+) -> Option<(valueedge::Receipt, Option<ValueedgePending>)> {
+    let Some(settings) = &config.valueedge else {
+        let why = "valueedge: the spool has ValueEdge documents pending: give the server and API access key again (--valueedge-url, --valueedge-client-id, --valueedge-client-secret)".to_owned();
+        for document in &pending.documents {
+            delivery.account(&document.file.path, VALUEEDGE, Some(why.clone()));
+        }
+        errors.push(why);
+        return None;
+    };
+    let cfg = ValueedgeConfig {
+        base_url: settings.url.clone(),
+        shared_space: pending.shared_space.clone(),
+        workspace: pending.workspace.clone(),
+        client_id: settings.client_id.clone(),
+        client_secret: settings.client_secret.clone(),
+        skip_errors: pending.skip_errors,
+        wait: settings.wait,
+        // The documents are built already: their links and times are in the XML.
+        context: valueedge::RunContext::default(),
+        max_payload_bytes: valueedge::MAX_PAYLOAD_BYTES,
+    };
+    let documents: Vec<Document> = pending
+        .documents
+        .iter()
+        .map(|d| Document {
+            xml: String::from_utf8_lossy(&d.file.bytes).into_owned(),
+            runs: d.runs,
+        })
+        .collect();
+    let receipt = valueedge::send(client, &cfg, &documents, &RetryPolicy::default()).await;
+    errors.extend(receipt.errors.iter().map(ToString::to_string));
+    for (position, document) in pending.documents.iter().enumerate() {
+        let unsent = receipt.unsent.iter().any(|(p, _)| *p == position);
+        let failed = receipt
+            .tasks
+            .iter()
+            .find(|t| t.document == position && t.status == "failed");
+        let missing = if unsent {
+            Some(reason(&receipt.errors, &document.file.path))
+        } else {
+            failed.map(|t| {
+                let details = t.error_details.as_deref().unwrap_or("no details given");
+                format!("task {} failed: {details}", t.id)
+            })
+        };
+        delivery.account(&document.file.path, VALUEEDGE, missing);
+    }
+    let space = (
+        pending.shared_space.as_str(),
+        pending.workspace.as_str(),
+        pending.skip_errors,
+    );
+    let next = valueedge_pending(space, pending.document_count, &receipt, |position| {
+        pending
+            .documents
+            .get(position)
+            .map_or(position + 1, |d| d.index)
+    });
     Some((receipt, next))
 }
 

@@ -186,12 +186,8 @@ fn set_field(object: &js_sys::Object, key: &str, value: &JsValue) -> Result<(), 
 #[wasm_bindgen]
 pub async fn resume(input_json: String, payloads: js_sys::Array) -> Result<String, JsError> {
     PANIC_HOOK.call_once(|| std::panic::set_hook(Box::new(console_error_panic_hook::hook)));
-    let input: WasmResumeInput = serde_json::from_str(&input_json)
+    let mut input: WasmResumeInput = serde_json::from_str(&input_json)
         .map_err(|e| JsError::new(&format!("invalid input from the action wrapper: {e}")))?;
-    let config = input
-        .config
-        .validate()
-        .map_err(|e| JsError::new(&e.to_string()))?;
     let bytes: Vec<Vec<u8>> = payloads
         .iter()
         .map(|b| js_sys::Uint8Array::new(&b).to_vec())
@@ -205,6 +201,22 @@ pub async fn resume(input_json: String, payloads: js_sys::Array) -> Result<Strin
             .ok_or_else(|| "not in the spool directory".to_owned())
     })
     .map_err(|e| JsError::new(&format!("resume-from: {e}")))?;
+    // The spool names ValueEdge's space: the inputs need not give it again.
+    if let Some(pending) = &old.valueedge {
+        let raw = &mut input.config;
+        for (field, id) in [
+            (&mut raw.valueedge_shared_space, &pending.shared_space),
+            (&mut raw.valueedge_workspace, &pending.workspace),
+        ] {
+            if field.as_deref().is_none_or(|v| v.trim().is_empty()) {
+                *field = Some(id.clone());
+            }
+        }
+    }
+    let config = input
+        .config
+        .validate()
+        .map_err(|e| JsError::new(&e.to_string()))?;
     let ci = crate::ci::detect(&input.env, input.event.as_ref());
     let client = WasmClient::new();
     let resumed = spool::resume(&client, &old, &config, &ci).await;

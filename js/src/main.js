@@ -287,6 +287,7 @@ function payloadNames(manifest) {
     ...(manifest.testnod?.files ?? []),
     ...(manifest.aio?.files ?? []),
     ...(manifest.testomatio?.batches ?? []),
+    ...(manifest.valueedge?.documents ?? []),
   ];
   return units.map((unit) => unit.payload);
 }

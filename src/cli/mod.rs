@@ -402,6 +402,10 @@ struct ResumeArgs {
     /// Print the result as JSON (receipts, delivery, errors, exit code).
     #[arg(long)]
     json: bool,
+    /// Print the requests the resume would send (secrets redacted) instead of sending them; the
+    /// spool is left as it is.
+    #[arg(long)]
+    dry_run: bool,
     // Destinations last: their help headings carry over to the arguments after them.
     #[command(flatten)]
     testnod: TestnodArgs,
@@ -409,6 +413,8 @@ struct ResumeArgs {
     aio: AioArgs,
     #[command(flatten)]
     testomatio: TestomatArgs,
+    #[command(flatten)]
+    valueedge: valueedge::ValueedgeArgs,
 }
 
 #[derive(Subcommand)]
@@ -559,15 +565,34 @@ fn execute(command: Command, verbosity: Verbosity) -> Result<u8, String> {
                 testnod,
                 aio,
                 testomatio,
+                valueedge,
                 json,
+                dry_run,
             } = *args;
+            let old = spool::read(&dir)?;
+            let space = old
+                .valueedge
+                .as_ref()
+                .map(|v| (v.shared_space.as_str(), v.workspace.as_str()));
             let config = Config {
                 testnod: testnod.settings()?,
                 aio: aio.settings()?,
                 testomatio: testomatio.settings()?,
+                valueedge: valueedge.resume_settings(space)?,
                 ..Config::default()
             };
-            let resumed = spool::resume(&dir, &config)?;
+            if dry_run {
+                for request in spool::dry_run(&old, &config)? {
+                    eprintln!("{request}\n");
+                }
+                eprintln!(
+                    "test-report: dry run: nothing was sent; {} units still pending in {}",
+                    old.pending(),
+                    dir.display()
+                );
+                return Ok(pipeline::ExitCode::Ok.code() as u8);
+            }
+            let resumed = spool::resume(&dir, &old, &config)?;
             if json {
                 let text = serde_json::to_string_pretty(&resumed).map_err(|e| e.to_string())?;
                 emit(&text, true);

@@ -57,7 +57,31 @@ pub struct ValueedgeArgs {
 
 impl ValueedgeArgs {
     pub fn settings(&self) -> Result<Option<ValueedgeSettings>, String> {
-        let raw = RawConfig {
+        super::validate_options(self.raw(), |c| c.valueedge)
+    }
+
+    /// Settings for `resume`: the spool names the shared space and workspace (`space`), so they
+    /// need not be given again.
+    pub fn resume_settings(
+        &self,
+        space: Option<(&str, &str)>,
+    ) -> Result<Option<ValueedgeSettings>, String> {
+        let mut raw = self.raw();
+        if let Some((shared_space, workspace)) = space {
+            for (field, id) in [
+                (&mut raw.valueedge_shared_space, shared_space),
+                (&mut raw.valueedge_workspace, workspace),
+            ] {
+                if field.as_deref().is_none_or(|v| v.trim().is_empty()) {
+                    *field = Some(id.to_owned());
+                }
+            }
+        }
+        super::validate_options(raw, |c| c.valueedge)
+    }
+
+    fn raw(&self) -> RawConfig {
+        RawConfig {
             valueedge_url: self.url.clone(),
             valueedge_shared_space: self.shared_space.clone(),
             valueedge_workspace: self.workspace.clone(),
@@ -74,7 +98,6 @@ impl ValueedgeArgs {
             valueedge_testing_tool: self.testing_tool.clone(),
             valueedge_framework: self.framework.clone(),
             ..RawConfig::default()
-        };
-        super::validate_options(raw, |c| c.valueedge)
+        }
     }
 }

@@ -1,6 +1,6 @@
 use super::*;
 
-use crate::http::Secret;
+use crate::http::{Response, Secret};
 use crate::parse::{self, FormatChoice};
 
 fn report(path: &str, name: &str) -> FileReport {
@@ -159,4 +159,152 @@ fn every_file_is_delivered_or_listed_with_its_reason() {
     assert!(held
         .markdown()
         .contains("| `a.xml` | TestNod | uploaded, the run not finalized"));
+}
+
+fn valueedge_settings(workspace: &str) -> crate::config::ValueedgeSettings {
+    crate::config::ValueedgeSettings {
+        url: "https://octane.example".into(),
+        shared_space: "1001".into(),
+        workspace: workspace.into(),
+        client_id: Secret::new("ve-id"),
+        client_secret: Secret::new("ve-secret"),
+        skip_errors: true,
+        wait: true,
+        links: valueedge::Links::default(),
+    }
+}
+
+const GHERKIN_XML: &str =
+    "<test_result><test_runs><gherkin_test_run name=\"f\"/></test_runs></test_result>";
+
+/// An upload of two documents whose second push failed.
+fn valueedge_spool() -> Spool {
+    let inputs = Inputs {
+        config: Config {
+            spool: true,
+            valueedge: Some(valueedge_settings("1002")),
+            ..Config::default()
+        },
+        files: vec![report("a.xml", "a")],
+        ..Inputs::default()
+    };
+    let document = |xml: &str| Document {
+        xml: xml.into(),
+        runs: 1,
+    };
+    let receipts = Receipts {
+        valueedge: Some(valueedge::Receipt {
+            tasks: vec![valueedge::Task {
+                id: 7,
+                status: "success".into(),
+                ..valueedge::Task::default()
+            }],
+            errors: vec![ServiceError {
+                service: "valueedge",
+                step: "push",
+                file: None,
+                message: "HTTP 403".into(),
+            }],
+            unsent: vec![(1, document(GHERKIN_XML))],
+        }),
+        ..Receipts::default()
+    };
+    plan(&inputs, &receipts, &CiInfo::default(), 5).unwrap()
+}
+
+#[test]
+fn valueedge_spools_the_documents_not_accepted_byte_for_byte_with_their_space() {
+    let spool = valueedge_spool();
+    let pending = spool.valueedge.as_ref().unwrap();
+    assert_eq!(
+        (pending.shared_space.as_str(), pending.workspace.as_str()),
+        ("1001", "1002")
+    );
+    assert!(pending.skip_errors);
+    assert_eq!(pending.document_count, 2);
+    assert_eq!(pending.documents.len(), 1);
+    assert_eq!(pending.documents[0].index, 2);
+    assert_eq!(pending.documents[0].file.path, "document 2 of 2");
+    assert_eq!(spool.pending(), 1);
+    assert_eq!(
+        spool.payloads(),
+        [("valueedge-2.xml", GHERKIN_XML.as_bytes())]
+    );
+    let manifest = spool.manifest();
+    for secret in ["ve-id", "ve-secret"] {
+        assert!(!manifest.contains(secret), "{manifest}");
+    }
+    let read = Spool::read(manifest.as_bytes(), |name| {
+        (name == "valueedge-2.xml")
+            .then(|| GHERKIN_XML.as_bytes().to_vec())
+            .ok_or_else(|| "missing".to_owned())
+    })
+    .unwrap();
+    assert_eq!(read, spool);
+    let hostile = manifest.replace("valueedge-2.xml", "../valueedge-2.xml");
+    assert!(Spool::read(hostile.as_bytes(), |_| Ok(Vec::new())).is_err());
+}
+
+#[test]
+fn a_valueedge_resume_sends_the_spooled_bytes_to_the_spooled_workspace() {
+    use crate::http::recording::{block_on, RecordingClient};
+    use crate::upload::dry_run;
+
+    let spool = valueedge_spool();
+    // Given another workspace at resume, the documents still go where their links belong.
+    let config = Config {
+        valueedge: Some(valueedge_settings("9999")),
+        ..Config::default()
+    };
+    let client = RecordingClient::answering(dry_run::respond);
+    let resumed = block_on(resume(&client, &spool, &config, &CiInfo::default())).unwrap();
+    assert!(resumed.errors.is_empty(), "{:?}", resumed.errors);
+    assert_eq!(resumed.spool, None);
+    assert_eq!(
+        (resumed.delivery.units, resumed.delivery.undelivered.len()),
+        (1, 0)
+    );
+    let pushes: Vec<_> = client
+        .requests()
+        .into_iter()
+        .filter(|r| r.url.contains("/test-results?"))
+        .collect();
+    assert_eq!(pushes.len(), 1);
+    assert_eq!(
+        pushes[0].url,
+        "https://octane.example/api/shared_spaces/1001/workspaces/1002/test-results?skip-errors=true"
+    );
+    assert_eq!(
+        valueedge::gunzip(&pushes[0].body).as_deref(),
+        Some(GHERKIN_XML.as_bytes())
+    );
+
+    // Refused again: the next spool keeps the document's first index.
+    let client = RecordingClient::answering(dry_run::respond);
+    let sign_in = Response::builder()
+        .header("set-cookie", "LWSSO_COOKIE_KEY=c; Path=/")
+        .body(Vec::new())
+        .unwrap();
+    client.respond_with(sign_in).respond(403, "{}");
+    let resumed = block_on(resume(&client, &spool, &config, &CiInfo::default())).unwrap();
+    assert_eq!(resumed.exit_code, ExitCode::PublishFailed.code());
+    assert_eq!(resumed.delivery.undelivered[0].file, "document 2 of 2");
+    assert_eq!(resumed.spool.unwrap().valueedge, spool.valueedge);
+
+    // Without the key nothing is sent and the flags to give are named.
+    let client = RecordingClient::answering(dry_run::respond);
+    let resumed = block_on(resume(
+        &client,
+        &spool,
+        &Config::default(),
+        &CiInfo::default(),
+    ))
+    .unwrap();
+    assert!(client.requests().is_empty());
+    assert!(
+        resumed.errors[0].contains("--valueedge-client-secret"),
+        "{:?}",
+        resumed.errors
+    );
+    assert_eq!(resumed.spool.unwrap().valueedge, spool.valueedge);
 }

@@ -18,6 +18,10 @@
 //!   [`MAX_REQUESTS_PER_SECOND`] ([DOC] "up to 20 requests per second") through the client's
 //!   clock and `sleep`.
 //! - The secret and the cookie are [`Secret`]s: they print as `****`.
+//! - A document whose push was not accepted (sign-in refused, push failed after its retries) is
+//!   kept in the receipt byte for byte, for the spool: resent as it was, one the server did
+//!   process after all is answered with its first task, never stored twice. An accepted push is
+//!   delivered, whatever its task does next: sending it again would only return that task.
 
 pub mod payload;
 
@@ -89,6 +93,9 @@ pub struct Task {
     pub runs: usize,
     /// Bytes sent (gzip).
     pub bytes: usize,
+    /// Position of its document among those sent.
+    #[serde(skip)]
+    pub document: usize,
 }
 
 /// What ValueEdge ended up with.
@@ -96,6 +103,9 @@ pub struct Task {
 pub struct Receipt {
     pub tasks: Vec<Task>,
     pub errors: Vec<ServiceError>,
+    /// The documents no push was accepted for, with their positions among those sent.
+    #[serde(skip)]
+    pub unsent: Vec<(usize, Document)>,
 }
 
 impl Receipt {
@@ -455,6 +465,7 @@ impl<'a, C: HttpClient> Session<'a, C> {
             error_details: answer.error_details,
             runs: document.runs,
             bytes: gzipped.len(),
+            document: 0,
         })
     }
 
@@ -512,8 +523,19 @@ pub async fn upload<C: HttpClient>(
     files: &[FileReport],
     policy: &RetryPolicy,
 ) -> Receipt {
-    let mut receipt = Receipt::default();
     let documents = payload::documents(files, &config.context, config.max_payload_bytes);
+    send(client, config, &documents, policy).await
+}
+
+/// Signs in, pushes `documents` as they are (a resume sends the spooled bytes), and (with
+/// `wait`) polls each task to its end.
+pub async fn send<C: HttpClient>(
+    client: &C,
+    config: &ValueedgeConfig,
+    documents: &[Document],
+    policy: &RetryPolicy,
+) -> Receipt {
+    let mut receipt = Receipt::default();
     if documents.is_empty() {
         return receipt;
     }
@@ -521,13 +543,20 @@ pub async fn upload<C: HttpClient>(
         Ok(s) => s,
         Err(e) => {
             receipt.errors.push(e);
+            receipt.unsent = documents.iter().cloned().enumerate().collect();
             return receipt;
         }
     };
-    for document in &documents {
+    for (i, document) in documents.iter().enumerate() {
         match session.push(document).await {
-            Ok(task) => receipt.tasks.push(task),
-            Err(e) => receipt.errors.push(e),
+            Ok(task) => receipt.tasks.push(Task {
+                document: i,
+                ..task
+            }),
+            Err(e) => {
+                receipt.errors.push(e);
+                receipt.unsent.push((i, document.clone()));
+            }
         }
     }
     if config.wait {

@@ -9,7 +9,9 @@
 //! Stalls: the native client's `REQUEST_TIMEOUT` is a 60 s constant, not a setting, so the stall
 //! cells wrap it in [`Impatient`], which gives up after [`CLIENT_LIMIT`] with the same
 //! `TransportError::Timeout` the native client answers; the fake finishes the stalled request
-//! anyway, so a request processed but unanswered is exactly what these cells produce.
+//! anyway, so a request processed but unanswered is exactly what these cells produce. The slow
+//! body cells send the headers at once and trickle the body past that limit: the deadline covers
+//! the whole response, so they end as the stalls do.
 
 use std::time::Duration;
 
@@ -27,6 +29,9 @@ const REPORT_TESTS: usize = 4;
 /// How long [`Impatient`] waits for a response; the stall cells stall longer.
 const CLIENT_LIMIT: Duration = Duration::from_millis(2_000);
 const STALL: &str = r#"{"stall_ms":2500}"#;
+/// Headers at once, then the body a byte at a time until past [`CLIENT_LIMIT`]: the service has
+/// acted, and the client gives up while the answer is still arriving.
+const SLOW_BODY: &str = r#"{"trickle_body_ms":2500}"#;
 const COMMIT: &str = "0123456789abcdef0123456789abcdef01234567";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -101,6 +106,7 @@ const MATRIX: &[Cell] = &[
     cell(Testnod, "POST", TN, r#"{"reset":"before_body"}"#, Reported { says: "interrupted", stored: 0 }),
     cell(Testnod, "POST", TN, r#"{"reset":"after_body"}"#, Reported { says: "interrupted", stored: 0 }),
     cell(Testnod, "POST", TN, STALL, Reported { says: "timeout", stored: 1 }),
+    cell(Testnod, "POST", TN, SLOW_BODY, Reported { says: "timeout", stored: 1 }),
     cell(Testnod, "POST", TN, r#"{"truncated_body":true}"#, Reported { says: "interrupted", stored: 1 }),
     cell(Testnod, "POST", TN, r#"{"status":401}"#, Reported { says: "401", stored: 0 }),
     cell(Testnod, "POST", TN, r#"{"status":403}"#, Reported { says: "403", stored: 0 }),
@@ -109,6 +115,7 @@ const MATRIX: &[Cell] = &[
     cell(Testnod, "PUT", PUT, r#"{"status":500}"#, Delivered { attempts: 2 }),
     cell(Testnod, "PUT", PUT, r#"{"reset":"after_body"}"#, Delivered { attempts: 2 }),
     cell(Testnod, "PUT", PUT, r#"{"truncated_body":true}"#, Delivered { attempts: 2 }),
+    cell(Testnod, "PUT", PUT, SLOW_BODY, Delivered { attempts: 2 }),
     // AIO Tests: the sync import with createNewRun=true (not idempotent).
     cell(Aio, "POST", AI, r#"{"status":500}"#, Reported { says: "500", stored: 0 }),
     cell(Aio, "POST", AI, r#"{"status":502}"#, Reported { says: "502", stored: 0 }),
@@ -118,6 +125,7 @@ const MATRIX: &[Cell] = &[
     cell(Aio, "POST", AI, r#"{"reset":"before_body"}"#, Reported { says: "interrupted", stored: 0 }),
     cell(Aio, "POST", AI, r#"{"reset":"after_body"}"#, Reported { says: "interrupted", stored: 0 }),
     cell(Aio, "POST", AI, STALL, Reported { says: "timeout", stored: 1 }),
+    cell(Aio, "POST", AI, SLOW_BODY, Reported { says: "timeout", stored: 1 }),
     cell(Aio, "POST", AI, r#"{"truncated_body":true}"#, Reported { says: "interrupted", stored: 1 }),
     cell(Aio, "POST", AI, r#"{"status":401}"#, Reported { says: "401", stored: 0 }),
     cell(Aio, "POST", AI, r#"{"status":403}"#, Reported { says: "403", stored: 0 }),
@@ -132,6 +140,7 @@ const MATRIX: &[Cell] = &[
     cell(Testomat, "POST", TR, r#"{"reset":"before_body"}"#, Delivered { attempts: 2 }),
     cell(Testomat, "POST", TR, r#"{"reset":"after_body"}"#, Delivered { attempts: 2 }),
     cell(Testomat, "POST", TR, STALL, Delivered { attempts: 2 }),
+    cell(Testomat, "POST", TR, SLOW_BODY, Delivered { attempts: 2 }),
     cell(Testomat, "POST", TR, r#"{"truncated_body":true}"#, Delivered { attempts: 2 }),
     cell(Testomat, "POST", TR, r#"{"status":401}"#, Reported { says: "401", stored: 0 }),
     cell(Testomat, "POST", TR, r#"{"status":403}"#, Reported { says: "403", stored: 0 }),
@@ -148,6 +157,7 @@ const MATRIX: &[Cell] = &[
     cell(Valueedge, "POST", OC, r#"{"reset":"before_body"}"#, Delivered { attempts: 2 }),
     cell(Valueedge, "POST", OC, r#"{"reset":"after_body"}"#, Delivered { attempts: 2 }),
     cell(Valueedge, "POST", OC, STALL, Delivered { attempts: 2 }),
+    cell(Valueedge, "POST", OC, SLOW_BODY, Delivered { attempts: 2 }),
     cell(Valueedge, "POST", OC, r#"{"truncated_body":true}"#, Delivered { attempts: 2 }),
     cell(Valueedge, "POST", OC, r#"{"status":401}"#, Delivered { attempts: 2 }),
     cell(Valueedge, "POST", OC, r#"{"status":403}"#, Reported { says: "403", stored: 0 }),

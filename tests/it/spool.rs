@@ -291,3 +291,218 @@ fn testomat_batches_that_failed_are_spooled_and_resumed_without_duplicate_execut
     assert_eq!(run["duplicate_batch_indexes"], serde_json::json!([]));
     assert_eq!(run["batch_indexes"], serde_json::json!([2, 3, 1]));
 }
+
+const OCTANE_ID: &str = "octane-client";
+const OCTANE_SECRET: &str = "octane-secret";
+
+fn valueedge_args(fake: &FakeServices) -> Vec<String> {
+    [
+        "--valueedge-url",
+        &format!("{}/octane", fake.url),
+        "--valueedge-client-id",
+        OCTANE_ID,
+        "--valueedge-client-secret",
+        OCTANE_SECRET,
+    ]
+    .map(str::to_owned)
+    .to_vec()
+}
+
+/// A JUnit and a Cucumber report (two ValueEdge documents: the XSD keeps plain and gherkin runs
+/// apart) sent with the second push refused for good; the spool directory.
+fn valueedge_spool(fake: &FakeServices, work: &Path) -> std::path::PathBuf {
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    std::fs::copy(repo.join("examples/passing.xml"), work.join("passing.xml")).unwrap();
+    std::fs::copy(
+        repo.join("tests/fixtures/cucumber-js/cucumber-json.json"),
+        work.join("features.json"),
+    )
+    .unwrap();
+    // The first push passes (the slow answer is harmless), the second is refused: 403 is not
+    // retried.
+    fake.control(
+        "/_fake/faults",
+        r#"[{"service":"octane","path_regex":"/test-results$","fault":{"slow_body_ms_per_kb":1}},
+            {"service":"octane","path_regex":"/test-results$","fault":{"status":403}}]"#,
+    );
+    let mut args = vec![
+        "report",
+        ".",
+        "--spool-dir",
+        "spool",
+        "--valueedge-shared-space",
+        "1001",
+        "--valueedge-workspace",
+        "1002",
+        "--valueedge-skip-errors",
+        "true",
+    ];
+    let valueedge = valueedge_args(fake);
+    args.extend(valueedge.iter().map(String::as_str));
+    let out = test_report(work, &args);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("| ValueEdge |"),
+        "{}",
+        text(&out.stdout)
+    );
+    work.join("spool")
+}
+
+#[test]
+fn valueedge_documents_that_failed_are_spooled_and_resumed_without_resending_the_delivered() {
+    let fake = FakeServices::start();
+    let work = tempfile::tempdir().unwrap();
+    let spool = valueedge_spool(&fake, work.path());
+    let first = manifest(&spool);
+    let pending = &first["valueedge"];
+    assert_eq!(pending["shared_space"], "1001", "{first}");
+    assert_eq!(pending["workspace"], "1002");
+    assert_eq!(pending["skip_errors"], true);
+    assert_eq!(pending["document_count"], 2);
+    let documents = pending["documents"].as_array().unwrap();
+    assert_eq!(documents.len(), 1, "only the refused document: {first}");
+    assert_eq!(documents[0]["index"], 2);
+    assert_eq!(documents[0]["path"], "document 2 of 2");
+    let spooled = std::fs::read_to_string(spool.join("valueedge-2.xml")).unwrap();
+    assert!(spooled.contains("<gherkin_test_run "), "{spooled}");
+    assert_no_secret(&spool, &[OCTANE_ID, OCTANE_SECRET]);
+    let state = fake.state("octane");
+    assert_eq!(state["tasks"].as_array().unwrap().len(), 1, "{state}");
+    let plain_runs = state["tasks"][0]["runs"].as_array().unwrap().len();
+    assert_eq!(plain_runs, 4, "the JUnit document arrived whole");
+
+    // The resume names no space: the spool does.
+    let mut resume = vec!["resume", "spool"];
+    let valueedge = valueedge_args(&fake);
+    resume.extend(valueedge.iter().map(String::as_str));
+    let out = test_report(work.path(), &resume);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("1 of 1 resumed uploads delivered; 0 units still pending"),
+        "{}",
+        text(&out.stdout)
+    );
+    assert!(!spool.join("manifest.json").exists());
+    assert!(!spool.join("valueedge-2.xml").exists());
+
+    let state = fake.state("octane");
+    let tasks = state["tasks"].as_array().unwrap();
+    assert_eq!(tasks.len(), 2, "each document stored once: {state}");
+    assert!(tasks.iter().all(|t| t["duplicate_pushes"] == 0), "{state}");
+    assert!(tasks.iter().all(|t| t["status"] != "failed"), "{state}");
+    assert_eq!(
+        tasks[1]["payload_utf8"], spooled,
+        "the spooled bytes as sent"
+    );
+    assert_eq!(tasks[1]["skip_errors"], true, "sent as first planned");
+    let pushes: Vec<String> = fake
+        .requests("octane")
+        .iter()
+        .filter(|r| r["method"] == "POST")
+        .filter_map(|r| r["path"].as_str().map(str::to_owned))
+        .filter(|p| p.ends_with("/test-results"))
+        .collect();
+    // Two first pushes, one resumed: the delivered document was not sent again.
+    assert_eq!(pushes.len(), 3, "{pushes:?}");
+    assert!(pushes
+        .iter()
+        .all(|p| p.contains("/shared_spaces/1001/workspaces/1002/")));
+    let names: Vec<&str> = tasks
+        .iter()
+        .flat_map(|t| t["runs"].as_array().unwrap())
+        .filter_map(|r| r["name"].as_str())
+        .collect();
+    let unique: BTreeSet<&str> = names.iter().copied().collect();
+    assert_eq!(names.len(), unique.len(), "every result once: {names:?}");
+}
+
+#[test]
+fn resume_dry_run_prints_the_requests_and_sends_nothing() {
+    let fake = FakeServices::start();
+    let work = tempfile::tempdir().unwrap();
+    let spool = valueedge_spool(&fake, work.path());
+    let before = fake.requests("octane").len();
+    let manifest_before = std::fs::read(spool.join("manifest.json")).unwrap();
+
+    let mut resume = vec!["resume", "spool", "--dry-run"];
+    let valueedge = valueedge_args(&fake);
+    resume.extend(valueedge.iter().map(String::as_str));
+    let out = test_report(work.path(), &resume);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(fake.requests("octane").len(), before, "nothing sent");
+    assert_eq!(
+        std::fs::read(spool.join("manifest.json")).unwrap(),
+        manifest_before,
+        "the spool is left as it is"
+    );
+    let printed = format!("{}{}", text(&out.stdout), text(&out.stderr));
+    let octane = format!("{}/octane", fake.url);
+    let lines: Vec<&str> = printed
+        .lines()
+        .filter(|l| l.starts_with("POST ") || l.starts_with("GET "))
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            format!("POST {octane}/authentication/sign_in"),
+            format!("POST {octane}/api/shared_spaces/1001/workspaces/1002/test-results?skip-errors=true"),
+            format!("GET {octane}/api/shared_spaces/1001/workspaces/1002/test-results/0"),
+            format!("POST {octane}/authentication/sign_out"),
+        ],
+        "{printed}"
+    );
+    assert!(printed.contains("<gherkin_test_run "), "the body is shown");
+    assert!(printed.contains("nothing was sent; 1 units still pending"));
+    for secret in [OCTANE_ID, OCTANE_SECRET] {
+        assert!(!printed.contains(secret), "{secret} printed: {printed}");
+    }
+}
+
+#[test]
+fn a_valueedge_push_processed_but_never_answered_is_resent_without_a_second_copy() {
+    let fake = FakeServices::start();
+    let work = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/passing.xml"),
+        work.path().join("passing.xml"),
+    )
+    .unwrap();
+    // Every attempt reaches Octane, but each answer is cut: the push was processed, the client
+    // never learns it, and after its retries the document is spooled.
+    fake.control(
+        "/_fake/faults",
+        r#"[{"service":"octane","path_regex":"/test-results$","times":4,"fault":{"truncated_body":true}}]"#,
+    );
+    let valueedge = valueedge_args(&fake);
+    let mut args = vec![
+        "report",
+        "passing.xml",
+        "--spool-dir",
+        "spool",
+        "--valueedge-shared-space",
+        "1001",
+        "--valueedge-workspace",
+        "1002",
+    ];
+    args.extend(valueedge.iter().map(String::as_str));
+    let out = test_report(work.path(), &args);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
+    let spool = work.path().join("spool");
+    assert_eq!(
+        manifest(&spool)["valueedge"]["documents"][0]["path"],
+        "document 1 of 1"
+    );
+    assert_eq!(fake.state("octane")["tasks"].as_array().unwrap().len(), 1);
+
+    let mut resume = vec!["resume", "spool"];
+    resume.extend(valueedge.iter().map(String::as_str));
+    let out = test_report(work.path(), &resume);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let state = fake.state("octane");
+    let tasks = state["tasks"].as_array().unwrap();
+    assert_eq!(tasks.len(), 1, "Octane kept one copy: {state}");
+    assert_eq!(tasks[0]["runs"].as_array().unwrap().len(), 4);
+    // Three retries and the resume were answered with the first task.
+    assert_eq!(tasks[0]["duplicate_pushes"], 4, "{state}");
+}

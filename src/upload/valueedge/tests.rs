@@ -288,6 +288,27 @@ fn bad_credentials_stop_before_any_push_and_never_print_the_secret() {
 }
 
 #[test]
+fn the_documents_not_accepted_are_kept_as_sent_for_the_spool() {
+    let files = [file("a.xml", JUNIT), file("c.json", CUCUMBER)];
+    let documents = payload::documents(&files, &config().context, MAX_PAYLOAD_BYTES);
+    // Refused sign-in: nothing was pushed, everything stays.
+    let client = RecordingClient::new();
+    client.respond(401, "{}");
+    let receipt = run(&client, &config(), &files);
+    let kept: Vec<(usize, Document)> = documents.iter().cloned().enumerate().collect();
+    assert_eq!(receipt.unsent, kept);
+    // The second push refused: only it stays; the first became a task of document 0.
+    let client = RecordingClient::new();
+    client
+        .respond_with(signed_in("c1"))
+        .respond(202, r#"{"status":"success","id":5}"#)
+        .respond(403, r#"{"description":"no role"}"#);
+    let receipt = run(&client, &config(), &files);
+    assert_eq!(receipt.unsent, [(1, documents[1].clone())]);
+    assert_eq!((receipt.tasks.len(), receipt.tasks[0].document), (1, 0));
+}
+
+#[test]
 fn a_duplicate_payload_is_already_received_not_an_error() {
     let client = RecordingClient::new();
     client

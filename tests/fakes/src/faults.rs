@@ -5,8 +5,8 @@
 //! - `status`, `reset` (both kinds): the service never sees the request (no state change);
 //! - `stall_ms`: the service handles the request after the stall (a client that timed out has
 //!   still changed state, as with a real slow server);
-//! - `slow_body_ms_per_kb`, `truncated_body`, `non_json_body`: the service handles the request,
-//!   only its answer is damaged.
+//! - `slow_body_ms_per_kb`, `trickle_body_ms`, `truncated_body`, `non_json_body`: the service
+//!   handles the request, only its answer is damaged.
 
 use std::time::Duration;
 
@@ -37,6 +37,12 @@ pub enum Fault {
     },
     SlowBody {
         slow_body_ms_per_kb: u64,
+    },
+    /// Headers at once, then the body a byte at a time, evenly spaced, the last byte this many
+    /// ms after the headers: the client sees progress all along, so only a deadline on the whole
+    /// response (not one per read) gives up.
+    TrickleBody {
+        trickle_body_ms: u64,
     },
     TruncatedBody {
         truncated_body: bool,
@@ -179,6 +185,22 @@ pub async fn damage(fault: &Fault, response: Response<Body>) -> Response<Body> {
                     let chunk = rest.next()?;
                     tokio::time::sleep(delay).await;
                     Some((Ok::<_, std::io::Error>(chunk), rest))
+                });
+            Response::from_parts(parts, Body::from_stream(stream))
+        }
+        Fault::TrickleBody { trickle_body_ms } => {
+            let pieces: Vec<Bytes> = if bytes.is_empty() {
+                vec![Bytes::new()]
+            } else {
+                bytes.chunks(1).map(Bytes::copy_from_slice).collect()
+            };
+            let count = u32::try_from(pieces.len()).unwrap_or(u32::MAX);
+            let gap = Duration::from_millis(trickle_body_ms) / count;
+            let stream =
+                futures_util::stream::unfold(pieces.into_iter(), move |mut rest| async move {
+                    let piece = rest.next()?;
+                    tokio::time::sleep(gap).await;
+                    Some((Ok::<_, std::io::Error>(piece), rest))
                 });
             Response::from_parts(parts, Body::from_stream(stream))
         }

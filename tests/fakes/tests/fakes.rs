@@ -349,6 +349,50 @@ fn body_faults_damage_only_the_answer() {
     );
 }
 
+#[test]
+fn trickle_body_sends_headers_at_once_then_the_body_byte_by_byte_past_a_deadline() {
+    use std::io::Read;
+
+    let fake = Fake::start();
+    fake.faults(json!([{"service":"testnod","fault":{"trickle_body_ms":800}}]));
+    let started = Instant::now();
+    let mut answer = fake
+        .testnod("upload")
+        .json(&json!({"test_run":{"metadata":{"build_id":"b"}}}))
+        .send()
+        .unwrap();
+    let headers_after = started.elapsed();
+    assert_eq!(answer.status(), 201);
+    assert!(
+        headers_after < Duration::from_millis(400),
+        "{headers_after:?}"
+    );
+    let (mut body, mut reads, mut buf) = (Vec::new(), 0, [0u8; 4096]);
+    loop {
+        let n = answer.read(&mut buf).unwrap();
+        if n == 0 {
+            break;
+        }
+        reads += 1;
+        body.extend_from_slice(&buf[..n]);
+    }
+    assert!(
+        started.elapsed() >= Duration::from_millis(700),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(reads > 10, "the body came in pieces: {reads} reads");
+    let answer: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(answer["upload_id"], 1, "whole, and the service handled it");
+    assert_eq!(
+        fake.state("testnod")["runs"][0]["uploads"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+}
+
 // ---------------------------------------------------------------- TestNod (vendors.md §1.9)
 
 #[test]
