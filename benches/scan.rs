@@ -2,14 +2,18 @@
 //! count `<` with memchr) as the ceiling, and our parser on the same file, in memory and streamed.
 //! `BENCH_FILE=path cargo bench --bench scan` prints one JSON line per row. With `BENCH_ONCE=1` it
 //! parses the file once in memory and prints nothing else: the run to profile under callgrind
-//! (bench/PROFILE.md).
+//! (bench/PROFILE.md); `BENCH_ONCE=action` does the action's whole work once instead.
 #![allow(clippy::disallowed_methods)]
 
 use std::fs::File;
 use std::io::BufReader;
 use std::time::Instant;
 
+use test_report::config::RawConfig;
+use test_report::convert;
+use test_report::http::recording::{block_on, RecordingClient};
 use test_report::parse::{parse, parse_bytes, FormatChoice};
+use test_report::pipeline::{self, EnvMap, FileReport, Inputs};
 
 /// Best of this many rounds: the machines are noisy.
 const ROUNDS: usize = 5;
@@ -47,6 +51,18 @@ fn main() {
         eprintln!("scan: set BENCH_FILE to the report to scan (bench/peers.sh does)");
         return;
     };
+    if std::env::var_os("BENCH_ONCE").is_some_and(|v| v == "action") {
+        let bytes = std::fs::read(&path).unwrap_or_default();
+        let inputs = action_inputs(&path, &bytes);
+        let outcome = block_on(pipeline::run(&inputs, &RecordingClient::new()));
+        let ctrf = convert::ctrf::write(&inputs.files, 0);
+        row(
+            "native action work (once)",
+            ctrf.len() as f64,
+            outcome.map_or(0, |o| o.report.totals.tests),
+        );
+        return;
+    }
     if std::env::var_os("BENCH_ONCE").is_some() {
         let bytes = std::fs::read(&path).unwrap_or_default();
         row(
@@ -74,4 +90,43 @@ fn main() {
         ))
     });
     row("native parse (file)", ms, tests);
+    // What the action does after reading the file (src/wasm.rs `run`), phase by phase: the wasm
+    // row of bench/peers.sh is the sum of these under wasm.
+    let (ms, tests) = best(|| {
+        let inputs = action_inputs(&path, &bytes);
+        let outcome = block_on(pipeline::run(&inputs, &RecordingClient::new()));
+        outcome.map_or(0, |o| o.report.totals.tests)
+    });
+    row("native parse + summary (the action's work)", ms, tests);
+    let inputs = action_inputs(&path, &bytes);
+    let (ms, tests) = best(|| {
+        let outcome = block_on(pipeline::run(&inputs, &RecordingClient::new()));
+        outcome.map_or(0, |o| o.report.totals.tests)
+    });
+    row("  of which summary, annotations, outputs", ms, tests);
+    let (ms, _) = best(|| convert::ctrf::write(&inputs.files, 0).len() as u64);
+    row("  then the ctrf-file output", ms, tests);
+}
+
+/// The action's inputs for one file: job summary on, no services, as `bench/peers` runs it.
+fn action_inputs(path: &std::ffi::OsStr, bytes: &[u8]) -> Inputs {
+    let raw = RawConfig {
+        job_summary: Some(true),
+        ..RawConfig::default()
+    };
+    let path = path.to_string_lossy().into_owned();
+    Inputs {
+        config: raw
+            .validate()
+            .unwrap_or_else(|e| panic!("bench config: {e}")),
+        patterns: vec![path.clone()],
+        files: vec![FileReport {
+            path,
+            result: parse_bytes(bytes, FormatChoice::Auto),
+            original: None,
+        }],
+        env: EnvMap::new(),
+        event: None,
+        repo_files: None,
+    }
 }

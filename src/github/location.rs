@@ -43,22 +43,79 @@ const JAVASCRIPT: &[&str] = &[
 ];
 const DOTNET: &[&str] = &["cs", "fs", "vb"];
 
-/// Every frame in `text`, innermost first.
-pub fn frames(text: &str) -> Vec<Frame> {
-    let mut frames = Vec::new();
-    let mut python_first = false;
-    for line in text.lines() {
-        if let Some(frame) = python(line) {
-            python_first |= frames.is_empty();
-            frames.push(frame);
-        } else if let Some(frame) = READERS.iter().find_map(|read| read(line)) {
-            frames.push(frame);
+/// Every frame in `text`, innermost first. Lazy: callers stop at the first frame that names a file
+/// of the checkout, and the output searched after the trace can be long.
+pub fn frames(text: &str) -> Frames<'_> {
+    Frames {
+        lines: text.lines(),
+        reversed: None,
+        started: false,
+    }
+}
+
+/// The iterator of [`frames`].
+pub struct Frames<'a> {
+    lines: std::str::Lines<'a>,
+    /// A Python traceback, read whole and handed out innermost first.
+    reversed: Option<std::vec::IntoIter<Frame>>,
+    started: bool,
+}
+
+impl Iterator for Frames<'_> {
+    type Item = Frame;
+
+    fn next(&mut self) -> Option<Frame> {
+        if let Some(reversed) = &mut self.reversed {
+            return reversed.next();
         }
+        let (frame, is_python) = self.lines.by_ref().find_map(read)?;
+        if !self.started && is_python {
+            let mut all = vec![frame];
+            all.extend(self.lines.by_ref().filter_map(read).map(|(f, _)| f));
+            all.reverse();
+            let mut reversed = all.into_iter();
+            let first = reversed.next();
+            self.reversed = Some(reversed);
+            return first;
+        }
+        self.started = true;
+        Some(frame)
     }
-    if python_first {
-        frames.reverse();
+}
+
+/// The frame on `line`, and whether Python's reader found it.
+fn read(line: &str) -> Option<(Frame, bool)> {
+    if !names_a_file(line) {
+        return None;
     }
-    frames
+    if let Some(frame) = python(line) {
+        return Some((frame, true));
+    }
+    READERS
+        .iter()
+        .find_map(|read| read(line))
+        .map(|f| (f, false))
+}
+
+/// Longest file extension a reader takes (`groovy`, `svelte`).
+const MAX_EXTENSION: usize = 6;
+
+/// Whether `line` has `.ext` right before a `:` (`a.py:3`, `a.cs:line 3`), a `"` (Python's
+/// `File "a.py"`) or a `(` (PHP's `a.php(3)`), as every frame does. Most lines of a trace's
+/// surroundings and of test output have none, and skip the eight readers.
+fn names_a_file(line: &str) -> bool {
+    let bytes = line.as_bytes();
+    bytes.iter().enumerate().any(|(at, &b)| {
+        if !matches!(b, b':' | b'"' | b'(') {
+            return false;
+        }
+        let ext = bytes[..at]
+            .iter()
+            .rev()
+            .take_while(|c| c.is_ascii_alphanumeric())
+            .count();
+        (1..=MAX_EXTENSION).contains(&ext) && at > ext && bytes[at - ext - 1] == b'.'
+    })
 }
 
 /// `path.ext:LINE` at the start of `s`, for one of `extensions`: the path, the line and what follows
@@ -120,14 +177,14 @@ fn jvm(line: &str) -> Option<Frame> {
         return None;
     }
     let qualified = qualified.rsplit('/').next().unwrap_or(qualified);
-    let mut parts: Vec<&str> = qualified.trim().split('.').collect();
     // The method, then the class: what is left is the package, the file's directory.
-    parts.truncate(parts.len().saturating_sub(2));
-    let path = parts
-        .iter()
-        .map(|p| format!("{p}/"))
-        .chain([file.to_owned()])
-        .collect();
+    let package = qualified.trim().rsplitn(3, '.').nth(2);
+    let mut path = String::with_capacity(package.map_or(0, str::len) + 1 + file.len());
+    for part in package.into_iter().flat_map(|p| p.split('.')) {
+        path.push_str(part);
+        path.push('/');
+    }
+    path.push_str(file);
     Some(Frame {
         path,
         line,
@@ -221,8 +278,18 @@ mod tests {
     use super::*;
 
     fn first(text: &str) -> (String, Option<u32>, bool) {
-        let frame = frames(text).into_iter().next().expect("a frame");
+        let frame = frames(text).next().expect("a frame");
         (frame.path, frame.line, frame.partial)
+    }
+
+    #[test]
+    fn the_line_filter_lets_every_extension_through() {
+        let others = ["go", "rs", "rb", "php", "phpt", "swift"];
+        for ext in [PYTHON, JVM, JAVASCRIPT, DOTNET, &others].concat() {
+            assert!(names_a_file(&format!("x/a.{ext}:3")), "{ext}");
+            assert!(names_a_file(&format!("File \"a.{ext}\", line 3")), "{ext}");
+        }
+        assert!(!names_a_file(r#"[DEBUG] request payload={"amount": 0.00}"#));
     }
 
     fn full(path: &str, line: u32) -> (String, Option<u32>, bool) {
@@ -237,7 +304,7 @@ mod tests {
   File "/home/runner/work/shop/shop/shop/cart.py", line 7, in total
     return sum(self.items) / 0
 ZeroDivisionError: division by zero"#;
-        let got = frames(trace);
+        let got: Vec<Frame> = frames(trace).collect();
         assert_eq!(got.len(), 2);
         assert_eq!(
             (got[0].path.as_str(), got[0].line),
@@ -252,13 +319,15 @@ ZeroDivisionError: division by zero"#;
         let trace = "def test_always_fail():\n        > assert False\n        E assert False\n\n        tests/test_lib.py:25: AssertionError\n";
         assert_eq!(first(trace), full("tests/test_lib.py", 25));
         // Prose ending in a path is not a frame.
-        assert!(frames("see the notes in my file.py:3: here").is_empty());
+        assert!(frames("see the notes in my file.py:3: here")
+            .next()
+            .is_none());
     }
 
     #[test]
     fn jvm_frames_give_the_package_path_of_the_file() {
         let trace = "org.opentest4j.AssertionFailedError: expected: <2> but was: <3>\n\tat org.junit.jupiter.api.AssertionUtils.fail(AssertionUtils.java:55)\n\tat app//com.acme.shop.CartTest.total(CartTest.java:42)\n\tat java.base/jdk.internal.reflect.DirectMethodHandleAccessor.invoke(DirectMethodHandleAccessor.java:103)";
-        let got = frames(trace);
+        let got: Vec<Frame> = frames(trace).collect();
         assert_eq!(
             got.iter()
                 .map(|f| (f.path.as_str(), f.line, f.partial))
@@ -278,7 +347,9 @@ ZeroDivisionError: division by zero"#;
             ("com/acme/CartTest.kt".to_owned(), Some(12), true)
         );
         // Native and unknown-source frames carry no location.
-        assert!(frames("\tat java.base/java.lang.Thread.run(Native Method)").is_empty());
+        assert!(frames("\tat java.base/java.lang.Thread.run(Native Method)")
+            .next()
+            .is_none());
     }
 
     #[test]
@@ -346,7 +417,7 @@ ZeroDivisionError: division by zero"#;
         // From tests/conformance/dorny-test-reporter/__snapshots__/rspec-json.test.ts.snap.
         let trace = "/usr/local/bundle/ruby/3.3.0/gems/net-http-0.4.1/lib/net/http.rb:1603:in `initialize'\n./config/check_env_vars.rb:11:in `call'";
         assert_eq!(
-            frames(trace)[1],
+            frames(trace).nth(1).expect("two frames"),
             Frame::new("./config/check_env_vars.rb", Some(11))
         );
         assert_eq!(

@@ -25,15 +25,13 @@ use std::borrow::Cow;
 use std::collections::hash_map::DefaultHasher;
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
-use std::io::BufRead;
 use std::time::Duration;
 
 use quick_xml::events::{BytesStart, Event};
-use quick_xml::Reader;
 
-use super::source::{EventTooLarge, Source};
+use super::source::EventTooLarge;
 use super::xml::{
-    attributes, clean_attr, parse_seconds, resolve_reference, take, Attr, Text, MAX_DEPTH,
+    attributes, clean_attr, parse_seconds, resolve_reference, take, Attr, Events, Text, MAX_DEPTH,
 };
 use super::{ParseError, ParseErrorKind, Parsed};
 use crate::diagnostic::Diagnostic;
@@ -50,20 +48,16 @@ pub const UNNAMED_TEST: &str = "(unnamed test)";
 /// Separator between the names of nested suites.
 pub const SUITE_PATH_SEPARATOR: &str = " › ";
 
-pub fn parse<R: BufRead>(source: Source<R>) -> Result<Parsed, ParseError> {
-    let mut reader = Reader::from_reader(source);
-    let config = reader.config_mut();
-    config.check_end_names = true;
-    config.allow_dangling_amp = true;
+pub(super) fn parse<E: Events>(mut events: E) -> Result<Parsed, ParseError> {
     let mut state = State::default();
-    let mut buf = Vec::new();
+    let mut last_line;
     loop {
-        reader.get_mut().mark();
-        let event = match reader.read_event_into(&mut buf) {
+        let (event, line) = events.next_event();
+        last_line = line;
+        let event = match event {
             Ok(event) => event,
-            Err(err) => return Err(xml_error(&err, reader.get_ref().line(), &state)),
+            Err(err) => return Err(xml_error(&err, line, &state)),
         };
-        let line = reader.get_ref().line();
         match event {
             Event::Start(e) => state.open(&e, line)?,
             Event::Empty(e) => {
@@ -77,12 +71,11 @@ pub fn parse<R: BufRead>(source: Source<R>) -> Result<Parsed, ParseError> {
             Event::Eof => break,
             Event::Decl(_) | Event::PI(_) | Event::DocType(_) | Event::Comment(_) => {}
         }
-        buf.clear();
     }
     if let Some(open) = state.stack.last() {
         return Err(ParseError {
             kind: ParseErrorKind::Syntax,
-            line: Some(reader.get_ref().line()),
+            line: Some(last_line),
             message: format!(
                 "unexpected end of file inside <{}> opened at line {}: the report was cut off (did the test process crash or the disk fill up?)",
                 open.name, open.line

@@ -25,12 +25,9 @@
 //! The root's counters (`total`, `failed`, … in NUnit 3; `total` + `not-run`, `failures`,
 //! `errors` in NUnit 2) are checked against the cases; the cases win.
 
-use std::io::BufRead;
-
 use super::junit::{
     MAX_MESSAGE_BYTES, MAX_OUTPUT_BYTES, MAX_TRACE_BYTES, SUITE_PATH_SEPARATOR, UNNAMED_TEST,
 };
-use super::source::Source;
 use super::xml::{self, check_counters, clean_attr, count, parse_seconds, Attrs, Handler, Text};
 use super::{Format, ParseError, ParseErrorKind, Parsed};
 use crate::diagnostic::Diagnostic;
@@ -39,9 +36,9 @@ use crate::model::{clean_text, Case, Problem, Status, Suite, TestRun};
 /// Name of the errored case standing for a fixture whose one-time teardown failed.
 pub const ONE_TIME_TEARDOWN: &str = "(one-time teardown)";
 
-pub fn parse<R: BufRead>(source: Source<R>) -> Result<Parsed, ParseError> {
+pub(super) fn parse<E: xml::Events>(events: E) -> Result<Parsed, ParseError> {
     let mut state = State::default();
-    xml::drive(source, Format::Nunit, &mut state)?;
+    xml::drive(events, Format::Nunit, &mut state)?;
     if !state.saw_root {
         return Err(ParseError {
             kind: ParseErrorKind::Unsupported,
@@ -413,7 +410,7 @@ mod tests {
     use super::*;
 
     fn run(xml: &str) -> (TestRun, Vec<Diagnostic>) {
-        let parsed = parse(Source::new(xml.as_bytes())).unwrap();
+        let parsed = parse(xml::InMemory::new(xml.as_bytes())).unwrap();
         (parsed.runs.into_iter().next().unwrap(), parsed.diagnostics)
     }
 
@@ -550,10 +547,10 @@ mod tests {
 
     #[test]
     fn cut_off_file_is_an_error_with_the_line() {
-        let err = parse(Source::new(
-            &b"<test-run>\n<test-suite name=\"s\">\n<test-case name=\"a\">"[..],
-        ))
-        .unwrap_err();
+        let xml = &b"<test-run>\n<test-suite name=\"s\">\n<test-case name=\"a\">"[..];
+        let err = parse(xml::InMemory::new(xml)).unwrap_err();
+        let streamed = parse(xml::Streamed::new(crate::parse::Source::new(xml))).unwrap_err();
+        assert_eq!(err, streamed);
         assert_eq!(err.kind, ParseErrorKind::Syntax);
         assert_eq!(err.line, Some(3));
         assert!(

@@ -17,11 +17,9 @@
 //! - The `All Tests` line of `<statistics><total>` is checked against the cases; the cases win.
 //!   Execution `<errors>` (a library that failed to import) become one warning.
 
-use std::io::BufRead;
 use std::time::Duration;
 
 use super::junit::{MAX_MESSAGE_BYTES, MAX_OUTPUT_BYTES, SUITE_PATH_SEPARATOR, UNNAMED_TEST};
-use super::source::Source;
 use super::xml::{self, check_counters, count, parse_seconds, Attrs, Handler, Text};
 use super::{Format, ParseError, Parsed};
 use crate::diagnostic::Diagnostic;
@@ -35,9 +33,9 @@ const SETUP_TEARDOWN_PREFIXES: &[&str] = &[
     "Parent suite teardown failed:",
 ];
 
-pub fn parse<R: BufRead>(source: Source<R>) -> Result<Parsed, ParseError> {
+pub(super) fn parse<E: xml::Events>(events: E) -> Result<Parsed, ParseError> {
     let mut state = State::default();
-    xml::drive(source, Format::Robot, &mut state)?;
+    xml::drive(events, Format::Robot, &mut state)?;
     let mut diagnostics = std::mem::take(&mut state.diagnostics);
     let mut run = TestRun {
         name: state.generator.take(),
@@ -335,7 +333,7 @@ mod tests {
     use super::*;
 
     fn run(xml: &str) -> (TestRun, Vec<Diagnostic>) {
-        let parsed = parse(Source::new(xml.as_bytes())).unwrap();
+        let parsed = parse(xml::InMemory::new(xml.as_bytes())).unwrap();
         (parsed.runs.into_iter().next().unwrap(), parsed.diagnostics)
     }
 

@@ -90,16 +90,54 @@ impl<R: BufRead> BufRead for Source<R> {
         // The inner buffer still holds what fill_buf returned, so this re-borrow reads no input.
         if let Ok(buf) = self.inner.fill_buf() {
             let seen = &buf[..amt.min(buf.len())];
-            self.newlines += seen.iter().filter(|&&b| b == b'\n').count() as u64;
+            self.newlines += count_newlines(seen);
         }
         self.consumed += amt as u64;
         self.inner.consume(amt);
     }
 }
 
+/// The `\n` bytes in `bytes`, eight at a time: every byte of every report passes through here, and
+/// wasm has no vectorized byte count (this took a tenth of the JUnit reader's instructions).
+pub(super) fn count_newlines(bytes: &[u8]) -> u64 {
+    const NEWLINES: u64 = u64::from_ne_bytes([b'\n'; 8]);
+    const LOW7: u64 = u64::from_ne_bytes([0x7f; 8]);
+    let chunks = bytes.chunks_exact(8);
+    let tail = chunks.remainder().iter().filter(|&&b| b == b'\n').count() as u64;
+    chunks.fold(tail, |count, chunk| {
+        let mut word = [0; 8];
+        word.copy_from_slice(chunk);
+        // A zero byte of `x` is a newline; the high bit of each zero byte is set in `zeros`, exactly
+        // (no carries between bytes: the low seven bits are added apart from the high one).
+        let x = u64::from_ne_bytes(word) ^ NEWLINES;
+        let zeros = !(((x & LOW7) + LOW7) | x | LOW7);
+        count + u64::from(zeros.count_ones())
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn counts_newlines_like_a_plain_filter() {
+        let text: Vec<u8> = (0..2000u32)
+            .map(|i| match i % 7 {
+                0 => b'\n',
+                1 => 0x8a,
+                2 => 0x0b,
+                3 => 0x09,
+                _ => (i % 251) as u8,
+            })
+            .collect();
+        for start in 0..9 {
+            for end in [start, start + 1, start + 15, 1000, 2000] {
+                let slice = &text[start..end];
+                let plain = slice.iter().filter(|&&b| b == b'\n').count() as u64;
+                assert_eq!(count_newlines(slice), plain, "{start}..{end}");
+            }
+        }
+    }
 
     #[test]
     fn counts_lines_of_consumed_bytes() {

@@ -21,13 +21,11 @@
 //!   configuration methods) are checked against the cases; the cases win.
 
 use std::collections::HashMap;
-use std::io::BufRead;
 
 use super::junit::{
     fold_attempt, MAX_MESSAGE_BYTES, MAX_OUTPUT_BYTES, MAX_TRACE_BYTES, SUITE_PATH_SEPARATOR,
     UNNAMED_TEST,
 };
-use super::source::Source;
 use super::xml::{self, check_counters, clean_attr, count, millis, Attrs, Handler, Text};
 use super::{Format, ParseError, Parsed};
 use crate::diagnostic::Diagnostic;
@@ -36,9 +34,9 @@ use crate::model::{clean_text, Case, Problem, Status, Suite, TestRun};
 /// Bytes kept of one data-provider parameter in a test name.
 pub const MAX_PARAM_BYTES: usize = 200;
 
-pub fn parse<R: BufRead>(source: Source<R>) -> Result<Parsed, ParseError> {
+pub(super) fn parse<E: xml::Events>(events: E) -> Result<Parsed, ParseError> {
     let mut state = State::default();
-    xml::drive(source, Format::Testng, &mut state)?;
+    xml::drive(events, Format::Testng, &mut state)?;
     let mut diagnostics = std::mem::take(&mut state.diagnostics);
     let mut run = TestRun {
         name: None,
@@ -366,7 +364,7 @@ mod tests {
     use super::*;
 
     fn run(body: &str) -> (TestRun, Vec<Diagnostic>) {
-        let parsed = parse(Source::new(body.as_bytes())).unwrap();
+        let parsed = parse(xml::InMemory::new(body.as_bytes())).unwrap();
         (parsed.runs.into_iter().next().unwrap(), parsed.diagnostics)
     }
 

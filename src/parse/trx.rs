@@ -23,21 +23,19 @@
 //!   test host), a warning quotes its first `<RunInfo>` error: tests may be missing.
 
 use std::collections::HashMap;
-use std::io::BufRead;
 use std::time::Duration;
 
 use super::junit::{
     fold_attempt, MAX_MESSAGE_BYTES, MAX_OUTPUT_BYTES, MAX_TRACE_BYTES, UNNAMED_TEST,
 };
-use super::source::Source;
 use super::xml::{self, check_counters, clean_attr, count, without_class, Attrs, Handler, Text};
 use super::{Format, ParseError, Parsed};
 use crate::diagnostic::Diagnostic;
 use crate::model::{clean_text, Case, Problem, Status, Suite, TestRun};
 
-pub fn parse<R: BufRead>(source: Source<R>) -> Result<Parsed, ParseError> {
+pub(super) fn parse<E: xml::Events>(events: E) -> Result<Parsed, ParseError> {
     let mut state = State::default();
-    xml::drive(source, Format::Trx, &mut state)?;
+    xml::drive(events, Format::Trx, &mut state)?;
     let mut diagnostics = std::mem::take(&mut state.diagnostics);
     let run = state.finish(&mut diagnostics);
     Ok(Parsed {
@@ -430,7 +428,7 @@ mod tests {
 
     fn run(body: &str) -> (TestRun, Vec<Diagnostic>) {
         let xml = format!("<TestRun name=\"r\" {NS}>{body}</TestRun>");
-        let parsed = parse(Source::new(xml.as_bytes())).unwrap();
+        let parsed = parse(xml::InMemory::new(xml.as_bytes())).unwrap();
         (parsed.runs.into_iter().next().unwrap(), parsed.diagnostics)
     }
 

@@ -21,7 +21,7 @@ use quick_xml::events::{BytesRef, BytesStart, Event};
 use quick_xml::Reader;
 use quick_xml::XmlVersion;
 
-use super::source::{EventTooLarge, Source};
+use super::source::{count_newlines, EventTooLarge, Source};
 use super::{Format, ParseError, ParseErrorKind};
 use crate::diagnostic::Diagnostic;
 use crate::model::{clean_text, truncate_utf8};
@@ -48,25 +48,95 @@ impl Attrs<'_> {
     }
 }
 
-/// Runs `handler` over the whole document. `format` names the format in errors.
-pub(super) fn drive<R: BufRead, H: Handler>(
-    source: Source<R>,
-    format: Format,
-    handler: &mut H,
-) -> Result<(), ParseError> {
-    let mut reader = Reader::from_reader(source);
+/// Where an XML reader's events come from: a stream through [`Source`] (the CLI reads files as it
+/// parses them) or bytes already in memory (the action), which quick-xml reads without copying
+/// each event into a buffer first.
+pub(super) trait Events {
+    /// The next event, and the 1-based line the reader stands on after it (or at the error).
+    fn next_event(&mut self) -> (Result<Event<'_>, quick_xml::Error>, u64);
+}
+
+/// Events of a stream, each bounded by [`super::MAX_EVENT_BYTES`].
+pub(super) struct Streamed<R> {
+    reader: Reader<Source<R>>,
+    buf: Vec<u8>,
+}
+
+impl<R: BufRead> Streamed<R> {
+    pub(super) fn new(source: Source<R>) -> Streamed<R> {
+        Streamed {
+            reader: configured(Reader::from_reader(source)),
+            buf: Vec::new(),
+        }
+    }
+}
+
+impl<R: BufRead> Events for Streamed<R> {
+    fn next_event(&mut self) -> (Result<Event<'_>, quick_xml::Error>, u64) {
+        self.buf.clear();
+        self.reader.get_mut().mark();
+        let event = self.reader.read_event_into(&mut self.buf);
+        (event, self.reader.get_ref().line())
+    }
+}
+
+/// Events borrowed from bytes in memory. No per-event bound: the bytes are held whole already.
+pub(super) struct InMemory<'a> {
+    reader: Reader<&'a [u8]>,
+    bytes: &'a [u8],
+    /// How far newlines have been counted, and how many there were.
+    counted: usize,
+    newlines: u64,
+}
+
+impl<'a> InMemory<'a> {
+    pub(super) fn new(bytes: &'a [u8]) -> InMemory<'a> {
+        InMemory {
+            reader: configured(Reader::from_reader(bytes)),
+            bytes,
+            counted: 0,
+            newlines: 0,
+        }
+    }
+}
+
+impl Events for InMemory<'_> {
+    fn next_event(&mut self) -> (Result<Event<'_>, quick_xml::Error>, u64) {
+        let event = self.reader.read_event();
+        let end = usize::try_from(self.reader.buffer_position())
+            .unwrap_or(usize::MAX)
+            .min(self.bytes.len());
+        if let Some(read) = self.bytes.get(self.counted..end) {
+            self.newlines += count_newlines(read);
+            self.counted = end;
+        }
+        (event, self.newlines + 1)
+    }
+}
+
+/// The reader settings every XML format shares.
+fn configured<R>(mut reader: Reader<R>) -> Reader<R> {
     let config = reader.config_mut();
     config.check_end_names = true;
     config.allow_dangling_amp = true;
+    reader
+}
+
+/// Runs `handler` over the whole document. `format` names the format in errors.
+pub(super) fn drive<E: Events, H: Handler>(
+    mut events: E,
+    format: Format,
+    handler: &mut H,
+) -> Result<(), ParseError> {
     let mut stack: Vec<(String, u64)> = Vec::new();
-    let mut buf = Vec::new();
+    let mut last_line;
     loop {
-        reader.get_mut().mark();
-        let event = match reader.read_event_into(&mut buf) {
+        let (event, line) = events.next_event();
+        last_line = line;
+        let event = match event {
             Ok(event) => event,
-            Err(err) => return Err(error(&err, reader.get_ref().line(), &stack)),
+            Err(err) => return Err(error(&err, line, &stack)),
         };
-        let line = reader.get_ref().line();
         let empty = matches!(event, Event::Empty(_));
         match event {
             Event::Start(e) | Event::Empty(e) => {
@@ -104,12 +174,11 @@ pub(super) fn drive<R: BufRead, H: Handler>(
             Event::Eof => break,
             Event::Decl(_) | Event::PI(_) | Event::DocType(_) | Event::Comment(_) => {}
         }
-        buf.clear();
     }
     if let Some((name, opened)) = stack.last() {
         return Err(ParseError {
             kind: ParseErrorKind::Syntax,
-            line: Some(reader.get_ref().line()),
+            line: Some(last_line),
             message: format!(
                 "unexpected end of file inside <{name}> opened at line {opened}: the report was cut off (did the test process crash or the disk fill up?)"
             ),
@@ -215,8 +284,12 @@ mod tests {
     use super::super::{nunit, parse_bytes, FormatChoice};
     use super::*;
 
+    /// The error, the same whether the bytes stream or sit in memory.
     fn error_of(xml: &[u8]) -> ParseError {
-        nunit::parse(Source::new(xml)).unwrap_err()
+        let streamed = nunit::parse(Streamed::new(Source::new(xml))).unwrap_err();
+        let in_memory = nunit::parse(InMemory::new(xml)).unwrap_err();
+        assert_eq!(streamed, in_memory);
+        streamed
     }
 
     #[test]
@@ -231,7 +304,7 @@ mod tests {
         let xml = format!("<test-run name=\"{}\"/>", "x".repeat(4096));
         let buffered = std::io::BufReader::with_capacity(64, xml.as_bytes());
         let source = Source::with_limit(buffered, 1024);
-        let err = nunit::parse(source).unwrap_err();
+        let err = nunit::parse(Streamed::new(source)).unwrap_err();
         assert_eq!(err.kind, ParseErrorKind::TooLarge);
     }
 

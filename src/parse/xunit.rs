@@ -15,12 +15,9 @@
 //! Each assembly's counters (`total`, `passed`, `failed`, `skipped`) are checked against its
 //! cases; the cases win.
 
-use std::io::BufRead;
-
 use super::junit::{
     MAX_MESSAGE_BYTES, MAX_OUTPUT_BYTES, MAX_TRACE_BYTES, SUITE_PATH_SEPARATOR, UNNAMED_TEST,
 };
-use super::source::Source;
 use super::xml::{
     self, check_counters, clean_attr, count, parse_seconds, without_class, Attrs, Handler, Text,
 };
@@ -28,9 +25,9 @@ use super::{Format, ParseError, Parsed};
 use crate::diagnostic::Diagnostic;
 use crate::model::{clean_text, Case, Location, Problem, Status, Suite, TestRun};
 
-pub fn parse<R: BufRead>(source: Source<R>) -> Result<Parsed, ParseError> {
+pub(super) fn parse<E: xml::Events>(events: E) -> Result<Parsed, ParseError> {
     let mut state = State::default();
-    xml::drive(source, Format::Xunit, &mut state)?;
+    xml::drive(events, Format::Xunit, &mut state)?;
     state.run.suites.retain(|s| !s.cases.is_empty());
     Ok(Parsed {
         runs: vec![state.run],
@@ -361,7 +358,7 @@ mod tests {
     use super::*;
 
     fn run(xml: &str) -> (TestRun, Vec<Diagnostic>) {
-        let parsed = parse(Source::new(xml.as_bytes())).unwrap();
+        let parsed = parse(xml::InMemory::new(xml.as_bytes())).unwrap();
         (parsed.runs.into_iter().next().unwrap(), parsed.diagnostics)
     }
 

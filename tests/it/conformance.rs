@@ -270,3 +270,83 @@ fn every_deviation_is_still_needed() {
         assert_eq!(five(&totals), *ours, "{path}: {why}");
     }
 }
+
+/// The action reads reports from memory, the CLI streams them from disk through a buffer: every
+/// file of the corpus, XML and otherwise, must read the same both ways, errors and their lines
+/// included. After the prefix format detection needs, the stream gives 7 bytes per read, so nearly
+/// every tag and text run is split across reads.
+#[test]
+fn every_corpus_file_reads_the_same_in_memory_and_streamed() {
+    use test_report::parse::{parse, parse_bytes, FormatChoice};
+    let mut checked = 0;
+    let mut differ = Vec::new();
+    for path in walk(&corpus()) {
+        let Ok(bytes) = std::fs::read(&path) else {
+            continue;
+        };
+        let in_memory = format!("{:?}", parse_bytes(&bytes, FormatChoice::Auto));
+        let streamed = format!(
+            "{:?}",
+            parse(
+                Trickle {
+                    bytes: &bytes,
+                    at: 0
+                },
+                FormatChoice::Auto
+            )
+        );
+        if in_memory != streamed {
+            differ.push(path.display().to_string());
+        }
+        checked += 1;
+    }
+    assert!(checked > 300, "only {checked} corpus files found");
+    assert!(differ.is_empty(), "read differently: {differ:#?}");
+}
+
+/// Bytes handed out [`test_report::parse::DETECT_PREFIX_BYTES`] at first, then 7 at a time.
+struct Trickle<'a> {
+    bytes: &'a [u8],
+    at: usize,
+}
+
+impl std::io::Read for Trickle<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        use std::io::BufRead;
+        let n = self.fill_buf()?.len().min(buf.len());
+        buf[..n].copy_from_slice(&self.bytes[self.at..self.at + n]);
+        self.consume(n);
+        Ok(n)
+    }
+}
+
+impl std::io::BufRead for Trickle<'_> {
+    fn fill_buf(&mut self) -> std::io::Result<&[u8]> {
+        let window = if self.at == 0 {
+            test_report::parse::DETECT_PREFIX_BYTES
+        } else {
+            7
+        };
+        Ok(&self.bytes[self.at..(self.at + window).min(self.bytes.len())])
+    }
+
+    fn consume(&mut self, amount: usize) {
+        self.at += amount;
+    }
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            files.extend(walk(&path));
+        } else if !path
+            .file_name()
+            .is_some_and(|n| n.to_string_lossy().starts_with("LICENSE"))
+        {
+            files.push(path);
+        }
+    }
+    files
+}
