@@ -1,6 +1,9 @@
 //! Nothing leaked (issue 10): the binary, sending to every service at once, in every output mode
 //! and with refused credentials, never writes a secret to stdout, stderr, the step summary, the
 //! outputs file or the CTRF file — including URLs that carry `user:password@` or `api_key=`.
+//! Nor does it write one into a spool directory (manifest and payload files) or the output of
+//! `resume DIR` and `resume DIR --dry-run`, when every service fails into the spool, a resume
+//! fails again and a second one delivers.
 
 use std::path::Path;
 use std::process::Command;
@@ -144,4 +147,280 @@ fn credentials_inside_urls_are_redacted_in_errors() {
     );
     assert!(all.contains("http://****@127.0.0.1:9/testnod"), "{all}");
     assert_clean(&all, &WRONG, "unreachable services");
+}
+
+/// A basic-auth password inside the TestNod URL (`http://ci:PASSWORD@host/testnod`).
+const URL_PASSWORD: &str = "url-SECRET-pw-9d4b";
+/// AIO Server/DC basic-auth credentials, and their `Authorization: Basic` value.
+const AIO_DC_USER: &str = "jira-SECRET-user-61d0";
+const AIO_DC_PASSWORD: &str = "jira-SECRET-pw-2c8e";
+const AIO_DC_BASIC: &str = "amlyYS1TRUNSRVQtdXNlci02MWQwOmppcmEtU0VDUkVULXB3LTJjOGU=";
+/// How the fake's ValueEdge session cookies (`LWSSO_COOKIE_KEY`) begin (tests/fakes/src/octane.rs).
+const OCTANE_COOKIE: &str = "fake-lwsso-";
+
+/// AIO Tests as Cloud (a token) or Server/DC (a user and password sent as basic auth).
+#[derive(Clone, Copy, Debug)]
+enum AioFlavour {
+    Cloud,
+    DataCenter,
+}
+
+impl AioFlavour {
+    /// `AIO_URL` and `AIO_TOKEN`.
+    fn env(self, url: &str) -> (String, String) {
+        match self {
+            AioFlavour::Cloud => (format!("{url}/aio/aio-tcms/api/v1"), AIO.to_owned()),
+            AioFlavour::DataCenter => (
+                format!("{url}/aio"),
+                format!("{AIO_DC_USER}:{AIO_DC_PASSWORD}"),
+            ),
+        }
+    }
+
+    fn secrets(self) -> Vec<&'static str> {
+        let mut secrets = vec![
+            TESTNOD,
+            TESTOMAT,
+            OCTANE_ID,
+            OCTANE_SECRET,
+            GITHUB,
+            URL_PASSWORD,
+            OCTANE_COOKIE,
+        ];
+        match self {
+            AioFlavour::Cloud => secrets.push(AIO),
+            AioFlavour::DataCenter => secrets.extend([AIO_DC_PASSWORD, AIO_DC_BASIC]),
+        }
+        secrets
+    }
+}
+
+/// Runs `test-report ARGS` in `work` with every credential planted in the environment (the flags'
+/// fallbacks, read by `report` and `resume` alike); `name` keeps its step summary and outputs
+/// files apart. Answers the exit code and everything the run wrote: stdout, stderr, the step
+/// summary, the outputs file, and every file of the spool directory `work/spool` after it.
+fn spool_run(
+    fake: &FakeServices,
+    aio: AioFlavour,
+    work: &Path,
+    name: &str,
+    args: &[&str],
+) -> (i32, String) {
+    let summary = work.join(format!("{name}-summary.md"));
+    let outputs = work.join(format!("{name}-outputs.txt"));
+    let url = &fake.url;
+    let testnod = format!(
+        "http://ci:{URL_PASSWORD}@{}/testnod",
+        url.trim_start_matches("http://")
+    );
+    let (aio_url, aio_token) = aio.env(url);
+    let out = Command::new(env!("CARGO_BIN_EXE_test-report"))
+        .args(args)
+        .current_dir(work)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("TESTNOD_PROJECT_TOKEN", TESTNOD)
+        .env("TESTNOD_BASE_URL", testnod)
+        .env("AIO_TOKEN", aio_token)
+        .env("AIO_URL", aio_url)
+        .env("AIO_PROJECT", "PROJ")
+        .env("AIO_CYCLE", "PROJ-CY-1")
+        .env("TESTOMATIO", TESTOMAT)
+        .env("TESTOMATIO_URL", format!("{url}/testomatio"))
+        .env("VALUEEDGE_CLIENT_ID", OCTANE_ID)
+        .env("VALUEEDGE_CLIENT_SECRET", OCTANE_SECRET)
+        .env("VALUEEDGE_URL", format!("{url}/octane"))
+        .env("GITHUB_TOKEN", GITHUB)
+        .env("GITHUB_API_URL", format!("{url}/github"))
+        .env("GITHUB_REPOSITORY", "acme/widgets")
+        .env("GITHUB_ACTIONS", "true")
+        .env("GITHUB_STEP_SUMMARY", &summary)
+        .env("GITHUB_OUTPUT", &outputs)
+        .output()
+        .expect("the test-report binary runs");
+    let mut all = format!(
+        "== stdout\n{}\n== stderr\n{}\n",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for file in [&summary, &outputs] {
+        all.push_str(&std::fs::read_to_string(file).unwrap_or_default());
+    }
+    let spool = work.join("spool");
+    let mut files: Vec<_> = std::fs::read_dir(&spool)
+        .map(|dir| dir.map(|entry| entry.unwrap().path()).collect())
+        .unwrap_or_default();
+    files.sort();
+    for file in files {
+        let bytes = std::fs::read(&file).unwrap();
+        all.push_str(&format!(
+            "== {}\n{}\n",
+            file.display(),
+            String::from_utf8_lossy(&bytes)
+        ));
+    }
+    (out.status.code().unwrap_or(-1), all)
+}
+
+/// The services with units pending in `work/spool`, from its manifest.
+fn spooled_services(work: &Path) -> Vec<&'static str> {
+    let Ok(bytes) = std::fs::read(work.join("spool/manifest.json")) else {
+        return Vec::new();
+    };
+    let manifest: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+    ["testnod", "aio", "testomatio", "valueedge"]
+        .into_iter()
+        .filter(|service| !manifest[service].is_null())
+        .collect()
+}
+
+/// Every service refuses its report once more (none of these statuses is retried).
+fn fail_every_service(fake: &FakeServices) {
+    fake.control(
+        "/_fake/faults",
+        r#"[{"service":"storage","method":"PUT","times":1,"fault":{"status":403}},
+            {"service":"aio","path_regex":"/import/results$","times":1,"fault":{"status":400}},
+            {"service":"testomatio","path_regex":"/testrun$","times":1,"fault":{"status":400}},
+            {"service":"octane","path_regex":"/test-results$","times":1,"fault":{"status":403}}]"#,
+    );
+}
+
+fn spool_and_resume_leak_nothing(aio: AioFlavour) {
+    let fake = FakeServices::start();
+    accept_secrets(&fake);
+    let dc_users = json!({"aio": {"dc_users": {AIO_DC_USER: AIO_DC_PASSWORD}}});
+    fake.control("/_fake/config", &dc_users.to_string());
+    let secrets = aio.secrets();
+    let work = tempfile::tempdir().unwrap();
+    let work = work.path();
+    std::fs::copy(
+        repo().join("examples/failing.xml"),
+        work.join("failing.xml"),
+    )
+    .unwrap();
+    let every = ["testnod", "aio", "testomatio", "valueedge"];
+
+    fail_every_service(&fake);
+    let report = [
+        "report",
+        "failing.xml",
+        "--spool-dir",
+        "spool",
+        "--verbose",
+        "--testnod-build-id",
+        "b-1",
+        "--check-run",
+        "true",
+        "--commit",
+        COMMIT,
+        "--valueedge-shared-space",
+        "1001",
+        "--valueedge-workspace",
+        "1002",
+    ];
+    let (code, all) = spool_run(&fake, aio, work, "report", &report);
+    assert_eq!(code, 3, "{aio:?}: the uploads failed: {all}");
+    assert_eq!(spooled_services(work), every, "{aio:?}: {all}");
+    assert_clean(&all, &secrets, &format!("{aio:?}: report into the spool"));
+
+    let (code, all) = spool_run(
+        &fake,
+        aio,
+        work,
+        "dry-run",
+        &["resume", "spool", "--dry-run"],
+    );
+    assert_eq!(code, 0, "{aio:?}: {all}");
+    assert!(
+        all.contains("nothing was sent; 6 units still pending"),
+        "{aio:?}: {all}"
+    );
+    assert_clean(&all, &secrets, &format!("{aio:?}: resume --dry-run"));
+
+    fail_every_service(&fake);
+    let (code, all) = spool_run(
+        &fake,
+        aio,
+        work,
+        "resume-1",
+        &["resume", "spool", "--verbose"],
+    );
+    assert_eq!(code, 3, "{aio:?}: the resume failed again: {all}");
+    assert_eq!(spooled_services(work), every, "{aio:?}: {all}");
+    assert_clean(&all, &secrets, &format!("{aio:?}: resume failing again"));
+
+    let (code, all) = spool_run(&fake, aio, work, "resume-2", &["resume", "spool", "--json"]);
+    assert_eq!(code, 0, "{aio:?}: the second resume delivered: {all}");
+    assert_eq!(spooled_services(work), Vec::<&str>::new(), "{aio:?}: {all}");
+    assert_clean(&all, &secrets, &format!("{aio:?}: resume delivering"));
+
+    // The scans covered real deliveries with these very credentials, each result stored once.
+    let testnod = fake.state("testnod");
+    assert_eq!(
+        testnod["runs"].as_array().map(Vec::len),
+        Some(1),
+        "{testnod}"
+    );
+    assert_eq!(testnod["runs"][0]["status"], "processing", "{testnod}");
+    let stored = testnod["runs"][0]["uploads"].as_array().map_or(0, |u| {
+        u.iter().filter(|u| u["file_utf8"].is_string()).count()
+    });
+    assert_eq!(stored, 1, "{testnod}");
+    let aio_state = fake.state("aio");
+    assert_eq!(
+        aio_state["imports"].as_array().map(Vec::len),
+        Some(1),
+        "{aio_state}"
+    );
+    let testomat = fake.state("testomatio");
+    assert_eq!(testomat["runs"][0]["status"], "finished", "{testomat}");
+    assert_eq!(
+        testomat["runs"][0]["executions"].as_array().map(Vec::len),
+        Some(4)
+    );
+    let octane = fake.state("octane");
+    assert_eq!(
+        octane["tasks"].as_array().map(Vec::len),
+        Some(1),
+        "{octane}"
+    );
+    assert_eq!(octane["tasks"][0]["runs"].as_array().map(Vec::len), Some(4));
+    assert_eq!(
+        fake.state("github")["check_runs"].as_array().map(Vec::len),
+        Some(1)
+    );
+    let expected = match aio {
+        AioFlavour::Cloud => format!("AioAuth {AIO}"),
+        AioFlavour::DataCenter => format!("Basic {AIO_DC_BASIC}"),
+    };
+    let sent = header_values(&fake, "aio", "authorization");
+    assert!(
+        !sent.is_empty() && sent.iter().all(|a| *a == expected),
+        "{sent:?}"
+    );
+    let cookies = header_values(&fake, "octane", "cookie");
+    assert!(
+        !cookies.is_empty() && cookies.iter().all(|c| c.contains(OCTANE_COOKIE)),
+        "the sessions the scan looked for: {cookies:?}"
+    );
+}
+
+/// Every value of one request header the fake received for `service`.
+fn header_values(fake: &FakeServices, service: &str, name: &str) -> Vec<String> {
+    fake.requests(service)
+        .iter()
+        .flat_map(|r| r["headers"].as_array().cloned().unwrap_or_default())
+        .filter(|h| h[0] == name)
+        .filter_map(|h| h[1].as_str().map(str::to_owned))
+        .collect()
+}
+
+#[test]
+fn no_secret_reaches_the_spool_or_the_resume_output_with_aio_cloud() {
+    spool_and_resume_leak_nothing(AioFlavour::Cloud);
+}
+
+#[test]
+fn no_secret_reaches_the_spool_or_the_resume_output_with_aio_server_basic_auth() {
+    spool_and_resume_leak_nothing(AioFlavour::DataCenter);
 }
