@@ -18,6 +18,7 @@ echo "| input | size | MB/s | peak RSS | note |"
 echo "| --- | ---: | ---: | ---: | --- |"
 for file in target/bench/*; do
   case "$file" in *hostile*) continue ;; esac
+  [ -f "$file" ] || continue
   node js/bench/parse.mjs "$file"
   if [ -x "$node24" ]; then "$node24" js/bench/parse.mjs "$file"; fi
 done

@@ -95,16 +95,17 @@ async function report() {
     working_directory: core.getInput('working-directory'),
     spool: booleanInput('spool'),
   };
-  if (config.testnod_token) {
-    core.setSecret(config.testnod_token);
-  }
-  if (config.aio_token) {
-    core.setSecret(config.aio_token);
-  }
-  if (config.testomatio_api_key) {
-    core.setSecret(config.testomatio_api_key);
-  }
-  for (const secret of [config.valueedge_client_id, config.valueedge_client_secret]) {
+  // Masked in every later log line, whatever prints them. The GitHub token too: a PAT passed in
+  // `token` is masked by the runner only when it came from `secrets`.
+  const secrets = [
+    config.token,
+    config.testnod_token,
+    config.aio_token,
+    config.testomatio_api_key,
+    config.valueedge_client_id,
+    config.valueedge_client_secret,
+  ];
+  for (const secret of secrets) {
     if (secret) {
       core.setSecret(secret);
     }

@@ -257,6 +257,7 @@ for (const runtime of runtimes()) {
           const result = await run2();
           assert.equal(result.status, 0, result.stdout + result.stderr);
           assert.match(result.outputs['comment-url'] ?? '', /\/acme\/widgets\/pull\/7#issuecomment-\d+$/);
+          assert.ok(result.stdout.includes('::add-mask::github-token'), 'the GitHub token is masked');
         }
         const state = await (await fetch(`${fakes.url}/_fake/state/github`)).json();
         assert.equal(state.comments.length, 1, 'the second run updated the first comment');
