@@ -5,6 +5,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 git ls-files --cached --others --exclude-standard -z -- \
-    src Cargo.toml Cargo.lock .cargo js/src js/package.json js/package-lock.json \
+    src Cargo.toml Cargo.lock .cargo js/src js/build.mjs js/package.json js/package-lock.json \
     scripts/build-wasm.sh scripts/build-dist.sh \
     | sort -z | xargs -0 sha256sum | sha256sum | cut -d' ' -f1

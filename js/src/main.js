@@ -8,7 +8,6 @@ import path from 'node:path';
 
 import * as core from '@actions/core';
 import * as glob from '@actions/glob';
-import { EnvHttpProxyAgent, setGlobalDispatcher } from 'undici';
 
 /** Proxy variables the runner (or a self-hosted runner's admin) may set. */
 const PROXY_VARIABLES = ['HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy'];
@@ -17,9 +16,12 @@ const PROXY_VARIABLES = ['HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy
 export async function run() {
   try {
     // The wasm core reaches services through Node's global fetch, which ignores proxy variables
-    // unless a proxy-aware dispatcher is installed (it honours NO_PROXY too).
+    // unless a proxy-aware dispatcher is installed (it honours NO_PROXY too). Loaded only then:
+    // undici is half the bundle, and parsing it would slow every start.
     if (PROXY_VARIABLES.some((name) => process.env[name])) {
-      setGlobalDispatcher(new EnvHttpProxyAgent());
+      // undici is CommonJS: its exports are the default export of a dynamic import.
+      const { default: undici } = await import('undici');
+      undici.setGlobalDispatcher(new undici.EnvHttpProxyAgent());
     }
     await report();
   } catch (error) {

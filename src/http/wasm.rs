@@ -54,7 +54,13 @@ impl HttpClient for WasmClient {
             .request(parts.method, parts.uri.to_string())
             .timeout(REQUEST_TIMEOUT)
             .body(body);
-        for (name, value) in &parts.headers {
+        // fetch sets Content-Length from the body itself; undici's proxy dispatcher rejects the
+        // request when it is given explicitly ("invalid content-length header").
+        for (name, value) in parts
+            .headers
+            .iter()
+            .filter(|(name, _)| **name != http::header::CONTENT_LENGTH)
+        {
             builder = builder.header(name, value);
         }
         let response = builder.send().await.map_err(|e| classify(&e))?;
