@@ -96,7 +96,11 @@ fn main() {
         std::hint::black_box(convert::ctrf::write(&inputs.files, 0));
         outcome.map_or(0, |o| o.report.totals.tests)
     });
-    row("native: the action's work (parse, summary, CTRF)", ms, tests);
+    row(
+        "native: the action's work (parse, summary, CTRF)",
+        ms,
+        tests,
+    );
     let (ms, tests) = best(|| {
         let inputs = action_inputs(&path, &bytes);
         inputs.files.iter().map(|f| f.totals().tests).sum()
