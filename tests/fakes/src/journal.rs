@@ -29,6 +29,9 @@ pub struct Entry {
     pub fault: Option<Fault>,
     /// The status answered; absent when the connection was dropped or the answer is pending.
     pub status: Option<u16>,
+    /// Milliseconds since the fake started when the answer was handed to the connection (with
+    /// `received_ms`, how long the request was in flight: the upload benchmark counts overlaps).
+    pub answered_ms: Option<u64>,
 }
 
 impl Entry {

@@ -65,6 +65,7 @@ async fn journal_and_faults(State(state): State<AppState>, req: Request, next: N
         body_utf8: None,
         fault: None,
         status: None,
+        answered_ms: None,
     };
     let fault = lock(&state.inner().faults).take(service, &method, &path);
     entry.fault = fault.clone();
@@ -122,7 +123,11 @@ async fn journal_and_faults(State(state): State<AppState>, req: Request, next: N
         }
     };
     let status = response.status().as_u16();
-    lock(&state.inner().journal).update(seq, |e| e.status = Some(status));
+    let answered_ms = u64::try_from(state.inner().started.elapsed().as_millis()).ok();
+    lock(&state.inner().journal).update(seq, |e| {
+        e.status = Some(status);
+        e.answered_ms = answered_ms;
+    });
     response
 }
 

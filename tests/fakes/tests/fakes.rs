@@ -316,6 +316,19 @@ fn stall_exceeds_a_client_timeout_but_the_request_is_processed() {
 }
 
 #[test]
+fn the_journal_says_when_each_answer_left() {
+    let fake = Fake::start();
+    fake.faults(json!([{"service":"testnod","fault":{"stall_ms":300}}]));
+    fake.upload("stalled");
+    fake.upload("prompt");
+    let journal = fake.requests("testnod");
+    let held = |r: &Value| r["answered_ms"].as_u64().unwrap() - r["received_ms"].as_u64().unwrap();
+    assert!(held(&journal[0]) >= 300, "{}", journal[0]);
+    assert!(held(&journal[1]) < 300, "{}", journal[1]);
+    assert!(journal[1]["received_ms"].as_u64() >= journal[0]["answered_ms"].as_u64());
+}
+
+#[test]
 fn body_faults_damage_only_the_answer() {
     let fake = Fake::start();
     fake.faults(
