@@ -21,7 +21,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::ci::CiInfo;
-use crate::config::{Config, TestnodSettings};
+use crate::config::{Config, RawConfig, TestnodSettings};
 use crate::http::retry::RetryPolicy;
 use crate::http::HttpClient;
 use crate::model::TestRun;
@@ -74,6 +74,9 @@ pub struct TestnodPending {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AioPending {
+    /// The project the files belong to (absent in spools written before it was recorded).
+    #[serde(default)]
+    pub project: Option<String>,
     /// The cycle the sent files went into, when it was resolved.
     pub cycle_key: Option<String>,
     pub files: Vec<AioSpooledFile>,
@@ -143,6 +146,32 @@ impl TestomatBatch {
 }
 
 impl Spool {
+    /// Fills in what the spool already knows and the inputs leave blank, so a resume needs only
+    /// credentials: ValueEdge's shared space and workspace, AIO's project and the cycle the first
+    /// attempt resolved (a cycle title given again is dropped for it: they are exclusive).
+    pub fn complete(&self, raw: &mut RawConfig) {
+        let blank = |field: &Option<String>| field.as_deref().is_none_or(|v| v.trim().is_empty());
+        let mut known: Vec<(&mut Option<String>, &String)> = Vec::new();
+        if let Some(pending) = &self.valueedge {
+            known.push((&mut raw.valueedge_shared_space, &pending.shared_space));
+            known.push((&mut raw.valueedge_workspace, &pending.workspace));
+        }
+        if let Some(pending) = &self.aio {
+            if let Some(project) = &pending.project {
+                known.push((&mut raw.aio_project, project));
+            }
+            if let Some(key) = &pending.cycle_key {
+                raw.aio_cycle_title = None;
+                known.push((&mut raw.aio_cycle, key));
+            }
+        }
+        for (field, value) in known {
+            if blank(field) {
+                *field = Some(value.clone());
+            }
+        }
+    }
+
     /// Pending units: files and batches, plus a TestNod finalize and a Testomat.io finish.
     pub fn pending(&self) -> usize {
         let testnod = self
@@ -267,7 +296,7 @@ fn testnod_pending(
     })
 }
 
-fn aio_pending(files: &[ImportFile], receipt: &aio::Receipt) -> Option<AioPending> {
+fn aio_pending(project: &str, files: &[ImportFile], receipt: &aio::Receipt) -> Option<AioPending> {
     let files: Vec<AioSpooledFile> = files
         .iter()
         .filter(|f| !receipt.imported_files.contains(&f.path))
@@ -288,6 +317,7 @@ fn aio_pending(files: &[ImportFile], receipt: &aio::Receipt) -> Option<AioPendin
         })
         .collect();
     (!files.is_empty()).then(|| AioPending {
+        project: Some(project.to_owned()),
         cycle_key: receipt.cycle_key.clone(),
         files,
     })
@@ -375,10 +405,13 @@ pub fn plan(inputs: &Inputs, receipts: &Receipts, ci: &CiInfo, now_ms: u64) -> O
         .and_then(|(settings, receipt)| {
             testnod_pending(&pipeline::junit_payloads(files), receipt, settings.finalize)
         });
-    let aio = receipts
+    let aio = config
         .aio
         .as_ref()
-        .and_then(|receipt| aio_pending(&aio::import_files(files), receipt));
+        .zip(receipts.aio.as_ref())
+        .and_then(|(settings, receipt)| {
+            aio_pending(&settings.project, &aio::import_files(files), receipt)
+        });
     let testomatio = config
         .testomatio
         .as_ref()
@@ -652,11 +685,11 @@ pub async fn resume<C: HttpClient>(
                         .then(|| reason(&receipt.errors, &f.path));
                     delivery.account(&f.path, AIO, missing);
                 }
-                next.aio = aio_pending(&files, &receipt);
+                next.aio = aio_pending(&cfg.project, &files, &receipt);
                 receipts.aio = Some(receipt);
             }
             None => {
-                let why = "aio: the spool has AIO files pending: give the AIO settings again (--aio-token, --aio-project, and --aio-url when not Cloud)".to_owned();
+                let why = "aio: the spool has AIO files pending: give the AIO token again (--aio-token, and --aio-url when not Cloud)".to_owned();
                 for f in &pending.files {
                     delivery.account(&f.file.path, AIO, Some(why.clone()));
                 }

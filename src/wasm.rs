@@ -201,18 +201,8 @@ pub async fn resume(input_json: String, payloads: js_sys::Array) -> Result<Strin
             .ok_or_else(|| "not in the spool directory".to_owned())
     })
     .map_err(|e| JsError::new(&format!("resume-from: {e}")))?;
-    // The spool names ValueEdge's space: the inputs need not give it again.
-    if let Some(pending) = &old.valueedge {
-        let raw = &mut input.config;
-        for (field, id) in [
-            (&mut raw.valueedge_shared_space, &pending.shared_space),
-            (&mut raw.valueedge_workspace, &pending.workspace),
-        ] {
-            if field.as_deref().is_none_or(|v| v.trim().is_empty()) {
-                *field = Some(id.clone());
-            }
-        }
-    }
+    // What the spool knows (ValueEdge's space, AIO's project and cycle) need not be given again.
+    old.complete(&mut input.config);
     let config = input
         .config
         .validate()

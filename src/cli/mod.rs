@@ -167,7 +167,21 @@ struct AioArgs {
 
 impl AioArgs {
     fn settings(&self) -> Result<Option<AioSettings>, String> {
-        let raw = RawConfig {
+        validate_options(self.raw(), |c| c.aio)
+    }
+
+    /// Settings for `resume`: the spool knows the project and the cycle.
+    fn resume_settings(
+        &self,
+        spool: &test_report::spool::Spool,
+    ) -> Result<Option<AioSettings>, String> {
+        let mut raw = self.raw();
+        spool.complete(&mut raw);
+        validate_options(raw, |c| c.aio)
+    }
+
+    fn raw(&self) -> RawConfig {
+        RawConfig {
             aio_token: self.aio_token.clone(),
             aio_url: self.aio_url.clone(),
             aio_auth: self.aio_auth.clone(),
@@ -185,8 +199,7 @@ impl AioArgs {
             aio_ignore_class_in_auto_key: self.aio_ignore_class_in_auto_key.clone(),
             aio_default_folder: self.aio_default_folder.clone(),
             ..RawConfig::default()
-        };
-        validate_options(raw, |c| c.aio)
+        }
     }
 }
 
@@ -570,15 +583,11 @@ fn execute(command: Command, verbosity: Verbosity) -> Result<u8, String> {
                 dry_run,
             } = *args;
             let old = spool::read(&dir)?;
-            let space = old
-                .valueedge
-                .as_ref()
-                .map(|v| (v.shared_space.as_str(), v.workspace.as_str()));
             let config = Config {
                 testnod: testnod.settings()?,
-                aio: aio.settings()?,
+                aio: aio.resume_settings(&old)?,
                 testomatio: testomatio.settings()?,
-                valueedge: valueedge.resume_settings(space)?,
+                valueedge: valueedge.resume_settings(&old)?,
                 ..Config::default()
             };
             if dry_run {

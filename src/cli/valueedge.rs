@@ -60,23 +60,14 @@ impl ValueedgeArgs {
         super::validate_options(self.raw(), |c| c.valueedge)
     }
 
-    /// Settings for `resume`: the spool names the shared space and workspace (`space`), so they
-    /// need not be given again.
+    /// Settings for `resume`: the spool names the shared space and workspace, so they need not
+    /// be given again.
     pub fn resume_settings(
         &self,
-        space: Option<(&str, &str)>,
+        spool: &test_report::spool::Spool,
     ) -> Result<Option<ValueedgeSettings>, String> {
         let mut raw = self.raw();
-        if let Some((shared_space, workspace)) = space {
-            for (field, id) in [
-                (&mut raw.valueedge_shared_space, shared_space),
-                (&mut raw.valueedge_workspace, workspace),
-            ] {
-                if field.as_deref().is_none_or(|v| v.trim().is_empty()) {
-                    *field = Some(id.to_owned());
-                }
-            }
-        }
+        spool.complete(&mut raw);
         super::validate_options(raw, |c| c.valueedge)
     }
 

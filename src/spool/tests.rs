@@ -308,3 +308,49 @@ fn a_valueedge_resume_sends_the_spooled_bytes_to_the_spooled_workspace() {
     );
     assert_eq!(resumed.spool.unwrap().valueedge, spool.valueedge);
 }
+
+#[test]
+fn a_resume_takes_project_cycle_and_space_from_the_spool_and_keeps_what_was_given() {
+    let spool = Spool {
+        version: 1,
+        created_ms: 0,
+        ci_build_id: None,
+        testnod: None,
+        aio: Some(AioPending {
+            project: Some("PROJ".into()),
+            cycle_key: Some("PROJ-CY-7".into()),
+            files: Vec::new(),
+        }),
+        testomatio: None,
+        valueedge: Some(ValueedgePending {
+            shared_space: "1001".into(),
+            workspace: "1002".into(),
+            skip_errors: false,
+            document_count: 1,
+            documents: Vec::new(),
+        }),
+    };
+    let mut raw = RawConfig {
+        aio_token: Some("t".into()),
+        aio_cycle_title: Some("Nightly".into()),
+        valueedge_workspace: Some("2002".into()),
+        ..RawConfig::default()
+    };
+    spool.complete(&mut raw);
+    assert_eq!(raw.aio_project.as_deref(), Some("PROJ"));
+    // The cycle the first attempt resolved, not a second one found or created by title.
+    assert_eq!(raw.aio_cycle.as_deref(), Some("PROJ-CY-7"));
+    assert_eq!(raw.aio_cycle_title, None);
+    assert_eq!(raw.valueedge_shared_space.as_deref(), Some("1001"));
+    assert_eq!(
+        raw.valueedge_workspace.as_deref(),
+        Some("2002"),
+        "given, so kept"
+    );
+    let aio = raw
+        .validate()
+        .expect("complete settings")
+        .aio
+        .expect("aio on");
+    assert_eq!(aio.project, "PROJ");
+}

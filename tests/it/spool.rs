@@ -160,10 +160,12 @@ fn aio_files_that_failed_are_spooled_and_resumed_into_the_same_cycle() {
         .collect();
     assert_eq!(pending, ["r1.xml", "r2.xml"], "{first}");
     let cycle = first["aio"]["cycle_key"].as_str().unwrap().to_owned();
+    assert_eq!(first["aio"]["project"], "PROJ", "{first}");
     assert_no_secret(&spool, &[AIO_TOKEN]);
 
+    // Only the credentials: the spool knows the project and the cycle.
     let mut resume = vec!["resume", "spool"];
-    resume.extend(aio.iter().map(String::as_str));
+    resume.extend(aio[..4].iter().map(String::as_str));
     let out = test_report(work.path(), &resume);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     assert!(!spool.join("manifest.json").exists());
@@ -209,7 +211,7 @@ fn a_resume_that_fails_again_keeps_what_is_left_and_a_missing_token_is_named() {
     // Without credentials nothing is sent and nothing is lost.
     let out = test_report(work.path(), &["resume", "spool"]);
     assert_eq!(out.status.code(), Some(3));
-    assert!(text(&out.stderr).contains("give the AIO settings again"));
+    assert!(text(&out.stderr).contains("give the AIO token again"));
     let spool = work.path().join("spool");
     assert_eq!(
         manifest(&spool)["aio"]["files"].as_array().unwrap().len(),
