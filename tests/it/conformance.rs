@@ -7,7 +7,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::support::{corpus, five, json, n, parse_file, totals_of};
+use crate::support::{corpus, files_under, five, json, n, parse_file, totals_of};
 
 /// (corpus-relative file, our tests/passed/failed/errored/skipped, why we differ).
 const DEVIATIONS: &[(&str, [u64; 5], &str)] = &[
@@ -280,7 +280,7 @@ fn every_corpus_file_reads_the_same_in_memory_and_streamed() {
     use test_report::parse::{parse, parse_bytes, FormatChoice};
     let mut checked = 0;
     let mut differ = Vec::new();
-    for path in walk(&corpus()) {
+    for path in files_under(&corpus()) {
         let Ok(bytes) = std::fs::read(&path) else {
             continue;
         };
@@ -333,20 +333,4 @@ impl std::io::BufRead for Trickle<'_> {
     fn consume(&mut self, amount: usize) {
         self.at += amount;
     }
-}
-
-fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
-    let mut files = Vec::new();
-    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            files.extend(walk(&path));
-        } else if !path
-            .file_name()
-            .is_some_and(|n| n.to_string_lossy().starts_with("LICENSE"))
-        {
-            files.push(path);
-        }
-    }
-    files
 }

@@ -15,7 +15,7 @@ use test_report::upload::valueedge::{
 };
 
 use crate::fakes::FakeServices;
-use crate::support::{parse_file, parse_str, repo};
+use crate::support::{files_under, parse_file, parse_str, repo};
 
 const SCHEMA: &str = "tests/valueedge/test-result.xsd";
 
@@ -116,20 +116,10 @@ fn upload(config: &ValueedgeConfig, files: &[FileReport]) -> Receipt {
 }
 
 fn fixture_files() -> Vec<PathBuf> {
-    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
-        for entry in std::fs::read_dir(dir).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                walk(&path, out);
-            } else {
-                out.push(path);
-            }
-        }
-    }
-    let mut out = Vec::new();
-    for dir in ["tests/fixtures", "tests/conformance", "examples"] {
-        walk(&repo().join(dir), &mut out);
-    }
+    let mut out: Vec<PathBuf> = ["tests/fixtures", "tests/conformance", "examples"]
+        .iter()
+        .flat_map(|dir| files_under(&repo().join(dir)))
+        .collect();
     out.sort();
     out
 }
