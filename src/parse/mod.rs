@@ -348,17 +348,28 @@ pub fn parse<R: BufRead>(
     })?;
     let prefix = &prefix[..prefix.len().min(DETECT_PREFIX_BYTES)];
     let format = detect(prefix, choice)?;
-    let xml = |reader| xml::Streamed::new(Source::new(reader));
-    let parsed = match format {
-        Format::Junit => junit::parse(xml(reader))?,
-        Format::Nunit => nunit::parse(xml(reader))?,
-        Format::Xunit => xunit::parse(xml(reader))?,
-        Format::Trx => trx::parse(xml(reader))?,
-        Format::Testng => testng::parse(xml(reader))?,
-        Format::Robot => robot::parse(xml(reader))?,
-        _ => parse_lines(format, reader)?,
+    let parsed = match read_xml(format, || xml::Streamed::new(Source::new(&mut reader))) {
+        Some(parsed) => parsed?,
+        None => parse_lines(format, reader)?,
     };
     Ok((format, parsed))
+}
+
+/// The XML formats' readers over the events `events` makes; `None` for the other formats.
+fn read_xml<E: xml::Events>(
+    format: Format,
+    events: impl FnOnce() -> E,
+) -> Option<Result<Parsed, ParseError>> {
+    let read: fn(E) -> Result<Parsed, ParseError> = match format {
+        Format::Junit => junit::parse,
+        Format::Nunit => nunit::parse,
+        Format::Xunit => xunit::parse,
+        Format::Trx => trx::parse,
+        Format::Testng => testng::parse,
+        Format::Robot => robot::parse,
+        _ => return None,
+    };
+    Some(read(events()))
 }
 
 /// The formats other than XML, which read from a stream whether the bytes are in memory or not.
@@ -375,7 +386,7 @@ fn parse_lines<R: BufRead>(format: Format, reader: R) -> Result<Parsed, ParseErr
         Format::Behave => behave::parse(source),
         Format::Tap => tap::parse(source),
         Format::Newman => newman::parse(source),
-        // The callers send XML to its readers first; kept out so wasm holds one copy of them.
+        // XML went to [`read_xml`]; kept out of here so wasm holds one copy of its readers.
         _ => Err(ParseError {
             kind: ParseErrorKind::Unsupported,
             line: None,
@@ -389,15 +400,9 @@ fn parse_lines<R: BufRead>(format: Format, reader: R) -> Result<Parsed, ParseErr
 /// instructions); the other formats stream as from a file.
 pub fn parse_bytes(bytes: &[u8], choice: FormatChoice) -> Result<(Format, Parsed), ParseError> {
     let format = detect(&bytes[..bytes.len().min(DETECT_PREFIX_BYTES)], choice)?;
-    let events = || xml::InMemory::new(bytes);
-    let parsed = match format {
-        Format::Junit => junit::parse(events())?,
-        Format::Nunit => nunit::parse(events())?,
-        Format::Xunit => xunit::parse(events())?,
-        Format::Trx => trx::parse(events())?,
-        Format::Testng => testng::parse(events())?,
-        Format::Robot => robot::parse(events())?,
-        _ => parse_lines(format, bytes)?,
+    let parsed = match read_xml(format, || xml::InMemory::new(bytes)) {
+        Some(parsed) => parsed?,
+        None => parse_lines(format, bytes)?,
     };
     Ok((format, parsed))
 }
