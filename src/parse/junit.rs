@@ -1,6 +1,6 @@
 //! JUnit XML in the dialects real producers write.
 //!
-//! One pass over quick-xml events with a stack of open elements. Accepted shapes:
+//! One pass over the scanner's tokens with a stack of open elements. Accepted shapes:
 //! `<testsuites>` or bare `<testsuite>` roots (or a lone `<testcase>`), suites nested to any depth
 //! (flattened, a suite's own cases after its children's, names joined with " › "), several XML
 //! documents concatenated in one file (libtest), and namespaced elements.
@@ -22,17 +22,14 @@
 //! entities (billion laughs) and external entities (XXE) are left as written and never read.
 
 use std::borrow::Cow;
-use std::collections::hash_map::DefaultHasher;
 use std::collections::HashMap;
-use std::hash::{Hash, Hasher};
+use std::hash::{BuildHasherDefault, Hash, Hasher};
 use std::time::Duration;
 
-use quick_xml::events::{BytesStart, Event};
+use std::io::BufRead;
 
-use super::source::EventTooLarge;
-use super::xml::{
-    attributes, clean_attr, parse_seconds, resolve_reference, take, Attr, Events, Text, MAX_DEPTH,
-};
+use super::scanner::{Scanner, Tag, Token};
+use super::xml::{clean_attr, parse_seconds, take, Attr, Text, MAX_DEPTH};
 use super::{ParseError, ParseErrorKind, Parsed};
 use crate::diagnostic::Diagnostic;
 use crate::model::{clean_text, Case, Location, Problem, Status, Suite, TestRun};
@@ -48,28 +45,21 @@ pub const UNNAMED_TEST: &str = "(unnamed test)";
 /// Separator between the names of nested suites.
 pub const SUITE_PATH_SEPARATOR: &str = " › ";
 
-pub(super) fn parse<E: Events>(mut events: E) -> Result<Parsed, ParseError> {
+pub(super) fn parse<R: BufRead>(mut scanner: Scanner<'_, R>) -> Result<Parsed, ParseError> {
     let mut state = State::default();
     let mut last_line;
     loop {
-        let (event, line) = events.next_event();
+        let (token, line) = scanner.next_token()?;
         last_line = line;
-        let event = match event {
-            Ok(event) => event,
-            Err(err) => return Err(xml_error(&err, line, &state)),
-        };
-        match event {
-            Event::Start(e) => state.open(&e, line)?,
-            Event::Empty(e) => {
-                state.open(&e, line)?;
+        match token {
+            Token::Start(tag) => state.open(&tag, line)?,
+            Token::Empty(tag) => {
+                state.open(&tag, line)?;
                 state.close(line);
             }
-            Event::End(_) => state.close(line),
-            Event::Text(t) => state.text(&t.xml10_content()),
-            Event::CData(t) => state.text(&t.xml10_content()),
-            Event::GeneralRef(r) => state.text(&resolve_reference(&r)),
-            Event::Eof => break,
-            Event::Decl(_) | Event::PI(_) | Event::DocType(_) | Event::Comment(_) => {}
+            Token::End => state.close(line),
+            Token::Text(text) => state.text(&text),
+            Token::Eof => break,
         }
     }
     if let Some(open) = state.stack.last() {
@@ -93,39 +83,6 @@ pub(super) fn parse<E: Events>(mut events: E) -> Result<Parsed, ParseError> {
         runs: state.runs,
         diagnostics: state.diagnostics,
     })
-}
-
-fn xml_error(err: &quick_xml::Error, line: u64, state: &State) -> ParseError {
-    let (kind, message) = match err {
-        quick_xml::Error::Io(io) if io.get_ref().is_some_and(|e| e.is::<EventTooLarge>()) => (
-            ParseErrorKind::TooLarge,
-            format!(
-                "{}: the report is not a reasonable test report",
-                EventTooLarge
-            ),
-        ),
-        quick_xml::Error::Io(io) => (ParseErrorKind::Io, format!("could not read the file: {io}")),
-        quick_xml::Error::Encoding(e) => (
-            ParseErrorKind::Encoding,
-            format!("not valid UTF-8 ({e}): re-encode the report as UTF-8"),
-        ),
-        other => {
-            let inside = state
-                .stack
-                .last()
-                .map(|f| format!(" inside <{}>", f.name))
-                .unwrap_or_default();
-            (
-                ParseErrorKind::Syntax,
-                format!("malformed XML{inside}: {other}"),
-            )
-        }
-    };
-    ParseError {
-        kind,
-        line: Some(line),
-        message,
-    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -197,7 +154,7 @@ struct SuiteBuilder {
     suite: Suite,
     /// Time of this suite's cases including nested suites', for suites without a `time`.
     case_time: Duration,
-    seen: HashMap<u64, usize>,
+    seen: HashMap<u64, usize, BuildHasherDefault<KeyHasher>>,
 }
 
 #[derive(Debug)]
@@ -242,8 +199,29 @@ fn frame_name(name: &str) -> Cow<'static, str> {
     }
 }
 
+/// A fast hasher for the retry keys (eight bytes a step, FxHash's constant): SipHash took a
+/// twentieth of the reader's instructions. A collision only makes two tests look alike to the
+/// map; [`is_attempt_of`] compares them in full before folding.
+#[derive(Default)]
+struct KeyHasher(u64);
+
+impl Hasher for KeyHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut word = [0; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(word))
+                .wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+        }
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
 fn key_hash(case: &Case, file: Option<&str>) -> u64 {
-    let mut h = DefaultHasher::new();
+    let mut h = KeyHasher::default();
     case.classname.hash(&mut h);
     case.name.hash(&mut h);
     file.hash(&mut h);
@@ -251,7 +229,7 @@ fn key_hash(case: &Case, file: Option<&str>) -> u64 {
 }
 
 impl State {
-    fn open(&mut self, e: &BytesStart<'_>, line: u64) -> Result<(), ParseError> {
+    fn open(&mut self, e: &Tag<'_>, line: u64) -> Result<(), ParseError> {
         if self.stack.len() >= super::junit::MAX_DEPTH {
             return Err(ParseError {
                 kind: ParseErrorKind::Unsupported,
@@ -259,12 +237,12 @@ impl State {
                 message: format!("elements nested deeper than {MAX_DEPTH} levels"),
             });
         }
-        let name = frame_name(e.local_name().into_inner());
+        let name = frame_name(e.local_name());
         let in_case = self.case.is_some();
         let in_problem = self.problem.is_some();
         let kind = match name.as_ref() {
             "testsuites" if self.stack.is_empty() => {
-                let mut attrs = attributes(e, line)?;
+                let mut attrs = e.attributes(line)?;
                 self.run = Some(RunBuilder {
                     name: take(&mut attrs, "name").map(Cow::into_owned),
                     declared: take(&mut attrs, "time").and_then(|t| parse_seconds(&t)),
@@ -273,7 +251,7 @@ impl State {
                 FrameKind::Run
             }
             "testsuite" | "testsuites" if !in_case => {
-                let mut attrs = attributes(e, line)?;
+                let mut attrs = e.attributes(line)?;
                 self.open_suite(
                     take(&mut attrs, "name"),
                     take(&mut attrs, "time").and_then(|t| parse_seconds(&t)),
@@ -282,7 +260,7 @@ impl State {
                 FrameKind::Suite
             }
             "testcase" if !in_case => {
-                let attrs = attributes(e, line)?;
+                let attrs = e.attributes(line)?;
                 if self.suites.is_empty() {
                     self.open_suite(None, None, None);
                     // A bare <testcase> root: its implicit suite closes with it.
@@ -308,7 +286,7 @@ impl State {
             | "rerunError"
                 if in_case && !in_problem =>
             {
-                let mut attrs = attributes(e, line)?;
+                let mut attrs = e.attributes(line)?;
                 let kind = match name.as_ref() {
                     "failure" => ProblemKind::Failure,
                     "error" => ProblemKind::Error,
@@ -341,7 +319,7 @@ impl State {
                 FrameKind::Output(stream)
             }
             "property" if !in_problem => {
-                let mut attrs = attributes(e, line)?;
+                let mut attrs = e.attributes(line)?;
                 let mut value = Text::with_cap(MAX_MESSAGE_BYTES);
                 if let Some(v) = take(&mut attrs, "value") {
                     value.push(&v);
@@ -391,7 +369,7 @@ impl State {
                 ..Suite::default()
             },
             case_time: Duration::ZERO,
-            seen: HashMap::new(),
+            seen: HashMap::default(),
         });
     }
 

@@ -18,6 +18,7 @@ mod newman;
 mod nunit;
 mod robot;
 mod rspec;
+mod scanner;
 mod source;
 mod tap;
 mod testng;
@@ -282,15 +283,14 @@ pub fn sniff(prefix: &[u8]) -> Sniffed {
 }
 
 fn first_element(xml: &[u8]) -> Option<String> {
-    let mut reader = quick_xml::Reader::from_reader(xml);
-    let mut buf = Vec::new();
+    let mut scanner = scanner::Scanner::in_memory(xml);
     loop {
-        match reader.read_event_into(&mut buf) {
-            Ok(quick_xml::events::Event::Start(e) | quick_xml::events::Event::Empty(e)) => {
-                return Some(e.local_name().as_ref().to_owned());
+        match scanner.next_token() {
+            Ok((scanner::Token::Start(tag) | scanner::Token::Empty(tag), _)) => {
+                return Some(tag.local_name().to_owned());
             }
-            Ok(quick_xml::events::Event::Eof) | Err(_) => return None,
-            Ok(_) => buf.clear(),
+            Ok((scanner::Token::Eof, _)) | Err(_) => return None,
+            Ok(_) => {}
         }
     }
 }
@@ -348,28 +348,27 @@ pub fn parse<R: BufRead>(
     })?;
     let prefix = &prefix[..prefix.len().min(DETECT_PREFIX_BYTES)];
     let format = detect(prefix, choice)?;
-    let parsed = match read_xml(format, || xml::Streamed::new(Source::new(&mut reader))) {
+    let parsed = match read_xml(format, || scanner::Scanner::streamed(&mut reader)) {
         Some(parsed) => parsed?,
         None => parse_lines(format, reader)?,
     };
     Ok((format, parsed))
 }
 
-/// The XML formats' readers over the events `events` makes; `None` for the other formats.
-fn read_xml<E: xml::Events>(
+/// The XML formats' readers over the tokens of `scanner`; `None` for the other formats.
+fn read_xml<'a, R: BufRead>(
     format: Format,
-    events: impl FnOnce() -> E,
+    scanner: impl FnOnce() -> scanner::Scanner<'a, R>,
 ) -> Option<Result<Parsed, ParseError>> {
-    let read: fn(E) -> Result<Parsed, ParseError> = match format {
-        Format::Junit => junit::parse,
-        Format::Nunit => nunit::parse,
-        Format::Xunit => xunit::parse,
-        Format::Trx => trx::parse,
-        Format::Testng => testng::parse,
-        Format::Robot => robot::parse,
+    Some(match format {
+        Format::Junit => junit::parse(scanner()),
+        Format::Nunit => nunit::parse(scanner()),
+        Format::Xunit => xunit::parse(scanner()),
+        Format::Trx => trx::parse(scanner()),
+        Format::Testng => testng::parse(scanner()),
+        Format::Robot => robot::parse(scanner()),
         _ => return None,
-    };
-    Some(read(events()))
+    })
 }
 
 /// The formats other than XML, which read from a stream whether the bytes are in memory or not.
@@ -400,7 +399,7 @@ fn parse_lines<R: BufRead>(format: Format, reader: R) -> Result<Parsed, ParseErr
 /// instructions); the other formats stream as from a file.
 pub fn parse_bytes(bytes: &[u8], choice: FormatChoice) -> Result<(Format, Parsed), ParseError> {
     let format = detect(&bytes[..bytes.len().min(DETECT_PREFIX_BYTES)], choice)?;
-    let parsed = match read_xml(format, || xml::InMemory::new(bytes)) {
+    let parsed = match read_xml(format, || scanner::Scanner::in_memory(bytes)) {
         Some(parsed) => parsed?,
         None => parse_lines(format, bytes)?,
     };

@@ -36,9 +36,11 @@ use crate::model::{clean_text, Case, Problem, Status, Suite, TestRun};
 /// Name of the errored case standing for a fixture whose one-time teardown failed.
 pub const ONE_TIME_TEARDOWN: &str = "(one-time teardown)";
 
-pub(super) fn parse<E: xml::Events>(events: E) -> Result<Parsed, ParseError> {
+pub(super) fn parse<R: std::io::BufRead>(
+    scanner: super::scanner::Scanner<'_, R>,
+) -> Result<Parsed, ParseError> {
     let mut state = State::default();
-    xml::drive(events, Format::Nunit, &mut state)?;
+    xml::drive(scanner, Format::Nunit, &mut state)?;
     if !state.saw_root {
         return Err(ParseError {
             kind: ParseErrorKind::Unsupported,
@@ -410,7 +412,7 @@ mod tests {
     use super::*;
 
     fn run(xml: &str) -> (TestRun, Vec<Diagnostic>) {
-        let parsed = parse(xml::InMemory::new(xml.as_bytes())).unwrap();
+        let parsed = parse(super::super::scanner::Scanner::in_memory(xml.as_bytes())).unwrap();
         (parsed.runs.into_iter().next().unwrap(), parsed.diagnostics)
     }
 
@@ -548,8 +550,8 @@ mod tests {
     #[test]
     fn cut_off_file_is_an_error_with_the_line() {
         let xml = &b"<test-run>\n<test-suite name=\"s\">\n<test-case name=\"a\">"[..];
-        let err = parse(xml::InMemory::new(xml)).unwrap_err();
-        let streamed = parse(xml::Streamed::new(crate::parse::Source::new(xml))).unwrap_err();
+        let err = parse(super::super::scanner::Scanner::in_memory(xml)).unwrap_err();
+        let streamed = parse(super::super::scanner::Scanner::streamed(xml)).unwrap_err();
         assert_eq!(err, streamed);
         assert_eq!(err.kind, ParseErrorKind::Syntax);
         assert_eq!(err.line, Some(3));

@@ -33,9 +33,11 @@ const SETUP_TEARDOWN_PREFIXES: &[&str] = &[
     "Parent suite teardown failed:",
 ];
 
-pub(super) fn parse<E: xml::Events>(events: E) -> Result<Parsed, ParseError> {
+pub(super) fn parse<R: std::io::BufRead>(
+    scanner: super::scanner::Scanner<'_, R>,
+) -> Result<Parsed, ParseError> {
     let mut state = State::default();
-    xml::drive(events, Format::Robot, &mut state)?;
+    xml::drive(scanner, Format::Robot, &mut state)?;
     let mut diagnostics = std::mem::take(&mut state.diagnostics);
     let mut run = TestRun {
         name: state.generator.take(),
@@ -333,7 +335,7 @@ mod tests {
     use super::*;
 
     fn run(xml: &str) -> (TestRun, Vec<Diagnostic>) {
-        let parsed = parse(xml::InMemory::new(xml.as_bytes())).unwrap();
+        let parsed = parse(super::super::scanner::Scanner::in_memory(xml.as_bytes())).unwrap();
         (parsed.runs.into_iter().next().unwrap(), parsed.diagnostics)
     }
 

@@ -34,9 +34,11 @@ use crate::model::{clean_text, Case, Problem, Status, Suite, TestRun};
 /// Bytes kept of one data-provider parameter in a test name.
 pub const MAX_PARAM_BYTES: usize = 200;
 
-pub(super) fn parse<E: xml::Events>(events: E) -> Result<Parsed, ParseError> {
+pub(super) fn parse<R: std::io::BufRead>(
+    scanner: super::scanner::Scanner<'_, R>,
+) -> Result<Parsed, ParseError> {
     let mut state = State::default();
-    xml::drive(events, Format::Testng, &mut state)?;
+    xml::drive(scanner, Format::Testng, &mut state)?;
     let mut diagnostics = std::mem::take(&mut state.diagnostics);
     let mut run = TestRun {
         name: None,
@@ -364,7 +366,7 @@ mod tests {
     use super::*;
 
     fn run(body: &str) -> (TestRun, Vec<Diagnostic>) {
-        let parsed = parse(xml::InMemory::new(body.as_bytes())).unwrap();
+        let parsed = parse(super::super::scanner::Scanner::in_memory(body.as_bytes())).unwrap();
         (parsed.runs.into_iter().next().unwrap(), parsed.diagnostics)
     }
 

@@ -33,9 +33,11 @@ use super::{Format, ParseError, Parsed};
 use crate::diagnostic::Diagnostic;
 use crate::model::{clean_text, Case, Problem, Status, Suite, TestRun};
 
-pub(super) fn parse<E: xml::Events>(events: E) -> Result<Parsed, ParseError> {
+pub(super) fn parse<R: std::io::BufRead>(
+    scanner: super::scanner::Scanner<'_, R>,
+) -> Result<Parsed, ParseError> {
     let mut state = State::default();
-    xml::drive(events, Format::Trx, &mut state)?;
+    xml::drive(scanner, Format::Trx, &mut state)?;
     let mut diagnostics = std::mem::take(&mut state.diagnostics);
     let run = state.finish(&mut diagnostics);
     Ok(Parsed {
@@ -428,7 +430,7 @@ mod tests {
 
     fn run(body: &str) -> (TestRun, Vec<Diagnostic>) {
         let xml = format!("<TestRun name=\"r\" {NS}>{body}</TestRun>");
-        let parsed = parse(xml::InMemory::new(xml.as_bytes())).unwrap();
+        let parsed = parse(super::super::scanner::Scanner::in_memory(xml.as_bytes())).unwrap();
         (parsed.runs.into_iter().next().unwrap(), parsed.diagnostics)
     }
 

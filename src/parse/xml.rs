@@ -16,15 +16,12 @@ use std::borrow::Cow;
 use std::io::BufRead;
 use std::time::Duration;
 
-use quick_xml::events::attributes::AttrError;
-use quick_xml::events::{BytesRef, BytesStart, Event};
-use quick_xml::Reader;
-use quick_xml::XmlVersion;
-
-use super::source::{count_newlines, EventTooLarge, Source};
+use super::scanner::{Scanner, Token};
 use super::{Format, ParseError, ParseErrorKind};
 use crate::diagnostic::Diagnostic;
 use crate::model::{clean_text, truncate_utf8};
+
+pub(super) use super::scanner::Attr;
 
 /// Deepest element nesting accepted; real reports nest a handful of levels.
 pub(super) const MAX_DEPTH: usize = 1024;
@@ -48,98 +45,21 @@ impl Attrs<'_> {
     }
 }
 
-/// Where an XML reader's events come from: a stream through [`Source`] (the CLI reads files as it
-/// parses them) or bytes already in memory (the action), which quick-xml reads without copying
-/// each event into a buffer first.
-pub(super) trait Events {
-    /// The next event, and the 1-based line the reader stands on after it (or at the error).
-    fn next_event(&mut self) -> (Result<Event<'_>, quick_xml::Error>, u64);
-}
-
-/// Events of a stream, each bounded by [`super::MAX_EVENT_BYTES`].
-pub(super) struct Streamed<R> {
-    reader: Reader<Source<R>>,
-    buf: Vec<u8>,
-}
-
-impl<R: BufRead> Streamed<R> {
-    pub(super) fn new(source: Source<R>) -> Streamed<R> {
-        Streamed {
-            reader: configured(Reader::from_reader(source)),
-            buf: Vec::new(),
-        }
-    }
-}
-
-impl<R: BufRead> Events for Streamed<R> {
-    fn next_event(&mut self) -> (Result<Event<'_>, quick_xml::Error>, u64) {
-        self.buf.clear();
-        self.reader.get_mut().mark();
-        let event = self.reader.read_event_into(&mut self.buf);
-        (event, self.reader.get_ref().line())
-    }
-}
-
-/// Events borrowed from bytes in memory. No per-event bound: the bytes are held whole already.
-pub(super) struct InMemory<'a> {
-    reader: Reader<&'a [u8]>,
-    bytes: &'a [u8],
-    /// How far newlines have been counted, and how many there were.
-    counted: usize,
-    newlines: u64,
-}
-
-impl<'a> InMemory<'a> {
-    pub(super) fn new(bytes: &'a [u8]) -> InMemory<'a> {
-        InMemory {
-            reader: configured(Reader::from_reader(bytes)),
-            bytes,
-            counted: 0,
-            newlines: 0,
-        }
-    }
-}
-
-impl Events for InMemory<'_> {
-    fn next_event(&mut self) -> (Result<Event<'_>, quick_xml::Error>, u64) {
-        let event = self.reader.read_event();
-        let end = usize::try_from(self.reader.buffer_position())
-            .unwrap_or(usize::MAX)
-            .min(self.bytes.len());
-        if let Some(read) = self.bytes.get(self.counted..end) {
-            self.newlines += count_newlines(read);
-            self.counted = end;
-        }
-        (event, self.newlines + 1)
-    }
-}
-
-/// The reader settings every XML format shares.
-fn configured<R>(mut reader: Reader<R>) -> Reader<R> {
-    let config = reader.config_mut();
-    config.check_end_names = true;
-    config.allow_dangling_amp = true;
-    reader
-}
-
 /// Runs `handler` over the whole document. `format` names the format in errors.
-pub(super) fn drive<E: Events, H: Handler>(
-    mut events: E,
+pub(super) fn drive<R: BufRead, H: Handler>(
+    scanner: Scanner<'_, R>,
     format: Format,
     handler: &mut H,
 ) -> Result<(), ParseError> {
+    let mut scanner = scanner.strict();
     let mut stack: Vec<(String, u64)> = Vec::new();
     let mut last_line;
     loop {
-        let (event, line) = events.next_event();
+        let (token, line) = scanner.next_token()?;
         last_line = line;
-        let event = match event {
-            Ok(event) => event,
-            Err(err) => return Err(error(&err, line, &stack)),
-        };
-        let empty = matches!(event, Event::Empty(_));
-        match event {
-            Event::Start(e) | Event::Empty(e) => {
+        match token {
+            Token::Start(tag) | Token::Empty(tag) => {
+                let empty = matches!(token, Token::Empty(_));
                 if stack.len() >= MAX_DEPTH {
                     return Err(ParseError {
                         kind: ParseErrorKind::Unsupported,
@@ -147,8 +67,8 @@ pub(super) fn drive<E: Events, H: Handler>(
                         message: format!("elements nested deeper than {MAX_DEPTH} levels"),
                     });
                 }
-                let name = e.local_name().as_ref().to_owned();
-                let attrs = Attrs(attributes(&e, line)?);
+                let name = tag.local_name().to_owned();
+                let attrs = Attrs(tag.attributes(line)?);
                 if stack.is_empty() && Format::of_xml_root(&name) != Some(format) {
                     return Err(ParseError {
                         kind: ParseErrorKind::Unsupported,
@@ -163,16 +83,13 @@ pub(super) fn drive<E: Events, H: Handler>(
                     stack.push((name, line));
                 }
             }
-            Event::End(_) => {
+            Token::End => {
                 if let Some((name, _)) = stack.pop() {
                     handler.close(&name, line);
                 }
             }
-            Event::Text(t) => checked_text(handler, &t.xml10_content(), line)?,
-            Event::CData(t) => checked_text(handler, &t.xml10_content(), line)?,
-            Event::GeneralRef(r) => handler.text(&resolve_reference(&r)),
-            Event::Eof => break,
-            Event::Decl(_) | Event::PI(_) | Event::DocType(_) | Event::Comment(_) => {}
+            Token::Text(text) => handler.text(&text),
+            Token::Eof => break,
         }
     }
     if let Some((name, opened)) = stack.last() {
@@ -185,53 +102,6 @@ pub(super) fn drive<E: Events, H: Handler>(
         });
     }
     Ok(())
-}
-
-fn checked_text<H: Handler>(handler: &mut H, text: &str, line: u64) -> Result<(), ParseError> {
-    let forbidden = |c: char| c < ' ' && !matches!(c, '\t' | '\n' | '\r');
-    if let Some((at, c)) = text.char_indices().find(|&(_, c)| forbidden(c)) {
-        // The line counter is at the end of the event; name the line the character is on.
-        let after = text[at..].matches('\n').count();
-        return Err(ParseError {
-            kind: ParseErrorKind::Syntax,
-            line: Some(line.saturating_sub(after as u64)),
-            message: format!(
-                "character U+{:04X} is not allowed in XML: the report is corrupt (was binary output written into it unescaped?)",
-                c as u32
-            ),
-        });
-    }
-    handler.text(text);
-    Ok(())
-}
-
-fn error(err: &quick_xml::Error, line: u64, stack: &[(String, u64)]) -> ParseError {
-    let (kind, message) = match err {
-        quick_xml::Error::Io(io) if io.get_ref().is_some_and(|e| e.is::<EventTooLarge>()) => (
-            ParseErrorKind::TooLarge,
-            format!("{EventTooLarge}: the report is not a reasonable test report"),
-        ),
-        quick_xml::Error::Io(io) => (ParseErrorKind::Io, format!("could not read the file: {io}")),
-        quick_xml::Error::Encoding(e) => (
-            ParseErrorKind::Encoding,
-            format!("not valid UTF-8 ({e}): re-encode the report as UTF-8"),
-        ),
-        other => {
-            let inside = stack
-                .last()
-                .map(|(name, _)| format!(" inside <{name}>"))
-                .unwrap_or_default();
-            (
-                ParseErrorKind::Syntax,
-                format!("malformed XML{inside}: {other}"),
-            )
-        }
-    };
-    ParseError {
-        kind,
-        line: Some(line),
-        message,
-    }
 }
 
 /// A test's name without its class's qualification: .NET runners write `Ns.Class.Method(args)`
@@ -286,8 +156,8 @@ mod tests {
 
     /// The error, the same whether the bytes stream or sit in memory.
     fn error_of(xml: &[u8]) -> ParseError {
-        let streamed = nunit::parse(Streamed::new(Source::new(xml))).unwrap_err();
-        let in_memory = nunit::parse(InMemory::new(xml)).unwrap_err();
+        let streamed = nunit::parse(Scanner::streamed(xml)).unwrap_err();
+        let in_memory = nunit::parse(Scanner::in_memory(xml)).unwrap_err();
         assert_eq!(streamed, in_memory);
         streamed
     }
@@ -303,8 +173,7 @@ mod tests {
     fn one_huge_event_is_refused_not_buffered() {
         let xml = format!("<test-run name=\"{}\"/>", "x".repeat(4096));
         let buffered = std::io::BufReader::with_capacity(64, xml.as_bytes());
-        let source = Source::with_limit(buffered, 1024);
-        let err = nunit::parse(Streamed::new(source)).unwrap_err();
+        let err = nunit::parse(Scanner::streamed_with_limit(buffered, 1024)).unwrap_err();
         assert_eq!(err.kind, ParseErrorKind::TooLarge);
     }
 
@@ -347,17 +216,6 @@ mod tests {
     }
 }
 
-pub(super) fn resolve_reference(r: &BytesRef<'_>) -> String {
-    if let Ok(Some(c)) = r.resolve_char_ref() {
-        return c.to_string();
-    }
-    let name = r.xml10_content();
-    match quick_xml::escape::resolve_predefined_entity(&name) {
-        Some(text) => text.to_owned(),
-        None => format!("&{name};"),
-    }
-}
-
 /// Text collected up to a byte budget; the rest is counted, not kept.
 #[derive(Debug, Default)]
 pub(super) struct Text {
@@ -394,40 +252,6 @@ impl Text {
         }
         (!text.is_empty()).then_some(text)
     }
-}
-
-/// One attribute: its local name and its value, both borrowed from the tag unless normalizing
-/// the value changed it (the readers take a few attributes of many; copying all was most of the
-/// cost of reading a start tag).
-pub(super) type Attr<'a> = (&'a str, Cow<'a, str>);
-
-/// Attributes of one start tag as (local name, value) pairs, values normalized per XML 1.0.
-pub(super) fn attributes<'a>(
-    e: &'a BytesStart<'_>,
-    line: u64,
-) -> Result<Vec<Attr<'a>>, ParseError> {
-    let mut out = Vec::new();
-    for attr in e.attributes() {
-        let attr = match attr {
-            Ok(a) => a,
-            Err(AttrError::Duplicated(..)) => continue,
-            Err(err) => {
-                return Err(ParseError {
-                    kind: ParseErrorKind::Syntax,
-                    line: Some(line),
-                    message: format!(
-                        "malformed attribute in <{}>: {err}",
-                        e.local_name().as_ref()
-                    ),
-                })
-            }
-        };
-        let value = attr
-            .normalized_value(XmlVersion::Implicit1_0)
-            .unwrap_or_else(|_| attr.value.clone());
-        out.push((attr.key.local_name().into_inner(), value));
-    }
-    Ok(out)
 }
 
 pub(super) fn take<'a>(attrs: &mut [Attr<'a>], key: &str) -> Option<Cow<'a, str>> {

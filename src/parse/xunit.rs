@@ -25,9 +25,11 @@ use super::{Format, ParseError, Parsed};
 use crate::diagnostic::Diagnostic;
 use crate::model::{clean_text, Case, Location, Problem, Status, Suite, TestRun};
 
-pub(super) fn parse<E: xml::Events>(events: E) -> Result<Parsed, ParseError> {
+pub(super) fn parse<R: std::io::BufRead>(
+    scanner: super::scanner::Scanner<'_, R>,
+) -> Result<Parsed, ParseError> {
     let mut state = State::default();
-    xml::drive(events, Format::Xunit, &mut state)?;
+    xml::drive(scanner, Format::Xunit, &mut state)?;
     state.run.suites.retain(|s| !s.cases.is_empty());
     Ok(Parsed {
         runs: vec![state.run],
@@ -358,7 +360,7 @@ mod tests {
     use super::*;
 
     fn run(xml: &str) -> (TestRun, Vec<Diagnostic>) {
-        let parsed = parse(xml::InMemory::new(xml.as_bytes())).unwrap();
+        let parsed = parse(super::super::scanner::Scanner::in_memory(xml.as_bytes())).unwrap();
         (parsed.runs.into_iter().next().unwrap(), parsed.diagnostics)
     }
 

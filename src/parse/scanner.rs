@@ -1,0 +1,726 @@
+//! The XML scanner under every XML reader: a single pass over the bytes built for test reports
+//! (issue 12). quick-xml's general event loop was most of the JUnit reader's instructions; this one
+//! finds markup with memchr, validates UTF-8 once per read (not per event), hands out start tags
+//! with their attribute text unparsed (readers take a few attributes of many), and returns text
+//! already decoded, borrowed from the input unless a reference or a carriage return had to change it.
+//!
+//! What it accepts is what the readers accepted through quick-xml (`check_end_names`,
+//! `allow_dangling_amp`), so reports parse to the same model:
+//! - Only XML's predefined entities and character references are expanded; other references
+//!   (DTD-declared, external: billion laughs, XXE) stay as written and are never read. A `&`
+//!   that starts no reference is text.
+//! - Text and CDATA have line ends normalized (`\r\n` and `\r` become `\n`); attribute values are
+//!   normalized per XML 1.0 (whitespace characters become spaces, references expanded) unless they
+//!   hold an unknown reference, when they stay as written.
+//! - End tags must match their start tags; comments, processing instructions, the XML declaration
+//!   and the DOCTYPE (internal subset included) are skipped.
+//! - A stream's single tag or text run may not exceed a byte bound ([`MAX_EVENT_BYTES`]), so a file
+//!   that is one 2 GB attribute is refused after 64 MiB instead of held whole. Bytes already in
+//!   memory have no bound.
+//!
+//! Errors carry the line; the readers own the rules above the tokens (depth, roots, cut-off files).
+
+use std::borrow::Cow;
+use std::io::{self, BufRead};
+
+use super::source::{count_newlines, EventTooLarge, MAX_EVENT_BYTES};
+use super::{ParseError, ParseErrorKind};
+
+/// Bytes read from a stream at a time. A token longer than the window makes the next read as
+/// long as the window, so rescanning an unfinished token stays linear in its size.
+const READ_CHUNK_BYTES: usize = 256 * 1024;
+
+/// The byte-order mark some Windows tools write before the XML declaration.
+const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// One piece of the document.
+#[derive(Debug)]
+pub(super) enum Token<'s> {
+    /// A start tag; its end tag follows later.
+    Start(Tag<'s>),
+    /// An empty-element tag (`<a/>`): no end tag follows.
+    Empty(Tag<'s>),
+    /// An end tag; it matched its start tag.
+    End,
+    /// Character data or a CDATA section's content, decoded.
+    Text(Cow<'s, str>),
+    Eof,
+}
+
+/// A start tag: its qualified name and its attributes, not yet parsed.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Tag<'s> {
+    name: &'s str,
+    attrs: &'s str,
+}
+
+/// One attribute: its local name and its value, both borrowed from the tag unless normalizing
+/// the value changed it.
+pub(super) type Attr<'a> = (&'a str, Cow<'a, str>);
+
+impl<'s> Tag<'s> {
+    /// The name without its namespace prefix.
+    pub(super) fn local_name(&self) -> &'s str {
+        local(self.name)
+    }
+
+    /// The attributes as (local name, normalized value) pairs, in document order. A repeated
+    /// attribute stays in the list; readers take the first.
+    pub(super) fn attributes(&self, line: u64) -> Result<Vec<Attr<'s>>, ParseError> {
+        let malformed = |what: String| ParseError {
+            kind: ParseErrorKind::Syntax,
+            line: Some(line),
+            message: format!("malformed attribute in <{}>: {what}", self.local_name()),
+        };
+        let mut out = Vec::new();
+        let mut rest = self.attrs;
+        loop {
+            rest = rest.trim_start_matches(is_xml_space);
+            if rest.is_empty() {
+                return Ok(out);
+            }
+            let key_end = rest
+                .find(|c: char| c == '=' || is_xml_space(c))
+                .ok_or_else(|| malformed(format!("'{rest}' has no value")))?;
+            let key = &rest[..key_end];
+            rest = rest[key_end..].trim_start_matches(is_xml_space);
+            rest = rest
+                .strip_prefix('=')
+                .ok_or_else(|| malformed(format!("'{key}' is not followed by '='")))?
+                .trim_start_matches(is_xml_space);
+            let quote = match rest.as_bytes().first() {
+                Some(&q @ (b'"' | b'\'')) => q,
+                _ => return Err(malformed(format!("the value of '{key}' is not quoted"))),
+            };
+            let body = &rest[1..];
+            let close = memchr::memchr(quote, body.as_bytes())
+                .ok_or_else(|| malformed(format!("the value of '{key}' is not closed")))?;
+            out.push((local(key), normalize_attribute(&body[..close])));
+            rest = &body[close + 1..];
+        }
+    }
+}
+
+/// Where the scanner's bytes come from: all in memory, or a stream read as the scan goes.
+pub(super) struct Scanner<'a, R> {
+    /// The text not yet dropped: all of it in memory; the unread part of a stream's last reads.
+    window: Cow<'a, str>,
+    pos: usize,
+    /// The stream still to read; `None` in memory and once a stream has ended.
+    input: Option<R>,
+    /// The start of a character the last read cut in two.
+    pending: Vec<u8>,
+    /// Bytes of one read, reused.
+    scratch: Vec<u8>,
+    /// What stopped the input early (bad UTF-8, a failed read), raised where the text ends.
+    broken: Option<ParseError>,
+    /// Newlines before `counted` in the window, plus those in text already dropped.
+    newlines: u64,
+    counted: usize,
+    /// Qualified names of the open elements, one after the other, and where each starts.
+    open_names: String,
+    open_starts: Vec<usize>,
+    /// Whether text holding characters XML 1.0 forbids is an error (see [`Scanner::strict`]).
+    strict: bool,
+    /// Largest token a stream may buffer.
+    limit: usize,
+    started: bool,
+}
+
+impl<'a> Scanner<'a, &'a [u8]> {
+    /// Scans bytes held in memory, in place.
+    pub(super) fn in_memory(bytes: &'a [u8]) -> Scanner<'a, &'a [u8]> {
+        let bytes = bytes.strip_prefix(UTF8_BOM).unwrap_or(bytes);
+        let (text, broken) = match std::str::from_utf8(bytes) {
+            Ok(text) => (text, None),
+            Err(e) => {
+                let valid = std::str::from_utf8(&bytes[..e.valid_up_to()]).unwrap_or_default();
+                let line = count_newlines(valid.as_bytes()) + 1;
+                (valid, Some(encoding_error(&bytes[e.valid_up_to()..], line)))
+            }
+        };
+        Scanner::over(Cow::Borrowed(text), None, broken, usize::MAX)
+    }
+}
+
+impl<R: BufRead> Scanner<'static, R> {
+    /// Scans a stream, each token bounded by [`MAX_EVENT_BYTES`].
+    pub(super) fn streamed(reader: R) -> Scanner<'static, R> {
+        Scanner::streamed_with_limit(reader, MAX_EVENT_BYTES as usize)
+    }
+
+    pub(super) fn streamed_with_limit(reader: R, limit: usize) -> Scanner<'static, R> {
+        Scanner::over(Cow::Owned(String::new()), Some(reader), None, limit)
+    }
+}
+
+impl<'a, R: BufRead> Scanner<'a, R> {
+    fn over(
+        window: Cow<'a, str>,
+        input: Option<R>,
+        broken: Option<ParseError>,
+        limit: usize,
+    ) -> Scanner<'a, R> {
+        Scanner {
+            window,
+            pos: 0,
+            input,
+            pending: Vec::new(),
+            scratch: Vec::new(),
+            broken,
+            newlines: 0,
+            counted: 0,
+            open_names: String::new(),
+            open_starts: Vec::new(),
+            strict: false,
+            limit,
+            started: false,
+        }
+    }
+
+    /// Makes text holding characters XML 1.0 forbids (NUL and other C0 controls) an error, as
+    /// libxml2 does. The JUnit reader is lenient instead: console output written unescaped into
+    /// `<system-out>` is common there, and the model strips control characters anyway.
+    pub(super) fn strict(mut self) -> Self {
+        self.strict = true;
+        self
+    }
+
+    /// The 1-based line the scanner stands on.
+    fn line(&mut self) -> u64 {
+        let end = self.pos;
+        if let Some(seen) = self.window.as_bytes().get(self.counted..end) {
+            self.newlines += count_newlines(seen);
+            self.counted = end;
+        }
+        self.newlines + 1
+    }
+
+    /// The line of the byte at `at` in the window.
+    fn line_at(&self, at: usize) -> u64 {
+        let bytes = self.window.as_bytes();
+        let newlines = match (bytes.get(self.counted..at), bytes.get(at..self.counted)) {
+            (Some(ahead), _) => self.newlines + count_newlines(ahead),
+            (None, Some(behind)) => self.newlines.saturating_sub(count_newlines(behind)),
+            (None, None) => self.newlines,
+        };
+        newlines + 1
+    }
+
+    /// The local name of the innermost open element, for messages.
+    fn inside(&self) -> String {
+        match self.open_starts.last() {
+            Some(&start) => format!(" inside <{}>", local(&self.open_names[start..])),
+            None => String::new(),
+        }
+    }
+
+    fn syntax(&self, at: usize, what: &str) -> ParseError {
+        ParseError {
+            kind: ParseErrorKind::Syntax,
+            line: Some(self.line_at(at)),
+            message: format!("malformed XML{}: {what}", self.inside()),
+        }
+    }
+
+    /// The next token, and the 1-based line the scanner stands on after it.
+    pub(super) fn next_token(&mut self) -> Result<(Token<'_>, u64), ParseError> {
+        loop {
+            match self.scan()? {
+                Scanned::Token(start, end, kind) => {
+                    if self.limit != usize::MAX && end - start > self.limit {
+                        return Err(too_large(self.line_at(start)));
+                    }
+                    self.pos = end;
+                    let line = self.line();
+                    return Ok((self.token(start, end, kind)?, line));
+                }
+                Scanned::Skipped(end) => self.pos = end,
+                Scanned::NeedMore => {
+                    // A stream found ended by this read gets one more scan: its last text is whole.
+                    let was_open = !self.ended();
+                    if !self.refill()? && !was_open {
+                        return Err(self.cut_off());
+                    }
+                }
+                Scanned::End => {
+                    if self.refill()? {
+                        continue;
+                    }
+                    return match self.broken.take() {
+                        Some(err) => Err(err),
+                        None => Ok((Token::Eof, self.line())),
+                    };
+                }
+            }
+        }
+    }
+
+    /// Where the next token lies, without reading more.
+    fn scan(&self) -> Result<Scanned, ParseError> {
+        let at = self.pos;
+        let rest = &self.window.as_bytes()[at..];
+        if rest.is_empty() {
+            return Ok(Scanned::End);
+        }
+        if rest[0] != b'<' {
+            return Ok(match memchr::memchr(b'<', rest) {
+                Some(i) => Scanned::Token(at, at + i, Kind::Text),
+                None if self.ended() => Scanned::Token(at, at + rest.len(), Kind::Text),
+                None => Scanned::NeedMore,
+            });
+        }
+        let found = |needle: &[u8], from: usize| {
+            memchr::memmem::find(&rest[from.min(rest.len())..], needle).map(|i| at + from + i)
+        };
+        let need = |end: Option<usize>, kind: Kind, after: usize| match end {
+            Some(end) => Scanned::Token(at, end + after, kind),
+            None => Scanned::NeedMore,
+        };
+        Ok(match rest.get(1) {
+            None => Scanned::NeedMore,
+            Some(b'/') => need(memchr::memchr(b'>', rest).map(|i| at + i), Kind::EndTag, 1),
+            Some(b'?') => match found(b"?>", 2) {
+                Some(end) => Scanned::Skipped(end + 2),
+                None => Scanned::NeedMore,
+            },
+            Some(b'!') => {
+                if rest.starts_with(b"<!--") {
+                    match found(b"-->", 4) {
+                        Some(end) => Scanned::Skipped(end + 3),
+                        None => Scanned::NeedMore,
+                    }
+                } else if rest.starts_with(b"<![CDATA[") {
+                    need(found(b"]]>", 9), Kind::CData, 3)
+                } else if rest.len() < 9 && !self.ended() {
+                    Scanned::NeedMore
+                } else if rest.len() >= 9 && rest[2..9].eq_ignore_ascii_case(b"DOCTYPE") {
+                    match doctype_end(rest) {
+                        Some(end) => Scanned::Skipped(at + end),
+                        None => Scanned::NeedMore,
+                    }
+                } else {
+                    return Err(self.syntax(
+                        at,
+                        "'<!' starts neither a comment, a CDATA section nor a DOCTYPE",
+                    ));
+                }
+            }
+            Some(_) => need(tag_end(&rest[1..]).map(|i| at + 1 + i), Kind::StartTag, 1),
+        })
+    }
+
+    fn token(&mut self, start: usize, end: usize, kind: Kind) -> Result<Token<'_>, ParseError> {
+        match kind {
+            Kind::Text => {
+                let raw = &self.window[start..end];
+                match decode_text(raw, self.strict) {
+                    Ok(text) => Ok(Token::Text(text)),
+                    Err(bad) => Err(self.forbidden(start + bad)),
+                }
+            }
+            Kind::CData => {
+                let raw = &self.window[start + 9..end - 3];
+                if self.strict {
+                    if let Some(bad) = raw.bytes().position(is_forbidden) {
+                        return Err(self.forbidden(start + 9 + bad));
+                    }
+                }
+                Ok(Token::Text(normalize_line_ends(raw)))
+            }
+            Kind::EndTag => {
+                let name = self.window[start + 2..end - 1].trim_end_matches(is_xml_space);
+                let Some(open) = self.open_starts.pop() else {
+                    return Err(self.syntax(start, &format!("</{name}> closes no open element")));
+                };
+                if self.open_names[open..] != *name {
+                    let message =
+                        format!("expected </{}>, found </{name}>", &self.open_names[open..]);
+                    self.open_starts.push(open);
+                    return Err(self.syntax(start, &message));
+                }
+                self.open_names.truncate(open);
+                Ok(Token::End)
+            }
+            Kind::StartTag => {
+                let content = &self.window[start + 1..end - 1];
+                let (content, empty) = match content.strip_suffix('/') {
+                    Some(content) => (content, true),
+                    None => (content, false),
+                };
+                let name_end = content.find(is_xml_space).unwrap_or(content.len());
+                let tag = Tag {
+                    name: &content[..name_end],
+                    attrs: &content[name_end..],
+                };
+                if tag.name.is_empty() {
+                    return Err(self.syntax(start, "'<' is not followed by an element name"));
+                }
+                if empty {
+                    return Ok(Token::Empty(tag));
+                }
+                self.open_starts.push(self.open_names.len());
+                self.open_names.push_str(tag.name);
+                Ok(Token::Start(tag))
+            }
+        }
+    }
+
+    fn forbidden(&self, at: usize) -> ParseError {
+        let c = self.window[at..].chars().next().unwrap_or_default();
+        ParseError {
+            kind: ParseErrorKind::Syntax,
+            line: Some(self.line_at(at)),
+            message: format!(
+                "character U+{:04X} is not allowed in XML: the report is corrupt (was binary output written into it unescaped?)",
+                c as u32
+            ),
+        }
+    }
+
+    fn ended(&self) -> bool {
+        self.input.is_none()
+    }
+
+    /// The error for a file that ends inside markup.
+    fn cut_off(&mut self) -> ParseError {
+        if let Some(err) = self.broken.take() {
+            return err;
+        }
+        let at = self.pos;
+        let what = match self.window.as_bytes().get(at..at + 4) {
+            Some(b"<!--") => "a comment",
+            _ if self.window[at..].starts_with("<![CDATA[") => "a CDATA section",
+            _ => "a tag",
+        };
+        ParseError {
+            kind: ParseErrorKind::Syntax,
+            line: Some(self.line_at(self.window.len())),
+            message: format!(
+                "the file ends inside {what}{} begun at line {}: the report was cut off (did the test process crash or the disk fill up?)",
+                self.inside(),
+                self.line_at(at)
+            ),
+        }
+    }
+
+    /// Reads more of the stream into the window, dropping what was scanned. False at its end.
+    fn refill(&mut self) -> Result<bool, ParseError> {
+        let Some(reader) = self.input.as_mut() else {
+            return Ok(false);
+        };
+        let keep_from = self.pos;
+        if let Some(seen) = self.window.as_bytes().get(self.counted..keep_from) {
+            self.newlines += count_newlines(seen);
+        }
+        let window = self.window.to_mut();
+        window.drain(..keep_from);
+        self.counted = 0;
+        self.pos = 0;
+        if window.len() > self.limit {
+            return Err(too_large(self.newlines + 1));
+        }
+        // Past the bound by one byte at most: a refused token is not read further.
+        let room = self.limit.saturating_add(1).saturating_sub(window.len());
+        let want = READ_CHUNK_BYTES.max(window.len()).min(room.max(1));
+        let mut fresh = std::mem::take(&mut self.scratch);
+        fresh.clear();
+        fresh.append(&mut self.pending);
+        let mut ended = false;
+        while fresh.len() < want {
+            let available = match reader.fill_buf() {
+                Ok(available) => available,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    self.input = None;
+                    self.broken = Some(read_error(&e, self.newlines + 1));
+                    return Ok(!fresh.is_empty() && self.take_text(fresh, true));
+                }
+            };
+            if available.is_empty() {
+                ended = true;
+                break;
+            }
+            let n = available.len().min(want - fresh.len());
+            fresh.extend_from_slice(&available[..n]);
+            reader.consume(n);
+        }
+        if ended {
+            self.input = None;
+        }
+        if !self.started {
+            self.started = true;
+            if fresh.starts_with(UTF8_BOM) {
+                fresh.drain(..UTF8_BOM.len());
+            }
+        }
+        Ok(self.take_text(fresh, ended) || !ended)
+    }
+
+    /// Appends freshly read bytes to the window as text; whether any were appended.
+    fn take_text(&mut self, fresh: Vec<u8>, ended: bool) -> bool {
+        let window = self.window.to_mut();
+        let before = window.len();
+        match std::str::from_utf8(&fresh) {
+            Ok(text) => window.push_str(text),
+            Err(e) => {
+                let valid = e.valid_up_to();
+                if let Ok(text) = std::str::from_utf8(&fresh[..valid]) {
+                    window.push_str(text);
+                }
+                if e.error_len().is_none() && !ended {
+                    // A character cut in two by the read: its start waits for the rest.
+                    self.pending.extend_from_slice(&fresh[valid..]);
+                } else {
+                    let line = self.newlines + count_newlines(window.as_bytes()) + 1;
+                    self.broken = Some(encoding_error(&fresh[valid..], line));
+                    self.input = None;
+                }
+            }
+        }
+        let grew = self.window.len() > before;
+        self.scratch = fresh;
+        grew
+    }
+}
+
+/// What [`Scanner::scan`] found at the position.
+enum Scanned {
+    Token(usize, usize, Kind),
+    /// Markup nobody reads (comment, processing instruction, DOCTYPE), ending here.
+    Skipped(usize),
+    /// The token is not complete in the window.
+    NeedMore,
+    /// Nothing left in the window.
+    End,
+}
+
+#[derive(Clone, Copy)]
+enum Kind {
+    Text,
+    CData,
+    StartTag,
+    EndTag,
+}
+
+/// The index of the `>` ending a start tag in `tag` (which starts after `<`); quoted attribute
+/// values may hold `>`.
+fn tag_end(tag: &[u8]) -> Option<usize> {
+    let mut quote = None;
+    for i in memchr::memchr3_iter(b'>', b'"', b'\'', tag) {
+        match (quote, tag[i]) {
+            (None, b'>') => return Some(i),
+            (None, q) => quote = Some(q),
+            (Some(open), q) if open == q => quote = None,
+            _ => {}
+        }
+    }
+    None
+}
+
+/// The index just past a DOCTYPE declaration starting at `decl[0]`: its `>` outside quotes, the
+/// internal subset's brackets and comments.
+fn doctype_end(decl: &[u8]) -> Option<usize> {
+    let mut depth = 0usize;
+    let mut quote = None;
+    let mut i = 2;
+    while let Some(&b) = decl.get(i) {
+        match (quote, b) {
+            (Some(q), _) if q == b => quote = None,
+            (Some(_), _) => {}
+            (None, b'"' | b'\'') => quote = Some(b),
+            (None, b'[') => depth += 1,
+            (None, b']') => depth = depth.saturating_sub(1),
+            (None, b'<') if decl[i..].starts_with(b"<!--") => {
+                i += memchr::memmem::find(&decl[i + 4..], b"-->")? + 6;
+            }
+            (None, b'>') if depth == 0 => return Some(i + 1),
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
+
+/// The name after its namespace prefix (`ns:testcase` → `testcase`).
+fn local(name: &str) -> &str {
+    match name.bytes().position(|b| b == b':') {
+        Some(i) => &name[i + 1..],
+        None => name,
+    }
+}
+
+fn is_xml_space(c: char) -> bool {
+    matches!(c, ' ' | '\t' | '\r' | '\n')
+}
+
+/// A byte XML 1.0 forbids in text: the C0 controls other than tab, line feed and carriage return.
+fn is_forbidden(b: u8) -> bool {
+    b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r')
+}
+
+/// Character data with references resolved and line ends normalized; `Err(index)` of a
+/// forbidden character when `strict`.
+fn decode_text(raw: &str, strict: bool) -> Result<Cow<'_, str>, usize> {
+    // One branch-free pass (it vectorizes) decides whether the text is used as it is.
+    let special = raw.bytes().fold(false, |any, b| {
+        any | ((b < 0x20) & (b != b'\t') & (b != b'\n')) | (b == b'&')
+    });
+    if !special {
+        return Ok(Cow::Borrowed(raw));
+    }
+    let bytes = raw.as_bytes();
+    let mut out = String::with_capacity(raw.len());
+    let (mut start, mut i) = (0, 0);
+    while let Some(&b) = bytes.get(i) {
+        match b {
+            b'\r' => {
+                out.push_str(&raw[start..i]);
+                out.push('\n');
+                i += if bytes.get(i + 1) == Some(&b'\n') {
+                    2
+                } else {
+                    1
+                };
+                start = i;
+            }
+            b'&' => {
+                out.push_str(&raw[start..i]);
+                // A reference runs to the next `;`; a `&` met first means this one starts none.
+                match memchr::memchr2(b';', b'&', &bytes[i + 1..]) {
+                    Some(j) if bytes[i + 1 + j] == b';' => {
+                        let name = &raw[i + 1..i + 1 + j];
+                        push_reference(&mut out, name);
+                        i += j + 2;
+                    }
+                    _ => {
+                        out.push('&');
+                        i += 1;
+                    }
+                }
+                start = i;
+            }
+            b if strict && is_forbidden(b) => return Err(i),
+            _ => i += 1,
+        }
+    }
+    out.push_str(&raw[start..]);
+    Ok(Cow::Owned(out))
+}
+
+/// Appends what `&name;` stands for: a character, a predefined entity, or itself.
+fn push_reference(out: &mut String, name: &str) {
+    if let Some(c) = char_reference(name) {
+        out.push(c);
+    } else if let Some(text) = predefined_entity(name) {
+        out.push_str(text);
+    } else {
+        out.push('&');
+        out.push_str(name);
+        out.push(';');
+    }
+}
+
+/// The character of `#65` or `#x41`; `None` for anything else, NUL and non-characters.
+fn char_reference(name: &str) -> Option<char> {
+    let number = name.strip_prefix('#')?;
+    let (digits, radix) = match number.strip_prefix('x') {
+        Some(hex) => (hex, 16),
+        None => (number, 10),
+    };
+    if digits.starts_with(['+', '-']) {
+        return None;
+    }
+    let code = u32::from_str_radix(digits, radix).ok()?;
+    (code != 0).then(|| char::from_u32(code)).flatten()
+}
+
+fn predefined_entity(name: &str) -> Option<&'static str> {
+    Some(match name {
+        "lt" => "<",
+        "gt" => ">",
+        "amp" => "&",
+        "apos" => "'",
+        "quot" => "\"",
+        _ => return None,
+    })
+}
+
+/// Line ends of text or CDATA normalized to `\n`.
+fn normalize_line_ends(raw: &str) -> Cow<'_, str> {
+    if memchr::memchr(b'\r', raw.as_bytes()).is_none() {
+        return Cow::Borrowed(raw);
+    }
+    Cow::Owned(raw.replace("\r\n", "\n").replace('\r', "\n"))
+}
+
+/// An attribute value normalized per XML 1.0: tab, carriage return and line feed (a `\r\n` pair
+/// once) become spaces, character and predefined references are expanded. A value with a
+/// reference that is none of those stays as written.
+fn normalize_attribute(raw: &str) -> Cow<'_, str> {
+    let special = raw.bytes().fold(false, |any, b| {
+        any | matches!(b, b'\t' | b'\r' | b'\n' | b'&')
+    });
+    if !special {
+        return Cow::Borrowed(raw);
+    }
+    let bytes = raw.as_bytes();
+    let mut out = String::with_capacity(raw.len());
+    let (mut start, mut i) = (0, 0);
+    while let Some(&b) = bytes.get(i) {
+        match b {
+            b'\t' | b'\n' | b'\r' => {
+                out.push_str(&raw[start..i]);
+                out.push(' ');
+                let pair = b == b'\r' && bytes.get(i + 1) == Some(&b'\n');
+                i += if pair { 2 } else { 1 };
+                start = i;
+            }
+            b'&' => {
+                out.push_str(&raw[start..i]);
+                let Some(j) = memchr::memchr(b';', &bytes[i + 1..]) else {
+                    return Cow::Borrowed(raw);
+                };
+                let name = &raw[i + 1..i + 1 + j];
+                match (char_reference(name), predefined_entity(name)) {
+                    (Some(c), _) => out.push(c),
+                    (None, Some(text)) => out.push_str(text),
+                    (None, None) => return Cow::Borrowed(raw),
+                }
+                i += j + 2;
+                start = i;
+            }
+            _ => i += 1,
+        }
+    }
+    out.push_str(&raw[start..]);
+    Cow::Owned(out)
+}
+
+fn too_large(line: u64) -> ParseError {
+    ParseError {
+        kind: ParseErrorKind::TooLarge,
+        line: Some(line),
+        message: format!("{EventTooLarge}: the report is not a reasonable test report"),
+    }
+}
+
+fn encoding_error(bad: &[u8], line: u64) -> ParseError {
+    let shown: Vec<String> = bad.iter().take(4).map(|b| format!("{b:#04x}")).collect();
+    ParseError {
+        kind: ParseErrorKind::Encoding,
+        line: Some(line),
+        message: format!(
+            "not valid UTF-8 (bytes {} start no character): re-encode the report as UTF-8",
+            shown.join(" ")
+        ),
+    }
+}
+
+fn read_error(err: &io::Error, line: u64) -> ParseError {
+    ParseError {
+        kind: ParseErrorKind::Io,
+        line: Some(line),
+        message: format!("could not read the file: {err}"),
+    }
+}
