@@ -47,21 +47,18 @@ pub const SUITE_PATH_SEPARATOR: &str = " › ";
 
 pub(super) fn parse<R: BufRead>(mut scanner: Scanner<'_, R>) -> Result<Parsed, ParseError> {
     let mut state = State::default();
-    let mut last_line;
-    loop {
-        let (token, line) = scanner.next_token()?;
-        last_line = line;
-        match token {
-            Token::Start(tag) => state.open(&tag, line)?,
+    let last_line = loop {
+        match scanner.next_token()? {
+            Token::Start(tag) => state.open(&tag)?,
             Token::Empty(tag) => {
-                state.open(&tag, line)?;
-                state.close(line);
+                state.open(&tag)?;
+                state.close(tag.line());
             }
-            Token::End => state.close(line),
+            Token::End(line) => state.close(line),
             Token::Text(text) => state.text(&text),
-            Token::Eof => break,
+            Token::Eof(line) => break line,
         }
-    }
+    };
     if let Some(open) = state.stack.last() {
         return Err(ParseError {
             kind: ParseErrorKind::Syntax,
@@ -229,7 +226,8 @@ fn key_hash(case: &Case, file: Option<&str>) -> u64 {
 }
 
 impl State {
-    fn open(&mut self, e: &Tag<'_>, line: u64) -> Result<(), ParseError> {
+    fn open(&mut self, e: &Tag<'_>) -> Result<(), ParseError> {
+        let line = e.line();
         if self.stack.len() >= super::junit::MAX_DEPTH {
             return Err(ParseError {
                 kind: ParseErrorKind::Unsupported,
@@ -242,7 +240,7 @@ impl State {
         let in_problem = self.problem.is_some();
         let kind = match name.as_ref() {
             "testsuites" if self.stack.is_empty() => {
-                let mut attrs = e.attributes(line)?;
+                let mut attrs = e.attributes()?;
                 self.run = Some(RunBuilder {
                     name: take(&mut attrs, "name").map(Cow::into_owned),
                     declared: take(&mut attrs, "time").and_then(|t| parse_seconds(&t)),
@@ -251,7 +249,7 @@ impl State {
                 FrameKind::Run
             }
             "testsuite" | "testsuites" if !in_case => {
-                let mut attrs = e.attributes(line)?;
+                let mut attrs = e.attributes()?;
                 self.open_suite(
                     take(&mut attrs, "name"),
                     take(&mut attrs, "time").and_then(|t| parse_seconds(&t)),
@@ -260,7 +258,7 @@ impl State {
                 FrameKind::Suite
             }
             "testcase" if !in_case => {
-                let attrs = e.attributes(line)?;
+                let attrs = e.attributes()?;
                 if self.suites.is_empty() {
                     self.open_suite(None, None, None);
                     // A bare <testcase> root: its implicit suite closes with it.
@@ -286,7 +284,7 @@ impl State {
             | "rerunError"
                 if in_case && !in_problem =>
             {
-                let mut attrs = e.attributes(line)?;
+                let mut attrs = e.attributes()?;
                 let kind = match name.as_ref() {
                     "failure" => ProblemKind::Failure,
                     "error" => ProblemKind::Error,
@@ -319,7 +317,7 @@ impl State {
                 FrameKind::Output(stream)
             }
             "property" if !in_problem => {
-                let mut attrs = e.attributes(line)?;
+                let mut attrs = e.attributes()?;
                 let mut value = Text::with_cap(MAX_MESSAGE_BYTES);
                 if let Some(v) = take(&mut attrs, "value") {
                     value.push(&v);

@@ -286,10 +286,10 @@ fn first_element(xml: &[u8]) -> Option<String> {
     let mut scanner = scanner::Scanner::in_memory(xml);
     loop {
         match scanner.next_token() {
-            Ok((scanner::Token::Start(tag) | scanner::Token::Empty(tag), _)) => {
+            Ok(scanner::Token::Start(tag) | scanner::Token::Empty(tag)) => {
                 return Some(tag.local_name().to_owned());
             }
-            Ok((scanner::Token::Eof, _)) | Err(_) => return None,
+            Ok(scanner::Token::Eof(_)) | Err(_) => return None,
             Ok(_) => {}
         }
     }

@@ -31,7 +31,7 @@ use super::{ParseError, ParseErrorKind};
 const READ_CHUNK_BYTES: usize = 256 * 1024;
 
 /// The byte-order mark some Windows tools write before the XML declaration.
-const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
+const BYTE_ORDER_MARK: char = '\u{feff}';
 
 /// One piece of the document.
 #[derive(Debug)]
@@ -40,18 +40,21 @@ pub(super) enum Token<'s> {
     Start(Tag<'s>),
     /// An empty-element tag (`<a/>`): no end tag follows.
     Empty(Tag<'s>),
-    /// An end tag; it matched its start tag.
-    End,
+    /// An end tag, and the line after it; it matched its start tag.
+    End(u64),
     /// Character data or a CDATA section's content, decoded.
     Text(Cow<'s, str>),
-    Eof,
+    /// The end of the input, and the last line.
+    Eof(u64),
 }
 
-/// A start tag: its qualified name and its attributes, not yet parsed.
+/// A start tag: its qualified name, its attributes not yet parsed, and the line after it.
+/// (Only tags carry lines: counting them for every text run cost more than the rest of the scan.)
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Tag<'s> {
     name: &'s str,
     attrs: &'s str,
+    line: u64,
 }
 
 /// One attribute: its local name and its value, both borrowed from the tag unless normalizing
@@ -59,6 +62,11 @@ pub(super) struct Tag<'s> {
 pub(super) type Attr<'a> = (&'a str, Cow<'a, str>);
 
 impl<'s> Tag<'s> {
+    /// The 1-based line the tag ends on.
+    pub(super) fn line(&self) -> u64 {
+        self.line
+    }
+
     /// The name without its namespace prefix.
     pub(super) fn local_name(&self) -> &'s str {
         local(self.name)
@@ -66,38 +74,45 @@ impl<'s> Tag<'s> {
 
     /// The attributes as (local name, normalized value) pairs, in document order. A repeated
     /// attribute stays in the list; readers take the first.
-    pub(super) fn attributes(&self, line: u64) -> Result<Vec<Attr<'s>>, ParseError> {
+    pub(super) fn attributes(&self) -> Result<Vec<Attr<'s>>, ParseError> {
         let malformed = |what: String| ParseError {
             kind: ParseErrorKind::Syntax,
-            line: Some(line),
+            line: Some(self.line),
             message: format!("malformed attribute in <{}>: {what}", self.local_name()),
         };
-        let mut out = Vec::new();
-        let mut rest = self.attrs;
-        loop {
-            rest = rest.trim_start_matches(is_xml_space);
-            if rest.is_empty() {
-                return Ok(out);
+        // Byte by byte: every boundary is an ASCII byte, so the slices below are whole characters.
+        let (text, bytes) = (self.attrs, self.attrs.as_bytes());
+        let skip_space = |mut i: usize| {
+            while bytes.get(i).is_some_and(|&b| is_space(b)) {
+                i += 1;
             }
-            let key_end = rest
-                .find(|c: char| c == '=' || is_xml_space(c))
-                .ok_or_else(|| malformed(format!("'{rest}' has no value")))?;
-            let key = &rest[..key_end];
-            rest = rest[key_end..].trim_start_matches(is_xml_space);
-            rest = rest
-                .strip_prefix('=')
-                .ok_or_else(|| malformed(format!("'{key}' is not followed by '='")))?
-                .trim_start_matches(is_xml_space);
-            let quote = match rest.as_bytes().first() {
+            i
+        };
+        let mut out = Vec::new();
+        let mut i = skip_space(0);
+        while i < bytes.len() {
+            let key_start = i;
+            while bytes.get(i).is_some_and(|&b| b != b'=' && !is_space(b)) {
+                i += 1;
+            }
+            let key = &text[key_start..i];
+            i = skip_space(i);
+            if bytes.get(i) != Some(&b'=') {
+                return Err(malformed(format!("'{key}' is not followed by '='")));
+            }
+            i = skip_space(i + 1);
+            let quote = match bytes.get(i) {
                 Some(&q @ (b'"' | b'\'')) => q,
                 _ => return Err(malformed(format!("the value of '{key}' is not quoted"))),
             };
-            let body = &rest[1..];
-            let close = memchr::memchr(quote, body.as_bytes())
+            let value_start = i + 1;
+            let close = memchr::memchr(quote, &bytes[value_start..])
                 .ok_or_else(|| malformed(format!("the value of '{key}' is not closed")))?;
-            out.push((local(key), normalize_attribute(&body[..close])));
-            rest = &body[close + 1..];
+            let value = &text[value_start..value_start + close];
+            out.push((local(key), normalize_attribute(value)));
+            i = skip_space(value_start + close + 1);
         }
+        Ok(out)
     }
 }
 
@@ -124,13 +139,14 @@ pub(super) struct Scanner<'a, R> {
     strict: bool,
     /// Largest token a stream may buffer.
     limit: usize,
+    /// Bytes read at a time ([`READ_CHUNK_BYTES`]; tests make reads tiny to cut every token).
+    chunk: usize,
     started: bool,
 }
 
 impl<'a> Scanner<'a, &'a [u8]> {
     /// Scans bytes held in memory, in place.
     pub(super) fn in_memory(bytes: &'a [u8]) -> Scanner<'a, &'a [u8]> {
-        let bytes = bytes.strip_prefix(UTF8_BOM).unwrap_or(bytes);
         let (text, broken) = match std::str::from_utf8(bytes) {
             Ok(text) => (text, None),
             Err(e) => {
@@ -174,6 +190,7 @@ impl<'a, R: BufRead> Scanner<'a, R> {
             open_starts: Vec::new(),
             strict: false,
             limit,
+            chunk: READ_CHUNK_BYTES,
             started: false,
         }
     }
@@ -223,17 +240,23 @@ impl<'a, R: BufRead> Scanner<'a, R> {
         }
     }
 
-    /// The next token, and the 1-based line the scanner stands on after it.
-    pub(super) fn next_token(&mut self) -> Result<(Token<'_>, u64), ParseError> {
+    /// The next token.
+    pub(super) fn next_token(&mut self) -> Result<Token<'_>, ParseError> {
         loop {
+            // The window holds whole characters, so a byte-order mark is there whole or not yet.
+            if !self.started && self.pos < self.window.len() {
+                self.started = true;
+                if self.window[self.pos..].starts_with(BYTE_ORDER_MARK) {
+                    self.pos += BYTE_ORDER_MARK.len_utf8();
+                }
+            }
             match self.scan()? {
                 Scanned::Token(start, end, kind) => {
                     if self.limit != usize::MAX && end - start > self.limit {
                         return Err(too_large(self.line_at(start)));
                     }
                     self.pos = end;
-                    let line = self.line();
-                    return Ok((self.token(start, end, kind)?, line));
+                    return self.token(start, end, kind);
                 }
                 Scanned::Skipped(end) => self.pos = end,
                 Scanned::NeedMore => {
@@ -249,7 +272,7 @@ impl<'a, R: BufRead> Scanner<'a, R> {
                     }
                     return match self.broken.take() {
                         Some(err) => Err(err),
-                        None => Ok((Token::Eof, self.line())),
+                        None => Ok(Token::Eof(self.line())),
                     };
                 }
             }
@@ -340,18 +363,20 @@ impl<'a, R: BufRead> Scanner<'a, R> {
                     return Err(self.syntax(start, &message));
                 }
                 self.open_names.truncate(open);
-                Ok(Token::End)
+                Ok(Token::End(self.line()))
             }
             Kind::StartTag => {
+                let line = self.line();
                 let content = &self.window[start + 1..end - 1];
                 let (content, empty) = match content.strip_suffix('/') {
                     Some(content) => (content, true),
                     None => (content, false),
                 };
-                let name_end = content.find(is_xml_space).unwrap_or(content.len());
+                let name_end = content.bytes().position(is_space).unwrap_or(content.len());
                 let tag = Tag {
                     name: &content[..name_end],
                     attrs: &content[name_end..],
+                    line,
                 };
                 if tag.name.is_empty() {
                     return Err(self.syntax(start, "'<' is not followed by an element name"));
@@ -422,10 +447,12 @@ impl<'a, R: BufRead> Scanner<'a, R> {
         }
         // Past the bound by one byte at most: a refused token is not read further.
         let room = self.limit.saturating_add(1).saturating_sub(window.len());
-        let want = READ_CHUNK_BYTES.max(window.len()).min(room.max(1));
+        let want = self.chunk.max(window.len()).min(room.max(1));
         let mut fresh = std::mem::take(&mut self.scratch);
         fresh.clear();
         fresh.append(&mut self.pending);
+        // The start of a cut character is not progress: read past it.
+        let want = want + fresh.len();
         let mut ended = false;
         while fresh.len() < want {
             let available = match reader.fill_buf() {
@@ -447,12 +474,6 @@ impl<'a, R: BufRead> Scanner<'a, R> {
         }
         if ended {
             self.input = None;
-        }
-        if !self.started {
-            self.started = true;
-            if fresh.starts_with(UTF8_BOM) {
-                fresh.drain(..UTF8_BOM.len());
-            }
         }
         Ok(self.take_text(fresh, ended) || !ended)
     }
@@ -554,19 +575,23 @@ fn is_xml_space(c: char) -> bool {
     matches!(c, ' ' | '\t' | '\r' | '\n')
 }
 
+fn is_space(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\r' | b'\n')
+}
+
 /// A byte XML 1.0 forbids in text: the C0 controls other than tab, line feed and carriage return.
 fn is_forbidden(b: u8) -> bool {
-    b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r')
+    (b < 0x20) & (b != b'\t') & (b != b'\n') & (b != b'\r')
 }
 
 /// Character data with references resolved and line ends normalized; `Err(index)` of a
 /// forbidden character when `strict`.
 fn decode_text(raw: &str, strict: bool) -> Result<Cow<'_, str>, usize> {
-    // One branch-free pass (it vectorizes) decides whether the text is used as it is.
-    let special = raw.bytes().fold(false, |any, b| {
-        any | ((b < 0x20) & (b != b'\t') & (b != b'\n')) | (b == b'&')
-    });
-    if !special {
+    // Nearly all text is used as it is: a vectorized search decides, and the per-byte check for
+    // forbidden characters (a branch-free fold, which vectorizes too) runs only when asked.
+    let changes = memchr::memchr2(b'&', b'\r', raw.as_bytes()).is_some();
+    let forbidden = strict && raw.bytes().fold(false, |any, b| any | is_forbidden(b));
+    if !changes && !forbidden {
         return Ok(Cow::Borrowed(raw));
     }
     let bytes = raw.as_bytes();
@@ -724,3 +749,6 @@ fn read_error(err: &io::Error, line: u64) -> ParseError {
         message: format!("could not read the file: {err}"),
     }
 }
+
+#[cfg(test)]
+mod tests;

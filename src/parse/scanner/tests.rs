@@ -1,0 +1,258 @@
+//! The scanner against quick-xml, the parser the readers used before it, over every XML report in
+//! the conformance corpus; and streamed against in-memory scanning on inputs cut at every byte.
+// The corpus is read from disk: tests are an edge of their own.
+#![allow(clippy::disallowed_methods)]
+
+use std::borrow::Cow;
+use std::path::{Path, PathBuf};
+
+use proptest::prelude::*;
+use quick_xml::events::Event;
+
+use super::*;
+
+/// What a reader sees of a document: elements with their attributes, text between tags merged.
+#[derive(Debug, PartialEq)]
+enum Seen {
+    Open(String, Vec<(String, String)>),
+    Close,
+    Text(String),
+}
+
+fn push_text(out: &mut Vec<Seen>, text: &str) {
+    if let Some(Seen::Text(last)) = out.last_mut() {
+        last.push_str(text);
+    } else if !text.is_empty() {
+        out.push(Seen::Text(text.to_owned()));
+    }
+}
+
+/// The scanner's view, or its error.
+fn ours<R: BufRead>(mut scanner: Scanner<'_, R>) -> Result<Vec<Seen>, ParseError> {
+    let mut out = Vec::new();
+    loop {
+        match scanner.next_token()? {
+            Token::Start(tag) => out.push(open(&tag)?),
+            Token::Empty(tag) => {
+                out.push(open(&tag)?);
+                out.push(Seen::Close);
+            }
+            Token::End(_) => out.push(Seen::Close),
+            Token::Text(text) => push_text(&mut out, &text),
+            Token::Eof(_) => return Ok(out),
+        }
+    }
+}
+
+fn open(tag: &Tag<'_>) -> Result<Seen, ParseError> {
+    let attrs = tag.attributes()?;
+    Ok(Seen::Open(
+        tag.local_name().to_owned(),
+        attrs
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v.into_owned()))
+            .collect(),
+    ))
+}
+
+/// quick-xml's view, configured as the readers had it; `None` where it found an error.
+fn theirs(bytes: &[u8]) -> Option<Vec<Seen>> {
+    let mut reader = quick_xml::Reader::from_reader(bytes);
+    reader.config_mut().check_end_names = true;
+    reader.config_mut().allow_dangling_amp = true;
+    let mut out = Vec::new();
+    let open = |e: &quick_xml::events::BytesStart<'_>| -> Option<Seen> {
+        let mut attrs = Vec::new();
+        for attr in e.attributes() {
+            let attr = match attr {
+                Ok(a) => a,
+                Err(quick_xml::events::attributes::AttrError::Duplicated(..)) => continue,
+                Err(_) => return None,
+            };
+            let value = attr
+                .normalized_value(quick_xml::XmlVersion::Implicit1_0)
+                .unwrap_or_else(|_| attr.value.clone());
+            let key = attr.key.local_name().as_ref().to_owned();
+            attrs.push((key, value.into_owned()));
+        }
+        let name = e.local_name().as_ref().to_owned();
+        Some(Seen::Open(name, attrs))
+    };
+    loop {
+        match reader.read_event().ok()? {
+            Event::Start(e) => out.push(open(&e)?),
+            Event::Empty(e) => {
+                out.push(open(&e)?);
+                out.push(Seen::Close);
+            }
+            Event::End(_) => out.push(Seen::Close),
+            Event::Text(t) => push_text(&mut out, &t.xml10_content()),
+            Event::CData(t) => push_text(&mut out, &t.xml10_content()),
+            Event::GeneralRef(r) => {
+                let text = match r.resolve_char_ref() {
+                    Ok(Some(c)) => c.to_string(),
+                    _ => match quick_xml::escape::resolve_predefined_entity(&r.xml10_content()) {
+                        Some(t) => t.to_owned(),
+                        None => format!("&{};", r.xml10_content()),
+                    },
+                };
+                push_text(&mut out, &text);
+            }
+            Event::Eof => return Some(out),
+            Event::Decl(_) | Event::PI(_) | Event::DocType(_) | Event::Comment(_) => {}
+        }
+    }
+}
+
+fn xml_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            xml_files(&path, out);
+        } else if path
+            .extension()
+            .is_some_and(|e| e == "xml" || e == "trx" || e == "junit")
+        {
+            out.push(path);
+        }
+    }
+}
+
+/// A stream that hands out its bytes `step` at a time, so every token is cut by reads.
+fn trickle(bytes: &[u8], step: usize) -> Scanner<'static, std::io::BufReader<&[u8]>> {
+    let mut scanner = Scanner::streamed(std::io::BufReader::with_capacity(step, bytes));
+    scanner.chunk = step;
+    scanner
+}
+
+#[test]
+fn every_corpus_report_scans_as_quick_xml_reads_it() {
+    let mut files = Vec::new();
+    xml_files(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/conformance")
+            .as_path(),
+        &mut files,
+    );
+    assert!(files.len() > 100, "corpus missing: {} files", files.len());
+    let mut compared = 0;
+    for path in files {
+        let bytes = std::fs::read(&path).unwrap();
+        let body = bytes.strip_prefix("\u{feff}".as_bytes()).unwrap_or(&bytes);
+        let ours_in_memory = ours(Scanner::in_memory(&bytes));
+        let ours_streamed = ours(trickle(&bytes, 7));
+        assert_eq!(ours_in_memory, ours_streamed, "{}", path.display());
+        match theirs(body) {
+            Some(expected) => {
+                assert_eq!(
+                    ours_in_memory.as_ref().ok(),
+                    Some(&expected),
+                    "{}",
+                    path.display()
+                );
+                compared += 1;
+            }
+            None => assert!(
+                ours_in_memory.is_err(),
+                "{}: quick-xml refused it",
+                path.display()
+            ),
+        }
+    }
+    assert!(compared > 100, "{compared}");
+}
+
+#[test]
+fn references_line_ends_and_markup_decode_as_quick_xml_does() {
+    let doc = concat!(
+        "\u{feff}<?xml version=\"1.0\"?>\r\n<!DOCTYPE r [<!ENTITY e \"x\"> <!-- ]> ' -->]>\n",
+        "<ns:r a=\"1&amp;2\t3\r\n4\" b='&#x41;&#66;' c=\"&unknown; kept\" d=\"x>y\">",
+        "a &lt; b &unknown; &#0; &#xZ; & dangling &amp&amp; \r\nline\rend",
+        "<![CDATA[<raw> &amp; \r\n]]><!-- c --><?pi x?><e/><f g = \"h\" /></ns:r>\n"
+    );
+    let expected = theirs(doc.strip_prefix('\u{feff}').unwrap().as_bytes()).unwrap();
+    assert_eq!(ours(Scanner::in_memory(doc.as_bytes())).unwrap(), expected);
+    for step in 1..12 {
+        assert_eq!(
+            ours(trickle(doc.as_bytes(), step)).unwrap(),
+            expected,
+            "step {step}"
+        );
+    }
+}
+
+#[test]
+fn broken_documents_are_errors_with_their_line() {
+    let cases: &[(&str, u64, &str)] = &[
+        ("<a>\n<b>\n</c>\n</a>", 3, "expected </b>, found </c>"),
+        ("<a>\n</a>\n</a>", 3, "closes no open element"),
+        ("<a>\n<b x=\"1\n", 3, "ends inside a tag"),
+        ("<a><!-- never closed\n\n", 3, "ends inside a comment"),
+        ("<a b=c/>", 1, "not quoted"),
+        ("<a b/>", 1, "not followed by '='"),
+        ("<a>\n<!FOO></a>", 2, "neither a comment"),
+        ("< a/>", 1, "not followed by an element name"),
+    ];
+    for &(doc, line, says) in cases {
+        for err in [
+            ours(Scanner::in_memory(doc.as_bytes())).unwrap_err(),
+            ours(trickle(doc.as_bytes(), 3)).unwrap_err(),
+        ] {
+            assert_eq!(err.line, Some(line), "{doc:?}: {err}");
+            assert!(err.message.contains(says), "{doc:?}: {err}");
+        }
+    }
+    let bad_utf8 = b"<a>\n\n\xff</a>";
+    let err = ours(Scanner::in_memory(bad_utf8)).unwrap_err();
+    assert_eq!((err.kind, err.line), (ParseErrorKind::Encoding, Some(3)));
+    let err = ours(trickle(bad_utf8, 2)).unwrap_err();
+    assert_eq!((err.kind, err.line), (ParseErrorKind::Encoding, Some(3)));
+}
+
+#[test]
+fn a_character_cut_by_a_read_is_joined() {
+    let doc = "<a n=\"€→ü\">€ü→</a>";
+    let expected = ours(Scanner::in_memory(doc.as_bytes())).unwrap();
+    for step in 1..6 {
+        assert_eq!(
+            ours(trickle(doc.as_bytes(), step)).unwrap(),
+            expected,
+            "step {step}"
+        );
+    }
+}
+
+proptest! {
+    /// Whatever the bytes, a stream cut into reads of any size scans as the bytes in memory do.
+    #[test]
+    fn streamed_scans_as_in_memory(
+        parts in proptest::collection::vec(
+            prop_oneof![
+                Just("<a>"), Just("</a>"), Just("<b x='1' y=\"&amp;\"/>"), Just("text"),
+                Just("&lt;"), Just("&"), Just("\r\n"), Just("é€"), Just("<![CDATA[x]]>"),
+                Just("<!-- c -->"), Just("<?p?>"), Just("<"), Just(">"), Just("\""),
+            ],
+            0..40,
+        ),
+        step in 1usize..9,
+    ) {
+        let doc: String = parts.concat();
+        let in_memory = ours(Scanner::in_memory(doc.as_bytes()));
+        let streamed = ours(trickle(doc.as_bytes(), step));
+        match (in_memory, streamed) {
+            (Ok(a), Ok(b)) => prop_assert_eq!(a, b),
+            (Err(a), Err(b)) => prop_assert_eq!((a.kind, a.message), (b.kind, b.message)),
+            (a, b) => prop_assert!(false, "in memory {:?}, streamed {:?}", a, b),
+        }
+    }
+}
+
+#[test]
+fn text_is_borrowed_unless_decoding_changed_it() {
+    let mut scanner = Scanner::in_memory(b"<a>plain</a>");
+    let _ = scanner.next_token().unwrap();
+    assert!(matches!(
+        scanner.next_token().unwrap(),
+        Token::Text(Cow::Borrowed("plain"))
+    ));
+}
