@@ -67,7 +67,7 @@ fn write_case(out: &mut String, case: &Case) {
     if let Some(d) = case.duration {
         let _ = write!(out, " time=\"{}\"", secs(d));
     }
-    if let Some(loc) = &case.location() {
+    if let Some(loc) = case.location() {
         let _ = write!(out, " file=\"{}\"", esc(&loc.file));
         if let Some(line) = loc.line {
             let _ = write!(out, " line=\"{line}\"");
@@ -107,10 +107,7 @@ fn write_case(out: &mut String, case: &Case) {
     for p in case.retries() {
         write_problem(out, retry_tag, p);
     }
-    for (tag, text) in [
-        ("system-out", &case.stdout()),
-        ("system-err", &case.stderr()),
-    ] {
+    for (tag, text) in [("system-out", case.stdout()), ("system-err", case.stderr())] {
         if let Some(text) = text {
             let _ = writeln!(out, "      <{tag}>{}</{tag}>", esc_text(text));
         }

@@ -105,8 +105,8 @@ pub fn collect(
 /// The problems that explain the test's state: a flaky test's are its earlier failures.
 fn problems(case: &Case) -> &[Problem] {
     match case.status {
-        Status::Flaky { .. } => &case.retries(),
-        _ => &case.problems(),
+        Status::Flaky { .. } => case.retries(),
+        _ => case.problems(),
     }
 }
 
@@ -118,7 +118,7 @@ fn place(case: &Case, paths: &RepoPaths) -> Option<(String, Option<u32>)> {
         .chain([case.stderr(), case.stdout()])
         .flatten()
         .collect();
-    if let Some(location) = &case.location() {
+    if let Some(location) = case.location() {
         let reported = Frame {
             path: location.file.clone(),
             line: location.line,

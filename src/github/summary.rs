@@ -375,7 +375,7 @@ fn write_location(out: &mut String, listed: &Listed<'_>) {
     {
         parts.push(inline(listed.suite));
     }
-    if let Some(loc) = &listed.case.location() {
+    if let Some(loc) = listed.case.location() {
         parts.push(match loc.line {
             Some(line) => format!("`{}:{line}`", code_span_text(&loc.file)),
             None => format!("`{}`", code_span_text(&loc.file)),

@@ -337,3 +337,33 @@ impl Totals {
 pub fn millis(d: Duration) -> u64 {
     u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What every test costs decides the peak memory of a large report (issue 12).
+    #[test]
+    fn a_passing_case_is_small_and_shares_its_classname() {
+        assert!(std::mem::size_of::<Case>() <= 72);
+        let mut suite = Suite::default();
+        for name in ["a", "b"] {
+            let mut case = Case::new(name.into(), Status::Passed);
+            case.classname = Some("com.acme.Cart".into());
+            suite.push_case(case);
+        }
+        let shared: Vec<&Arc<str>> = suite.cases.iter().flat_map(|c| &c.classname).collect();
+        assert!(Arc::ptr_eq(shared[0], shared[1]));
+    }
+
+    #[test]
+    fn details_made_and_left_empty_change_nothing() {
+        let plain = Case::new("a".into(), Status::Passed);
+        let mut touched = plain.clone();
+        touched.details_mut().properties.clear();
+        assert_eq!(touched, plain);
+        touched.set_stdout(None);
+        touched.set_details(touched.details().clone());
+        assert_eq!(touched, plain);
+    }
+}

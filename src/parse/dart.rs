@@ -332,7 +332,6 @@ mod tests {
                 .next()
                 .unwrap()
                 .location()
-                .as_ref()
                 .map(|l| l.file.as_str()),
             Some("/p/test/a_test.dart")
         );

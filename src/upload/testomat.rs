@@ -268,7 +268,7 @@ fn test_id(case: &Case) -> Option<String> {
     if property.is_some() {
         return property;
     }
-    [&case.stdout(), &case.stderr()]
+    [case.stdout(), case.stderr()]
         .into_iter()
         .flatten()
         .find_map(|out| {

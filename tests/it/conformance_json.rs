@@ -217,10 +217,7 @@ fn behave_counts_scenarios_as_behave_printed() {
         .find(|c| c.name == "crashes")
         .expect("scenario 'crashes'");
     assert!(
-        crashed
-            .stdout()
-            .as_deref()
-            .is_some_and(|s| s.contains("it throws")),
+        crashed.stdout().is_some_and(|s| s.contains("it throws")),
         "steps kept"
     );
 }
