@@ -508,6 +508,8 @@ impl State {
             }
         }
         if let Some(run) = self.run.as_mut() {
+            // A closed suite takes no more cases: its doubling room is given back (issue 12).
+            builder.suite.cases.shrink_to_fit();
             run.suites.push(builder.suite);
         }
     }

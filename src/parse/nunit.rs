@@ -332,6 +332,8 @@ impl Handler for State {
                         suite.push_case(case);
                         self.teardown_cases += 1;
                     }
+                    // A closed fixture takes no more cases: its doubling room is given back.
+                    suite.cases.shrink_to_fit();
                     self.run.suites.push(suite);
                 }
             }

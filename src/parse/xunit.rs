@@ -269,7 +269,12 @@ impl Handler for State {
                     }
                 }
             }
-            "collection" | "class" if self.test.is_none() => self.group = None,
+            "collection" | "class" if self.test.is_none() => {
+                // A closed collection takes no more cases: its doubling room is given back.
+                if let Some(suite) = self.group.take().and_then(|i| self.run.suites.get_mut(i)) {
+                    suite.cases.shrink_to_fit();
+                }
+            }
             "error" if self.test.is_none() => {
                 if let Some((mut case, f)) = self.error.take() {
                     case.details_mut().problems.push(Problem {
