@@ -225,9 +225,12 @@ fn suite_of(feature: &Value) -> Suite {
             None => cases.push((id, case)),
         }
     }
+    // collect() reuses the (id, case) buffer, larger than the cases need.
+    let mut cases: Vec<Case> = cases.into_iter().map(|(_, c)| c).collect();
+    cases.shrink_to_fit();
     Suite {
         name,
-        cases: cases.into_iter().map(|(_, c)| c).collect(),
+        cases,
         ..Suite::default()
     }
 }

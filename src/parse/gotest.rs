@@ -276,6 +276,8 @@ impl Stream {
             if cases.is_empty() {
                 continue;
             }
+            // collect() reused the larger test builders' buffer: keep only what the cases need.
+            cases.shrink_to_fit();
             suites.push(Suite {
                 name: package.name,
                 cases,
