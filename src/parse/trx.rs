@@ -351,7 +351,14 @@ impl State {
         let mut suite_of: HashMap<String, usize> = HashMap::new();
         // (testId, name) → (suite, case index) of the latest attempt that did not pass.
         let mut retryable: HashMap<(String, String), (usize, usize)> = HashMap::new();
-        for (test_id, mut case) in self.results {
+        // Taken from the end of the reversed list, its buffer shrinks as the suites grow, so the
+        // cases are not held twice at the peak (issue 12).
+        let mut results = self.results;
+        results.reverse();
+        while let Some((test_id, mut case)) = results.pop() {
+            if results.len() < results.capacity() / 2 {
+                results.shrink_to_fit();
+            }
             let def = self.definitions.get(&test_id);
             case.classname = def.and_then(|d| d.class.clone());
             case.name = without_class(std::mem::take(&mut case.name), case.classname.as_deref());
