@@ -75,12 +75,12 @@ struct Test<'a> {
 fn test<'a>(suite: &'a str, case: &'a Case) -> Test<'a> {
     let (status, raw_status, retries, flaky) = match case.status {
         Status::Passed => ("passed", None, 0, false),
-        Status::Failed => ("failed", None, case.retries.len(), false),
-        Status::Errored => ("failed", Some("errored"), case.retries.len(), false),
+        Status::Failed => ("failed", None, case.retries().len(), false),
+        Status::Errored => ("failed", Some("errored"), case.retries().len(), false),
         Status::Skipped => ("skipped", None, 0, false),
         Status::Flaky { attempts } => ("passed", None, attempts.saturating_sub(1) as usize, true),
     };
-    let problem = case.problems.first();
+    let problem = case.problems().first();
     Test {
         name: &case.name,
         status,
@@ -90,8 +90,8 @@ fn test<'a>(suite: &'a str, case: &'a Case) -> Test<'a> {
         trace: problem.and_then(|p| p.trace.as_deref()),
         suite,
         classname: case.classname.as_deref(),
-        file_path: case.location.as_ref().map(|l| l.file.as_str()),
-        line: case.location.as_ref().and_then(|l| l.line),
+        file_path: case.location().map(|l| l.file.as_str()),
+        line: case.location().and_then(|l| l.line),
         retries: u32::try_from(retries).unwrap_or(u32::MAX),
         flaky,
     }

@@ -67,16 +67,16 @@ fn write_case(out: &mut String, case: &Case) {
     if let Some(d) = case.duration {
         let _ = write!(out, " time=\"{}\"", secs(d));
     }
-    if let Some(loc) = &case.location {
+    if let Some(loc) = case.location() {
         let _ = write!(out, " file=\"{}\"", esc(&loc.file));
         if let Some(line) = loc.line {
             let _ = write!(out, " line=\"{line}\"");
         }
     }
     out.push_str(">\n");
-    if !case.properties.is_empty() {
+    if !case.properties().is_empty() {
         out.push_str("      <properties>\n");
-        for (k, v) in &case.properties {
+        for (k, v) in case.properties() {
             let _ = writeln!(
                 out,
                 "        <property name=\"{}\" value=\"{}\"/>",
@@ -93,10 +93,10 @@ fn write_case(out: &mut String, case: &Case) {
         Status::Passed | Status::Flaky { .. } => "",
     };
     // A status without a recorded reason still needs its element, or the test reads back as passed.
-    if !main_tag.is_empty() && case.problems.is_empty() {
+    if !main_tag.is_empty() && case.problems().is_empty() {
         let _ = writeln!(out, "      <{main_tag}/>");
     }
-    for p in &case.problems {
+    for p in case.problems() {
         write_problem(out, main_tag, p);
     }
     let retry_tag = if matches!(case.status, Status::Flaky { .. }) {
@@ -104,10 +104,10 @@ fn write_case(out: &mut String, case: &Case) {
     } else {
         "rerunFailure"
     };
-    for p in &case.retries {
+    for p in case.retries() {
         write_problem(out, retry_tag, p);
     }
-    for (tag, text) in [("system-out", &case.stdout), ("system-err", &case.stderr)] {
+    for (tag, text) in [("system-out", case.stdout()), ("system-err", case.stderr())] {
         if let Some(text) = text {
             let _ = writeln!(out, "      <{tag}>{}</{tag}>", esc_text(text));
         }

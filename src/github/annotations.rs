@@ -105,8 +105,8 @@ pub fn collect(
 /// The problems that explain the test's state: a flaky test's are its earlier failures.
 fn problems(case: &Case) -> &[Problem] {
     match case.status {
-        Status::Flaky { .. } => &case.retries,
-        _ => &case.problems,
+        Status::Flaky { .. } => case.retries(),
+        _ => case.problems(),
     }
 }
 
@@ -115,10 +115,10 @@ fn place(case: &Case, paths: &RepoPaths) -> Option<(String, Option<u32>)> {
     let texts: Vec<&str> = problems(case)
         .iter()
         .flat_map(|p| [p.trace.as_deref(), p.message.as_deref()])
-        .chain([case.stderr.as_deref(), case.stdout.as_deref()])
+        .chain([case.stderr(), case.stdout()])
         .flatten()
         .collect();
-    if let Some(location) = &case.location {
+    if let Some(location) = case.location() {
         let reported = Frame {
             path: location.file.clone(),
             line: location.line,

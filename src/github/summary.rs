@@ -375,7 +375,7 @@ fn write_location(out: &mut String, listed: &Listed<'_>) {
     {
         parts.push(inline(listed.suite));
     }
-    if let Some(loc) = &listed.case.location {
+    if let Some(loc) = listed.case.location() {
         parts.push(match loc.line {
             Some(line) => format!("`{}:{line}`", code_span_text(&loc.file)),
             None => format!("`{}`", code_span_text(&loc.file)),
@@ -427,7 +427,7 @@ fn write_failure(out: &mut String, listed: &Listed<'_>, level: Detail) {
         Detail::Messages | Detail::NamesOnly => return,
     };
     let traces: Vec<&str> = case
-        .problems
+        .problems()
         .iter()
         .filter_map(|p| p.trace.as_deref())
         .collect();
@@ -461,7 +461,7 @@ fn write_flaky(out: &mut String, listed: &Listed<'_>, level: Detail) {
     out.push_str("\n\n");
     if level >= Detail::Messages {
         let first = case
-            .retries
+            .retries()
             .first()
             .and_then(|p| p.message.as_deref().or(p.kind.as_deref()));
         if let Some(message) = first {

@@ -7,6 +7,7 @@
 
 mod text;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde::Serialize;
@@ -48,14 +49,14 @@ impl Status {
 }
 
 /// Where a test lives in the repository, as the report says it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Location {
     pub file: String,
     pub line: Option<u32>,
 }
 
 /// One failure, error or skip reason as the report gave it.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Problem {
     pub message: Option<String>,
     /// The exception or assertion type (`type` attribute in JUnit).
@@ -69,13 +70,23 @@ impl Problem {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// One test. What most tests lack (problems, earlier attempts, output, location, properties) lives
+/// in one optional side allocation, so a passing test costs 72 bytes plus its name: a report of
+/// 200,000 tests then holds less than twice its own size (issue 12).
+#[derive(Debug, Clone)]
 pub struct Case {
     pub name: String,
-    /// The class, module or file that groups the test (`classname` in JUnit).
-    pub classname: Option<String>,
+    /// The class, module or file that groups the test (`classname` in JUnit). Shared with the
+    /// other tests of the class: [`Suite::push_case`] keeps one copy per run of equal names.
+    pub classname: Option<Arc<str>>,
     pub status: Status,
     pub duration: Option<Duration>,
+    details: Option<Box<CaseDetails>>,
+}
+
+/// The parts of a [`Case`] that most tests leave empty.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CaseDetails {
     /// The failures or errors of the final attempt; for a skipped test its reason.
     pub problems: Vec<Problem>,
     /// Failures of earlier attempts (Surefire `rerunFailure`/`flakyFailure`, pytest reruns).
@@ -86,6 +97,26 @@ pub struct Case {
     pub properties: Vec<(String, String)>,
 }
 
+static NO_DETAILS: CaseDetails = CaseDetails {
+    problems: Vec::new(),
+    retries: Vec::new(),
+    stdout: None,
+    stderr: None,
+    location: None,
+    properties: Vec::new(),
+};
+
+/// Equal when every part is: a case whose details were made and left empty equals one without.
+impl PartialEq for Case {
+    fn eq(&self, other: &Case) -> bool {
+        self.name == other.name
+            && self.classname == other.classname
+            && self.status == other.status
+            && self.duration == other.duration
+            && self.details() == other.details()
+    }
+}
+
 impl Case {
     pub fn new(name: String, status: Status) -> Case {
         Case {
@@ -93,19 +124,91 @@ impl Case {
             classname: None,
             status,
             duration: None,
-            problems: Vec::new(),
-            retries: Vec::new(),
-            stdout: None,
-            stderr: None,
-            location: None,
-            properties: Vec::new(),
+            details: None,
+        }
+    }
+
+    /// The side parts, empty for most tests.
+    pub fn details(&self) -> &CaseDetails {
+        self.details.as_deref().unwrap_or(&NO_DETAILS)
+    }
+
+    /// The side parts for writing; made on first use. Setting an absent part to `None` or empty
+    /// through the `set_` methods instead does not make them.
+    pub fn details_mut(&mut self) -> &mut CaseDetails {
+        self.details.get_or_insert_with(Box::default)
+    }
+
+    /// Takes the side parts out, leaving the case without them.
+    pub fn take_details(&mut self) -> CaseDetails {
+        self.details.take().map(|d| *d).unwrap_or_default()
+    }
+
+    /// Replaces the side parts; empty ones take no allocation.
+    pub fn set_details(&mut self, details: CaseDetails) {
+        self.details = (details != NO_DETAILS).then(|| Box::new(details));
+    }
+
+    /// The failures or errors of the final attempt; for a skipped test its reason.
+    pub fn problems(&self) -> &[Problem] {
+        &self.details().problems
+    }
+
+    /// Failures of earlier attempts (Surefire `rerunFailure`/`flakyFailure`, pytest reruns).
+    pub fn retries(&self) -> &[Problem] {
+        &self.details().retries
+    }
+
+    pub fn stdout(&self) -> Option<&str> {
+        self.details().stdout.as_deref()
+    }
+
+    pub fn stderr(&self) -> Option<&str> {
+        self.details().stderr.as_deref()
+    }
+
+    pub fn location(&self) -> Option<&Location> {
+        self.details().location.as_ref()
+    }
+
+    pub fn properties(&self) -> &[(String, String)] {
+        &self.details().properties
+    }
+
+    pub fn set_problems(&mut self, problems: Vec<Problem>) {
+        if !problems.is_empty() || self.details.is_some() {
+            self.details_mut().problems = problems;
+        }
+    }
+
+    pub fn set_retries(&mut self, retries: Vec<Problem>) {
+        if !retries.is_empty() || self.details.is_some() {
+            self.details_mut().retries = retries;
+        }
+    }
+
+    pub fn set_stdout(&mut self, stdout: Option<String>) {
+        if stdout.is_some() || self.details.is_some() {
+            self.details_mut().stdout = stdout;
+        }
+    }
+
+    pub fn set_stderr(&mut self, stderr: Option<String>) {
+        if stderr.is_some() || self.details.is_some() {
+            self.details_mut().stderr = stderr;
+        }
+    }
+
+    pub fn set_location(&mut self, location: Option<Location>) {
+        if location.is_some() || self.details.is_some() {
+            self.details_mut().location = location;
         }
     }
 
     /// The first message worth showing a person: the failure's message, else its type, else the
     /// first line of its trace.
     pub fn headline(&self) -> Option<&str> {
-        let p = self.problems.first()?;
+        let p = self.problems().first()?;
         p.message
             .as_deref()
             .filter(|m| !m.trim().is_empty())
@@ -118,7 +221,7 @@ impl Case {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Suite {
     /// Names of the enclosing suites and this one, outermost first, joined by " › ".
     pub name: String,
@@ -130,8 +233,30 @@ pub struct Suite {
     pub stderr: Option<String>,
 }
 
+impl Suite {
+    /// Adds a case. Its classname becomes the previous case's when they are equal (the tests of
+    /// one class come together), and its side parts give back unused capacity: what a large
+    /// report holds per test is what decides its peak memory.
+    pub fn push_case(&mut self, mut case: Case) {
+        if let (Some(previous), Some(classname)) = (
+            self.cases.last().and_then(|c| c.classname.as_ref()),
+            case.classname.as_mut(),
+        ) {
+            if previous == classname {
+                *classname = Arc::clone(previous);
+            }
+        }
+        if let Some(details) = case.details.as_deref_mut() {
+            details.problems.shrink_to_fit();
+            details.retries.shrink_to_fit();
+            details.properties.shrink_to_fit();
+        }
+        self.cases.push(case);
+    }
+}
+
 /// Everything one report file held.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct TestRun {
     pub name: Option<String>,
     pub suites: Vec<Suite>,
@@ -211,4 +336,34 @@ impl Totals {
 /// Milliseconds, saturating: a report that claims 10^20 seconds must not wrap.
 pub fn millis(d: Duration) -> u64 {
     u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What every test costs decides the peak memory of a large report (issue 12).
+    #[test]
+    fn a_passing_case_is_small_and_shares_its_classname() {
+        assert!(std::mem::size_of::<Case>() <= 72);
+        let mut suite = Suite::default();
+        for name in ["a", "b"] {
+            let mut case = Case::new(name.into(), Status::Passed);
+            case.classname = Some("com.acme.Cart".into());
+            suite.push_case(case);
+        }
+        let shared: Vec<&Arc<str>> = suite.cases.iter().flat_map(|c| &c.classname).collect();
+        assert!(Arc::ptr_eq(shared[0], shared[1]));
+    }
+
+    #[test]
+    fn details_made_and_left_empty_change_nothing() {
+        let plain = Case::new("a".into(), Status::Passed);
+        let mut touched = plain.clone();
+        touched.details_mut().properties.clear();
+        assert_eq!(touched, plain);
+        touched.set_stdout(None);
+        touched.set_details(touched.details().clone());
+        assert_eq!(touched, plain);
+    }
 }

@@ -107,8 +107,8 @@ fn case_of(element: &Value, feature: &str, feature_tags: &[String]) -> Case {
             .unwrap_or_else(|| super::junit::UNNAMED_TEST.to_owned()),
         status,
     );
-    case.classname = Some(feature.to_owned()).filter(|f| !f.is_empty());
-    case.location = location(element);
+    case.classname = (!feature.is_empty()).then(|| feature.into());
+    case.set_location(location(element));
     let mut seconds = 0.0;
     let mut transcript = String::new();
     for step in items(element, "steps") {
@@ -131,7 +131,7 @@ fn case_of(element: &Value, feature: &str, feature_tags: &[String]) -> Case {
                 (_, Some(m)) if !m.trim().is_empty() => m.lines().next().unwrap_or(m).to_owned(),
                 _ => format!("{step_status} in step: {what}"),
             };
-            case.problems.push(Problem {
+            case.details_mut().problems.push(Problem {
                 message: json::text(&headline, MAX_MESSAGE_BYTES),
                 kind: None,
                 trace: message.and_then(|m| json::text(&format!("{what}\n{m}"), MAX_TRACE_BYTES)),
@@ -144,25 +144,25 @@ fn case_of(element: &Value, feature: &str, feature_tags: &[String]) -> Case {
             .filter_map(Value::as_str)
             .map(str::to_owned),
     ) {
-        case.properties.push(("tag".to_owned(), t));
+        case.details_mut().properties.push(("tag".to_owned(), t));
     }
     match status {
         Status::Skipped => {
-            case.problems = vec![Problem {
+            case.set_problems(vec![Problem {
                 message: Some(raw.to_owned()),
                 ..Problem::default()
-            }];
+            }]);
         }
         Status::Failed | Status::Errored => {
-            if case.problems.is_empty() {
-                case.problems.push(Problem {
+            if case.problems().is_empty() {
+                case.details_mut().problems.push(Problem {
                     message: Some(format!("scenario {raw} (in a hook or outside any step)")),
                     ..Problem::default()
                 });
             }
-            case.stdout = json::text(&transcript, MAX_OUTPUT_BYTES);
+            case.set_stdout(json::text(&transcript, MAX_OUTPUT_BYTES));
         }
-        _ => case.problems.clear(),
+        _ => case.set_problems(Vec::new()),
     }
     case
 }

@@ -46,7 +46,7 @@ pub fn parse<R: BufRead>(source: Source<R>) -> Result<Parsed, ParseError> {
         };
         let case = case_of(test);
         match suites.iter_mut().find(|s| s.name == suite) {
-            Some(s) => s.cases.push(case),
+            Some(s) => s.push_case(case),
             None => suites.push(Suite {
                 name: suite,
                 cases: vec![case],
@@ -148,13 +148,15 @@ fn case_of(test: &Value) -> Case {
         status,
     );
     case.duration = json::millis(test.get("duration"));
-    case.location = json::str_of(test, "filePath").map(|f| Location {
+    case.set_location(json::str_of(test, "filePath").map(|f| Location {
         file: f.to_owned(),
         line: json::line_of(test, "line"),
-    });
+    }));
     for key in ["type", "browser", "device", "rawStatus"] {
         if let Some(v) = json::str_of(test, key) {
-            case.properties.push((key.to_owned(), v.to_owned()));
+            case.details_mut()
+                .properties
+                .push((key.to_owned(), v.to_owned()));
         }
     }
     for tag in test
@@ -163,12 +165,15 @@ fn case_of(test: &Value) -> Case {
         .into_iter()
         .flatten()
     {
-        case.properties
+        case.details_mut()
+            .properties
             .push(("tag".to_owned(), json::scalar_text(tag)));
     }
     if let Some(params) = test.get("parameters").and_then(Value::as_object) {
         for (k, v) in params {
-            case.properties.push((k.clone(), json::scalar_text(v)));
+            case.details_mut()
+                .properties
+                .push((k.clone(), json::scalar_text(v)));
         }
     }
     let problem = Problem {
@@ -180,11 +185,11 @@ fn case_of(test: &Value) -> Case {
         Status::Passed => {}
         Status::Flaky { .. } => {
             if !problem.is_empty() {
-                case.retries.push(problem);
+                case.details_mut().retries.push(problem);
             }
-            case.retries.extend(earlier);
+            case.details_mut().retries.extend(earlier);
         }
-        Status::Skipped => case.problems.push(Problem {
+        Status::Skipped => case.details_mut().problems.push(Problem {
             message: problem.message.or_else(|| {
                 json::str_of(test, "status")
                     .map(|s| {
@@ -199,10 +204,10 @@ fn case_of(test: &Value) -> Case {
             ..Problem::default()
         }),
         Status::Failed | Status::Errored => {
-            case.retries = earlier;
-            case.problems.push(problem);
-            case.stdout = lines(test, "stdout", MAX_OUTPUT_BYTES);
-            case.stderr = lines(test, "stderr", MAX_OUTPUT_BYTES);
+            case.set_retries(earlier);
+            case.details_mut().problems.push(problem);
+            case.set_stdout(lines(test, "stdout", MAX_OUTPUT_BYTES));
+            case.set_stderr(lines(test, "stderr", MAX_OUTPUT_BYTES));
         }
     }
     json::describe_attempts(&mut case);
@@ -239,11 +244,11 @@ mod tests {
             ]
         );
         let f = run.cases().nth(5).unwrap();
-        assert_eq!(f.retries[0].message.as_deref(), Some("flaked"));
+        assert_eq!(f.retries()[0].message.as_deref(), Some("flaked"));
         assert_eq!(run.suites[0].name, "outer › inner");
         assert_eq!(run.duration(), std::time::Duration::from_millis(2500));
         let c = run.cases().nth(2).unwrap();
-        assert_eq!(c.stdout.as_deref(), Some("out"));
-        assert_eq!(c.location.as_ref().and_then(|l| l.line), Some(3));
+        assert_eq!(c.stdout(), Some("out"));
+        assert_eq!(c.location().and_then(|l| l.line), Some(3));
     }
 }

@@ -179,24 +179,24 @@ fn suite_of(feature: &Value) -> Suite {
             Some(Severity::Passed) | None => Status::Passed,
         };
         let mut case = Case::new(scenario_name(element), status);
-        case.classname = Some(name.clone()).filter(|n| !n.is_empty());
+        case.classname = (!name.is_empty()).then(|| name.as_str().into());
         case.duration = Duration::try_from_secs_f64(scenario.nanos / 1e9).ok();
-        case.location = uri.map(|u| Location {
+        case.set_location(uri.map(|u| Location {
             file: u.to_owned(),
             line: json::line_of(element, "line"),
-        });
+        }));
         for t in feature_tags
             .iter()
             .cloned()
             .chain(items(element, "tags").filter_map(tag))
         {
-            if !case.properties.iter().any(|(_, v)| *v == t) {
-                case.properties.push(("tag".to_owned(), t));
+            if !case.properties().iter().any(|(_, v)| *v == t) {
+                case.details_mut().properties.push(("tag".to_owned(), t));
             }
         }
         match status {
             Status::Passed | Status::Flaky { .. } => {}
-            Status::Skipped => case.problems.push(Problem {
+            Status::Skipped => case.details_mut().problems.push(Problem {
                 message: Some(
                     if scenario.worst == Some(Severity::Pending) {
                         "pending"
@@ -208,8 +208,8 @@ fn suite_of(feature: &Value) -> Suite {
                 ..Problem::default()
             }),
             Status::Failed | Status::Errored => {
-                case.problems = scenario.problems;
-                case.stdout = json::text(&scenario.transcript, MAX_OUTPUT_BYTES);
+                case.set_problems(scenario.problems);
+                case.set_stdout(json::text(&scenario.transcript, MAX_OUTPUT_BYTES));
             }
         }
         let id = format!(
@@ -225,9 +225,12 @@ fn suite_of(feature: &Value) -> Suite {
             None => cases.push((id, case)),
         }
     }
+    // collect() reuses the (id, case) buffer, larger than the cases need.
+    let mut cases: Vec<Case> = cases.into_iter().map(|(_, c)| c).collect();
+    cases.shrink_to_fit();
     Suite {
         name,
-        cases: cases.into_iter().map(|(_, c)| c).collect(),
+        cases,
         ..Suite::default()
     }
 }
@@ -257,18 +260,19 @@ fn tag(v: &Value) -> Option<String> {
 fn fold(earlier: &mut Case, next: Case) {
     let attempts = match earlier.status {
         Status::Flaky { attempts } => attempts,
-        _ => 1 + u32::try_from(earlier.retries.len()).unwrap_or(0),
+        _ => 1 + u32::try_from(earlier.retries().len()).unwrap_or(0),
     } + 1;
     let failed_before =
         earlier.status.is_failure() || matches!(earlier.status, Status::Flaky { .. });
-    let mut retries = std::mem::take(&mut earlier.retries);
-    retries.append(&mut earlier.problems);
+    let mut details = earlier.take_details();
+    let mut retries = details.retries;
+    retries.append(&mut details.problems);
     let passed_now = next.status == Status::Passed;
     *earlier = next;
     if failed_before && passed_now {
         earlier.status = Status::Flaky { attempts };
     }
-    earlier.retries = retries;
+    earlier.set_retries(retries);
 }
 
 #[cfg(test)]
@@ -307,11 +311,11 @@ mod tests {
             Some(Duration::from_millis(3)),
             "background steps count"
         );
-        assert_eq!(a.properties, vec![("tag".to_owned(), "@all".to_owned())]);
+        assert_eq!(a.properties(), vec![("tag".to_owned(), "@all".to_owned())]);
         assert_eq!(run.cases().nth(1).unwrap().headline(), Some("db down"));
         assert_eq!(run.cases().nth(4).unwrap().headline(), Some("hook broke"));
         assert_eq!(
-            run.cases().nth(5).unwrap().retries[0].message.as_deref(),
+            run.cases().nth(5).unwrap().retries()[0].message.as_deref(),
             Some("expected 1")
         );
     }

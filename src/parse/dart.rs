@@ -144,7 +144,7 @@ impl Stream {
             }
             "error" => {
                 if let Some(t) = id(v, "testID").and_then(|t| self.running.get_mut(&t)) {
-                    t.case.problems.push(Problem {
+                    t.case.details_mut().problems.push(Problem {
                         message: json::text_of(v, "error", MAX_MESSAGE_BYTES),
                         kind: None,
                         trace: json::text_of(v, "stackTrace", MAX_TRACE_BYTES),
@@ -186,18 +186,18 @@ impl Stream {
             .rev()
             .filter_map(|g| g.as_u64().and_then(|g| self.groups.get(&g)))
             .find(|n| !n.is_empty())
-            .cloned();
+            .map(|n| n.as_str().into());
         let (url, line) = match json::str_of(test, "root_url") {
             Some(u) => (Some(u), json::line_of(test, "root_line")),
             None => (json::str_of(test, "url"), json::line_of(test, "line")),
         };
-        case.location = url.map(|u| Location {
+        case.set_location(url.map(|u| Location {
             file: file_path(u),
             line,
-        });
+        }));
         let metadata = &test["metadata"];
         if metadata.get("skip") == Some(&Value::Bool(true)) {
-            case.problems.push(Problem {
+            case.details_mut().problems.push(Problem {
                 message: json::text_of(metadata, "skipReason", MAX_MESSAGE_BYTES)
                     .or_else(|| Some("skipped".into())),
                 ..Problem::default()
@@ -227,23 +227,27 @@ impl Stream {
             case.duration = Duration::try_from_secs_f64((b - a) / 1000.0).ok();
         }
         match status {
-            Status::Passed => case.problems.clear(),
-            Status::Skipped => case.problems.retain(|p| p.trace.is_none()),
-            _ => case.stdout = t.output.and_then(Text::finish),
+            Status::Passed => case.set_problems(Vec::new()),
+            Status::Skipped => {
+                let mut details = case.take_details();
+                details.problems.retain(|p| p.trace.is_none());
+                case.set_details(details);
+            }
+            _ => case.set_stdout(t.output.and_then(Text::finish)),
         }
-        if status == Status::Skipped && case.problems.is_empty() {
-            case.problems.push(Problem {
+        if status == Status::Skipped && case.problems().is_empty() {
+            case.details_mut().problems.push(Problem {
                 message: Some("skipped".into()),
                 ..Problem::default()
             });
         }
-        self.suite(t.suite).cases.push(case);
+        self.suite(t.suite).push_case(case);
     }
 
     fn finish(mut self) -> Parsed {
         for tid in std::mem::take(&mut self.order) {
             if let Some(mut t) = self.running.remove(&tid) {
-                t.case.problems.push(Problem {
+                t.case.details_mut().problems.push(Problem {
                     message: Some("no result: the test runner stopped while this test ran".into()),
                     ..Problem::default()
                 });
@@ -320,15 +324,14 @@ mod tests {
         );
         let fails = run.cases().nth(1).unwrap();
         assert_eq!(fails.headline(), Some("Expected: <1>"));
-        assert_eq!(fails.stdout.as_deref(), Some("hello"));
+        assert_eq!(fails.stdout(), Some("hello"));
         assert_eq!(fails.duration, Some(Duration::from_millis(8)));
         assert_eq!(run.cases().next().unwrap().headline(), Some("later"));
         assert_eq!(
             run.cases()
                 .next()
                 .unwrap()
-                .location
-                .as_ref()
+                .location()
                 .map(|l| l.file.as_str()),
             Some("/p/test/a_test.dart")
         );

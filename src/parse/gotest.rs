@@ -265,17 +265,19 @@ impl Stream {
                 } else {
                     "the package failed outside any test (TestMain, init, or the test binary exited)"
                 };
-                case.problems.push(Problem {
+                case.details_mut().problems.push(Problem {
                     message: Some(message.into()),
                     kind: None,
                     trace: output.clone(),
                 });
-                case.stdout = output;
+                case.set_stdout(output);
                 cases.push(case);
             }
             if cases.is_empty() {
                 continue;
             }
+            // collect() reused the larger test builders' buffer: keep only what the cases need.
+            cases.shrink_to_fit();
             suites.push(Suite {
                 name: package.name,
                 cases,
@@ -383,17 +385,17 @@ impl Test {
         };
         let mut case = Case::new(self.name, status);
         case.duration = self.duration;
-        case.location = self.location;
+        case.set_location(self.location);
         match status {
             Status::Passed => {}
             Status::Flaky { .. } => {
                 self.retries.append(&mut self.problems);
-                case.retries = self.retries;
+                case.set_retries(self.retries);
             }
             _ => {
-                case.problems = self.problems;
-                case.retries = self.retries;
-                case.stdout = self.stdout;
+                case.set_problems(self.problems);
+                case.set_retries(self.retries);
+                case.set_stdout(self.stdout);
             }
         }
         case
@@ -451,10 +453,10 @@ mod tests {
         );
         let y = run.cases().nth(2).unwrap();
         assert_eq!(y.headline(), Some("y is wrong"));
-        assert_eq!(y.location.as_ref().map(|l| l.line), Some(Some(9)));
+        assert_eq!(y.location().map(|l| l.line), Some(Some(9)));
         assert_eq!(y.duration, Some(Duration::from_millis(500)));
         assert!(
-            run.cases().nth(1).unwrap().stdout.is_none(),
+            run.cases().nth(1).unwrap().stdout().is_none(),
             "passing output dropped"
         );
     }
@@ -472,7 +474,7 @@ mod tests {
         ));
         assert_eq!(statuses(&run), vec![(PACKAGE_CASE.into(), "errored")]);
         let case = run.cases().next().unwrap();
-        assert!(case.problems[0]
+        assert!(case.problems()[0]
             .trace
             .as_deref()
             .is_some_and(|t| t.contains("syntax error")));
@@ -524,7 +526,7 @@ mod tests {
         ));
         let case = run.cases().next().unwrap();
         assert_eq!(case.status, Status::Flaky { attempts: 2 });
-        assert_eq!(case.retries[0].message.as_deref(), Some("flake"));
+        assert_eq!(case.retries()[0].message.as_deref(), Some("flake"));
     }
 
     #[test]

@@ -138,35 +138,37 @@ fn case_of(test: &Value, suite: Option<&str>) -> Case {
     );
     case.classname = field(test, "classname")
         .map(Cow::into_owned)
-        .or(suite.map(|s| repair_utf8(s).into_owned()));
+        .or(suite.map(|s| repair_utf8(s).into_owned()))
+        .map(Into::into);
     case.duration = json::seconds(test.get("time"));
-    case.location = json::str_of(test, "file").map(|f| Location {
+    case.set_location(json::str_of(test, "file").map(|f| Location {
         file: f.to_owned(),
         line: json::line_of(test, "line"),
-    });
+    }));
     if let Some(fields) = test.as_object() {
         for (k, v) in fields
             .iter()
             .filter(|(k, _)| !OWN_KEYS.contains(&k.as_str()))
         {
-            case.properties
+            case.details_mut()
+                .properties
                 .push((k.clone(), repair_utf8(&json::scalar_text(v)).into_owned()));
         }
     }
     for failure in &failures {
         // "path/to/file.cc:12\nExpected equality of these values: …"
         let (place, rest) = failure.split_once('\n').unwrap_or(("", failure.as_ref()));
-        case.problems.push(Problem {
+        case.details_mut().problems.push(Problem {
             message: json::text(rest.lines().next().unwrap_or(rest), MAX_MESSAGE_BYTES),
             kind: None,
             trace: json::text(failure, MAX_TRACE_BYTES),
         });
         if let Some((file, line)) = place.rsplit_once(':') {
-            if let (Ok(line), true) = (line.trim().parse(), case.location.is_none()) {
-                case.location = Some(Location {
+            if let (Ok(line), true) = (line.trim().parse(), case.location().is_none()) {
+                case.set_location(Some(Location {
                     file: file.to_owned(),
                     line: Some(line),
-                });
+                }));
             }
         }
     }
@@ -176,7 +178,7 @@ fn case_of(test: &Value, suite: Option<&str>) -> Case {
         } else {
             "disabled"
         };
-        case.problems.push(Problem {
+        case.details_mut().problems.push(Problem {
             message: Some(reason.into()),
             ..Problem::default()
         });
@@ -208,7 +210,7 @@ mod tests {
         );
         let adds = run.cases().next().unwrap();
         assert_eq!(
-            adds.properties,
+            adds.properties(),
             vec![("owner".to_owned(), "ünï".to_owned())]
         );
         assert_eq!(repair_utf8("gr\u{c3}\u{b6}\u{c3}\u{9f}e"), "größe");
@@ -219,6 +221,6 @@ mod tests {
         );
         let fails = run.cases().nth(3).unwrap();
         assert_eq!(fails.headline(), Some("Expected equality of these values:"));
-        assert_eq!(fails.location.as_ref().and_then(|l| l.line), Some(9));
+        assert_eq!(fails.location().and_then(|l| l.line), Some(9));
     }
 }

@@ -349,11 +349,11 @@ pub fn scalar_text(v: &Value) -> String {
 pub fn describe_attempts(case: &mut Case) {
     if let Status::Flaky { attempts } = case.status {
         let earlier = usize::try_from(attempts.saturating_sub(1)).unwrap_or(0);
-        while case.retries.len() < earlier {
-            case.retries.push(Problem {
+        while case.retries().len() < earlier {
+            let attempt = case.retries().len() + 1;
+            case.details_mut().retries.push(Problem {
                 message: Some(format!(
-                    "attempt {} failed (the report keeps no message for it)",
-                    case.retries.len() + 1
+                    "attempt {attempt} failed (the report keeps no message for it)"
                 )),
                 ..Problem::default()
             });

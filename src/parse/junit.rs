@@ -24,9 +24,9 @@
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hash, Hasher};
-use std::time::Duration;
-
 use std::io::BufRead;
+use std::sync::Arc;
+use std::time::Duration;
 
 use super::scanner::{Scanner, Tag, Token};
 use super::xml::{clean_attr, parse_seconds, take, Attr, Text, MAX_DEPTH};
@@ -451,7 +451,7 @@ impl State {
             FrameKind::Property { name, value } => {
                 let value = value.finish().unwrap_or_default();
                 if let Some(case) = self.case.as_mut() {
-                    case.case.properties.push((name, value));
+                    case.case.details_mut().properties.push((name, value));
                 } else if let Some(suite) = self.suites.last_mut() {
                     suite.suite.properties.push((name, value));
                 }
@@ -483,6 +483,8 @@ impl State {
             }
         }
         if let Some(run) = self.run.as_mut() {
+            // A closed suite takes no more cases: its doubling room is given back (issue 12).
+            builder.suite.cases.shrink_to_fit();
             run.suites.push(builder.suite);
         }
     }
@@ -504,7 +506,7 @@ impl State {
             return;
         };
         suite.case_time += case.duration.unwrap_or_default();
-        let key = key_hash(&case, case.location.as_ref().map(|l| l.file.as_str()));
+        let key = key_hash(&case, case.location().map(|l| l.file.as_str()));
         match suite.seen.get(&key).copied() {
             Some(i)
                 if suite
@@ -518,8 +520,14 @@ impl State {
                 }
             }
             _ => {
-                suite.seen.insert(key, suite.suite.cases.len());
-                suite.suite.cases.push(case);
+                // A test that passed and names no file is never an earlier attempt
+                // ([`is_attempt_of`]): not indexing it keeps a suite of passing tests small.
+                let can_be_retried = case.location().is_some()
+                    || !matches!(case.status, Status::Passed | Status::Flaky { .. });
+                if can_be_retried {
+                    suite.seen.insert(key, suite.suite.cases.len());
+                }
+                suite.suite.push_case(case);
             }
         }
     }
@@ -548,7 +556,7 @@ impl CaseBuilder {
                 .any(|word| s.trim().eq_ignore_ascii_case(word))
         });
         let mut case = Case::new(name.unwrap_or_default(), Status::Passed);
-        case.classname = classname;
+        case.classname = classname.map(Arc::from);
         case.duration = take(&mut attrs, "time").and_then(|t| parse_seconds(&t));
         CaseBuilder {
             case,
@@ -566,8 +574,8 @@ impl CaseBuilder {
         if case.name.is_empty() {
             case.name = case
                 .classname
-                .clone()
-                .unwrap_or_else(|| UNNAMED_TEST.to_owned());
+                .as_deref()
+                .map_or_else(|| UNNAMED_TEST.to_owned(), str::to_owned);
         }
         let has = |k: ProblemKind| self.problems.iter().any(|(kind, _)| *kind == k);
         let flaky_attempts = self
@@ -595,21 +603,23 @@ impl CaseBuilder {
             Status::Skipped => &[ProblemKind::Skipped],
             _ => &[],
         };
+        let mut details = case.take_details();
         for (kind, problem) in self.problems {
             if current.contains(&kind) {
-                case.problems.push(problem);
+                details.problems.push(problem);
             } else if matches!(kind, ProblemKind::Flaky | ProblemKind::Rerun) {
-                case.retries.push(problem);
+                details.retries.push(problem);
             }
         }
         if case.status != Status::Passed {
-            case.stdout = self.stdout.and_then(Text::finish);
-            case.stderr = self.stderr.and_then(Text::finish);
+            details.stdout = self.stdout.and_then(Text::finish);
+            details.stderr = self.stderr.and_then(Text::finish);
         }
-        case.location = self.file.map(|file| Location {
+        details.location = self.file.map(|file| Location {
             file: clean_text(&file),
             line: self.line,
         });
+        case.set_details(details);
         case
     }
 }
@@ -619,9 +629,9 @@ impl CaseBuilder {
 /// repeat legitimately (TestNG data providers, `jest.each`), so only a run after a failed or
 /// skipped attempt is a retry: nobody reruns a passing test, and two skips are two tests.
 fn is_attempt_of(earlier: &Case, next: &Case) -> bool {
-    let file = |c: &Case| c.location.as_ref().map(|l| l.file.clone());
+    let file = |c: &Case| c.location().map(|l| l.file.clone());
     // Two tests may share a name in one file (Dart, Flutter); their lines tell them apart.
-    let line = |c: &Case| c.location.as_ref().and_then(|l| l.line);
+    let line = |c: &Case| c.location().and_then(|l| l.line);
     let lines_differ = matches!((line(earlier), line(next)), (Some(a), Some(b)) if a != b);
     let same = earlier.name == next.name
         && earlier.classname == next.classname
@@ -640,7 +650,7 @@ fn is_attempt_of(earlier: &Case, next: &Case) -> bool {
 fn attempts(case: &Case) -> u32 {
     match case.status {
         Status::Flaky { attempts } => attempts,
-        _ => 1 + u32::try_from(case.retries.len()).unwrap_or(u32::MAX - 1),
+        _ => 1 + u32::try_from(case.retries().len()).unwrap_or(u32::MAX - 1),
     }
 }
 
@@ -661,32 +671,34 @@ pub(super) fn fold_attempt(existing: &mut Case, next: Case) {
         (Some(a), Some(b)) => Some(a + b),
         (a, b) => a.or(b),
     };
-    let mut earlier = std::mem::take(&mut existing.retries);
+    let mut mine = existing.take_details();
+    let mut earlier = std::mem::take(&mut mine.retries);
     if failed(existing.status) && !matches!(existing.status, Status::Flaky { .. }) {
-        earlier.append(&mut existing.problems);
+        earlier.append(&mut mine.problems);
     }
     let any_pass = passed(existing.status) || passed(next.status);
     let any_fail = failed(existing.status) || failed(next.status);
     let next_status = next.status;
-    let mut next = next;
-    earlier.append(&mut next.retries);
+    let mut theirs = { next }.take_details();
+    earlier.append(&mut theirs.retries);
     if any_pass && any_fail {
         if failed(next_status) && !matches!(next_status, Status::Flaky { .. }) {
-            earlier.append(&mut next.problems);
+            earlier.append(&mut theirs.problems);
         }
         existing.status = Status::Flaky { attempts: total };
-        existing.problems.clear();
-        existing.stdout = existing.stdout.take().or(next.stdout);
-        existing.stderr = existing.stderr.take().or(next.stderr);
+        mine.problems.clear();
+        mine.stdout = mine.stdout.take().or(theirs.stdout);
+        mine.stderr = mine.stderr.take().or(theirs.stderr);
     } else if any_fail {
         existing.status = next_status;
-        existing.problems = next.problems;
-        existing.stdout = next.stdout.or(existing.stdout.take());
-        existing.stderr = next.stderr.or(existing.stderr.take());
+        mine.problems = theirs.problems;
+        mine.stdout = theirs.stdout.or(mine.stdout.take());
+        mine.stderr = theirs.stderr.or(mine.stderr.take());
     } else {
         existing.status = Status::Passed;
     }
-    existing.retries = earlier;
+    mine.retries = earlier;
+    existing.set_details(mine);
 }
 
 #[cfg(test)]

@@ -118,7 +118,7 @@ pub fn parse<R: BufRead>(source: Source<R>) -> Result<Parsed, ParseError> {
 
 fn push(suites: &mut Vec<Suite>, (suite, case): (String, Case)) {
     match suites.iter_mut().find(|s| s.name == suite) {
-        Some(s) => s.cases.push(case),
+        Some(s) => s.push_case(case),
         None => suites.push(Suite {
             name: suite,
             cases: vec![case],
@@ -167,19 +167,19 @@ fn case_of(test: &Value, skipped: bool, hook: bool) -> (String, Case) {
         .unwrap_or_else(|| super::junit::UNNAMED_TEST.to_owned()),
         status,
     );
-    case.classname = json::text(suite, MAX_MESSAGE_BYTES);
+    case.classname = json::text(suite, MAX_MESSAGE_BYTES).map(Into::into);
     case.duration = json::millis(test.get("duration"));
-    case.location = json::str_of(test, "file").map(|f| Location {
+    case.set_location(json::str_of(test, "file").map(|f| Location {
         file: f.to_owned(),
         line: None,
-    });
+    }));
     if skipped {
-        case.problems.push(Problem {
+        case.details_mut().problems.push(Problem {
             message: Some("pending".into()),
             ..Problem::default()
         });
     } else if let (Some(err), true) = (err, status.is_failure()) {
-        case.problems.push(Problem {
+        case.details_mut().problems.push(Problem {
             message: json::text_of(err, "message", MAX_MESSAGE_BYTES),
             kind: error_type(err)
                 .or_else(|| json::str_of(err, "code"))
@@ -187,7 +187,7 @@ fn case_of(test: &Value, skipped: bool, hook: bool) -> (String, Case) {
             trace: json::text_of(err, "stack", MAX_TRACE_BYTES),
         });
     }
-    let suite = case.classname.clone().unwrap_or_default();
+    let suite = case.classname.as_deref().unwrap_or_default().to_owned();
     json::describe_attempts(&mut case);
     (suite, case)
 }

@@ -124,7 +124,7 @@ fn cases_of(execution: &Value, request: &str) -> Vec<Case> {
     let errored = |suffix: &str, p: Problem| {
         let mut case = Case::new(format!("{request} ({suffix})"), Status::Errored);
         case.duration = duration;
-        case.problems.push(p);
+        case.details_mut().problems.push(p);
         case
     };
     if let Some(err) = execution.get("requestError").filter(|e| e.is_object()) {
@@ -176,10 +176,10 @@ fn cases_of(execution: &Value, request: &str) -> Vec<Case> {
                 .unwrap_or_else(|| super::junit::UNNAMED_TEST.to_owned()),
             status,
         );
-        case.classname = Some(request.to_owned());
+        case.classname = Some(request.into());
         match (status, error) {
-            (Status::Failed, Some(err)) => case.problems.push(problem(err)),
-            (Status::Skipped, _) => case.problems.push(Problem {
+            (Status::Failed, Some(err)) => case.details_mut().problems.push(problem(err)),
+            (Status::Skipped, _) => case.details_mut().problems.push(Problem {
                 message: Some("skipped with pm.test.skip".into()),
                 ..Problem::default()
             }),

@@ -195,7 +195,7 @@ impl Handler for State {
                     clean_text(&attrs.take("name").unwrap_or_default()),
                     Status::Passed,
                 );
-                case.classname = attrs.take("classname").map(|c| clean_text(&c));
+                case.classname = attrs.take("classname").map(|c| clean_text(&c).into());
                 let time = attrs.take("duration").or_else(|| attrs.take("time"));
                 case.duration = time.and_then(|t| parse_seconds(&t));
                 if case.name.is_empty() {
@@ -249,7 +249,7 @@ impl Handler for State {
                 if let (Some(key), Some(value)) = (key, value) {
                     let pair = (clean_text(&key), clean_text(&value));
                     match (self.case.as_mut(), self.suites.last_mut()) {
-                        (Some(c), _) => c.case.properties.push(pair),
+                        (Some(c), _) => c.case.details_mut().properties.push(pair),
                         (None, Some(s)) => s.properties.push(pair),
                         (None, None) => {}
                     }
@@ -302,7 +302,7 @@ impl Handler for State {
                 if let Some(builder) = self.case.take() {
                     let case = builder.finish();
                     match self.suites.last_mut() {
-                        Some(suite) => suite.cases.push(case),
+                        Some(suite) => suite.push_case(case),
                         None => self.run.suites.push(Suite {
                             cases: vec![case],
                             ..Suite::default()
@@ -327,11 +327,15 @@ impl Handler for State {
                     if let Some((true, problem)) = teardown {
                         // Its tests passed, yet the fixture failed after them: NUnit fails the run.
                         let mut case = Case::new(ONE_TIME_TEARDOWN.to_owned(), Status::Errored);
-                        case.classname = Some(suite.name.clone());
-                        case.problems.push(problem.unwrap_or_default());
-                        suite.cases.push(case);
+                        case.classname = Some(suite.name.as_str().into());
+                        case.details_mut()
+                            .problems
+                            .push(problem.unwrap_or_default());
+                        suite.push_case(case);
                         self.teardown_cases += 1;
                     }
+                    // A closed fixture takes no more cases: its doubling room is given back.
+                    suite.cases.shrink_to_fit();
                     self.run.suites.push(suite);
                 }
             }
@@ -375,10 +379,12 @@ impl CaseBuilder {
         };
         match case.status {
             Status::Failed | Status::Errored => {
-                case.problems.push(failure.unwrap_or_else(|| Problem {
-                    message: Some(format!("NUnit result {}", self.result)),
-                    ..Problem::default()
-                }));
+                case.details_mut()
+                    .problems
+                    .push(failure.unwrap_or_else(|| Problem {
+                        message: Some(format!("NUnit result {}", self.result)),
+                        ..Problem::default()
+                    }));
             }
             Status::Skipped => {
                 let reason = match (result.as_str(), reason) {
@@ -389,7 +395,7 @@ impl CaseBuilder {
                     (_, r) => r.or_else(|| failure.and_then(|f| f.message)),
                 };
                 if let Some(message) = reason {
-                    case.problems.push(Problem {
+                    case.details_mut().problems.push(Problem {
                         message: Some(message),
                         ..Problem::default()
                     });
@@ -398,7 +404,7 @@ impl CaseBuilder {
             Status::Passed | Status::Flaky { .. } => {}
         }
         if case.status != Status::Passed {
-            case.stdout = self.output.and_then(Text::finish);
+            case.set_stdout(self.output.and_then(Text::finish));
         }
         case
     }
@@ -453,10 +459,10 @@ mod tests {
         assert_eq!(cases[0].duration, Some(Duration::from_millis(500)));
         assert_eq!(cases[1].headline(), Some("expected 1"));
         assert_eq!(
-            cases[1].problems[0].trace.as_deref(),
+            cases[1].problems()[0].trace.as_deref(),
             Some("at Fx.assert()")
         );
-        assert_eq!(cases[1].stdout.as_deref(), Some("printed"));
+        assert_eq!(cases[1].stdout(), Some("printed"));
         assert_eq!(cases[4].headline(), Some("not today"));
         assert_eq!(cases[5].headline(), Some("inconclusive"));
     }
@@ -485,7 +491,7 @@ mod tests {
             [("category".into(), "Slow".into())]
         );
         let cases: Vec<&Case> = run.cases().collect();
-        assert_eq!(cases[0].properties, [("Owner".into(), "me".into())]);
+        assert_eq!(cases[0].properties(), [("Owner".into(), "me".into())]);
         assert_eq!(cases[3].headline(), Some("not runnable: no args"));
     }
 

@@ -172,11 +172,11 @@ impl Handler for State {
                     Status::Passed,
                 );
                 if let Some((suite, source)) = self.open.last() {
-                    case.classname = Some(suite.clone()).filter(|s| !s.is_empty());
-                    case.location = source.clone().map(|file| Location {
+                    case.classname = (!suite.is_empty()).then(|| suite.as_str().into());
+                    case.set_location(source.clone().map(|file| Location {
                         file,
                         line: count(attrs.take("line")).and_then(|l| u32::try_from(l).ok()),
-                    });
+                    }));
                 }
                 self.test = Some(TestBuilder {
                     case,
@@ -260,7 +260,7 @@ impl Handler for State {
                     let case = t.finish();
                     let suite_name = self.open.last().map(|(n, _)| n.clone()).unwrap_or_default();
                     match self.suites.last_mut() {
-                        Some(s) if s.name == suite_name => s.cases.push(case),
+                        Some(s) if s.name == suite_name => s.push_case(case),
                         _ => self.suites.push(Suite {
                             name: suite_name,
                             cases: vec![case],
@@ -275,7 +275,10 @@ impl Handler for State {
             "tag" => {
                 if let Some(t) = self.test.as_mut() {
                     if let Some(tag) = t.tag.take().and_then(Text::finish) {
-                        t.case.properties.push(("tag".to_owned(), tag));
+                        t.case
+                            .details_mut()
+                            .properties
+                            .push(("tag".to_owned(), tag));
                     }
                 }
             }
@@ -318,12 +321,12 @@ impl TestBuilder {
         };
         if case.status != Status::Passed {
             if message.is_some() {
-                case.problems.push(Problem {
+                case.details_mut().problems.push(Problem {
                     message,
                     ..Problem::default()
                 });
             }
-            case.stdout = self.log.finish();
+            case.set_stdout(self.log.finish());
         }
         case
     }
@@ -374,20 +377,21 @@ No connection</status></test>
         assert_eq!(run.suites[0].name, "Tests › Calc");
         let c: Vec<&Case> = run.cases().collect();
         assert_eq!(c[0].duration, Some(Duration::from_millis(250)));
-        assert_eq!(c[0].properties, [("tag".into(), "smoke".into())]);
+        assert_eq!(c[0].properties(), [("tag".into(), "smoke".into())]);
         assert_eq!(
-            c[0].stdout, None,
+            c[0].stdout(),
+            None,
             "output kept only for tests that did not pass"
         );
         assert_eq!(
-            c[1].location,
-            Some(Location {
+            c[1].location(),
+            Some(&Location {
                 file: "/r/tests/calc.robot".into(),
                 line: Some(8)
             })
         );
         assert_eq!(c[1].headline(), Some("1 != 2"));
-        assert_eq!(c[1].stdout.as_deref(), Some("FAIL: 1 != 2"));
+        assert_eq!(c[1].stdout(), Some("FAIL: 1 != 2"));
         assert_eq!(c[3].headline(), Some("not implemented"));
         assert_eq!(c[4].headline(), Some("not run"));
         assert_eq!(diags.len(), 1, "{diags:?}");

@@ -41,7 +41,7 @@ pub fn parse<R: BufRead>(source: Source<R>) -> Result<Parsed, ParseError> {
         let file = json::str_of(example, "file_path").unwrap_or_default();
         let case = case_of(example);
         match suites.iter_mut().find(|s| s.name == file) {
-            Some(s) => s.cases.push(case),
+            Some(s) => s.push_case(case),
             None => suites.push(Suite {
                 name: file.to_owned(),
                 cases: vec![case],
@@ -93,7 +93,7 @@ pub fn parse<R: BufRead>(source: Source<R>) -> Result<Parsed, ParseError> {
         let cases = (0..outside)
             .map(|_| {
                 let mut case = Case::new(OUTSIDE_EXAMPLES.to_owned(), Status::Errored);
-                case.problems.push(Problem {
+                case.details_mut().problems.push(Problem {
                     message: Some(
                         "an error occurred outside of examples (a spec file did not load)".into(),
                     ),
@@ -148,17 +148,21 @@ fn case_of(example: &Value) -> Case {
             .unwrap_or_else(|| super::junit::UNNAMED_TEST.to_owned()),
         status,
     );
-    case.classname = group.and_then(|g| json::text(g, MAX_MESSAGE_BYTES));
+    case.classname = group
+        .and_then(|g| json::text(g, MAX_MESSAGE_BYTES))
+        .map(Into::into);
     case.duration = json::seconds(example.get("run_time"));
-    case.location = json::str_of(example, "file_path").map(|f| Location {
+    case.set_location(json::str_of(example, "file_path").map(|f| Location {
         file: f.trim_start_matches("./").to_owned(),
         line: json::line_of(example, "line_number"),
-    });
+    }));
     if let Some(id) = json::str_of(example, "id") {
-        case.properties.push(("id".into(), id.to_owned()));
+        case.details_mut()
+            .properties
+            .push(("id".into(), id.to_owned()));
     }
     match status {
-        Status::Skipped => case.problems.push(Problem {
+        Status::Skipped => case.details_mut().problems.push(Problem {
             message: json::text_of(example, "pending_message", MAX_MESSAGE_BYTES)
                 .or_else(|| Some("pending".into())),
             ..Problem::default()
@@ -171,7 +175,7 @@ fn case_of(example: &Value) -> Case {
                 .flatten()
                 .filter_map(Value::as_str)
                 .collect();
-            case.problems.push(Problem {
+            case.details_mut().problems.push(Problem {
                 message: exception.and_then(|e| json::text_of(e, "message", MAX_MESSAGE_BYTES)),
                 kind: class.and_then(|c| json::text(c, MAX_MESSAGE_BYTES)),
                 trace: json::text(&backtrace.join("\n"), MAX_TRACE_BYTES),
@@ -202,10 +206,7 @@ mod tests {
         assert_eq!(got, vec!["failed", "errored", "skipped", "errored"]);
         let first = run.cases().next().unwrap();
         assert_eq!(first.classname.as_deref(), Some("Calc"));
-        assert_eq!(
-            first.location.as_ref().map(|l| l.file.as_str()),
-            Some("a_spec.rb")
-        );
+        assert_eq!(first.location().map(|l| l.file.as_str()), Some("a_spec.rb"));
         assert_eq!(run.cases().nth(2).unwrap().headline(), Some("not yet"));
     }
 }

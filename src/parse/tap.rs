@@ -259,7 +259,7 @@ impl Reader {
         } else if let Some(reason) = text.strip_prefix("Bail out!") {
             self.seen_tap = true;
             let mut case = Case::new("Bail out!".into(), Status::Errored);
-            case.problems.push(Problem {
+            case.details_mut().problems.push(Problem {
                 message: Some(clean_text(truncate_utf8(reason.trim(), MAX_MESSAGE_BYTES)))
                     .filter(|m| !m.is_empty())
                     .or_else(|| Some("the test run bailed out".into())),
@@ -332,7 +332,9 @@ impl Reader {
             status,
         );
         if directive == Some("todo") && ok {
-            case.properties.push(("todo".to_owned(), reason));
+            case.details_mut()
+                .properties
+                .push(("todo".to_owned(), reason));
         } else if let Some(kind) = directive {
             let reason = if kind == "todo" {
                 format!("todo: {reason}")
@@ -343,7 +345,7 @@ impl Reader {
             } else {
                 reason
             };
-            case.problems.push(Problem {
+            case.details_mut().problems.push(Problem {
                 message: Some(reason),
                 ..Problem::default()
             });
@@ -383,7 +385,7 @@ impl Reader {
             // Node writes `file:line:column`.
             let mut parts = loc.rsplitn(3, ':');
             let (col, line, file) = (parts.next(), parts.next(), parts.next());
-            case.location = Some(match (file, line.and_then(|l| l.parse().ok())) {
+            case.set_location(Some(match (file, line.and_then(|l| l.parse().ok())) {
                 (Some(file), Some(line)) if col.is_some_and(|c| c.parse::<u32>().is_ok()) => {
                     Location {
                         file: file.to_owned(),
@@ -394,7 +396,7 @@ impl Reader {
                     file: loc.clone(),
                     line: yaml.get("at.line").and_then(|l| l.parse().ok()),
                 },
-            });
+            }));
         }
         if case.status == Status::Failed {
             let failure_type = yaml.get("failureType").unwrap_or_default();
@@ -405,7 +407,7 @@ impl Reader {
                 case.status = Status::Errored;
             }
             let message = yaml.get("message").or_else(|| yaml.get("error"));
-            case.problems.push(Problem {
+            case.details_mut().problems.push(Problem {
                 message: message.map(|m| clean_text(truncate_utf8(m, MAX_MESSAGE_BYTES))),
                 kind: name.or_else(|| yaml.get("code")).map(str::to_owned),
                 trace: yaml
@@ -440,7 +442,7 @@ impl Reader {
             let name = point.path.join(SUITE_PATH_SEPARATOR);
             let case = point.case;
             match suites.iter_mut().find(|s| s.name == name) {
-                Some(s) => s.cases.push(case),
+                Some(s) => s.push_case(case),
                 None => suites.push(Suite {
                     name,
                     cases: vec![case],
@@ -514,13 +516,13 @@ mod tests {
         let fails = run.cases().nth(1).unwrap();
         assert_eq!(fails.headline(), Some("expected '1'"));
         assert_eq!(
-            fails.problems[0].trace.as_deref(),
+            fails.problems()[0].trace.as_deref(),
             Some("at x.js:3\nat y.js:4")
         );
         assert_eq!(fails.duration, Some(Duration::from_micros(12_500)));
         assert_eq!(
-            fails.location,
-            Some(Location {
+            fails.location(),
+            Some(&Location {
                 file: "x.js".into(),
                 line: Some(3)
             })

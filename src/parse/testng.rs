@@ -21,6 +21,7 @@
 //!   configuration methods) are checked against the cases; the cases win.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use super::junit::{
     fold_attempt, MAX_MESSAGE_BYTES, MAX_OUTPUT_BYTES, MAX_TRACE_BYTES, SUITE_PATH_SEPARATOR,
@@ -82,14 +83,14 @@ type Counters = (Option<u64>, Option<u64>, Option<u64>, u64);
 struct State {
     counters: Option<Counters>,
     suite: Option<String>,
-    class: Option<String>,
+    class: Option<Arc<str>>,
     /// The `<test>` being read: its index in `suites`.
     current: Option<usize>,
     suites: Vec<Suite>,
     method: Option<MethodBuilder>,
     /// (suite index, classname, name) → (case index, marked `retried`) of an attempt that may
     /// have been retried.
-    retryable: HashMap<(usize, String, String), (usize, bool)>,
+    retryable: HashMap<(usize, Arc<str>, String), (usize, bool)>,
     retried: u64,
     /// The group being read in `<groups>`, and every (class, method) → groups seen.
     group: Option<String>,
@@ -144,7 +145,7 @@ impl Handler for State {
                 }
             }
             "class" if parent == Some("test") => {
-                self.class = attrs.take("name").map(|n| clean_text(&n));
+                self.class = attrs.take("name").map(|n| clean_text(&n).into());
             }
             "test-method" if self.method.is_none() => {
                 let mut case = Case::new(
@@ -157,7 +158,9 @@ impl Handler for State {
                 case.classname = self.class.clone();
                 case.duration = millis(attrs.take("duration-ms"));
                 if let Some(d) = clean_attr(attrs.take("description"), MAX_MESSAGE_BYTES) {
-                    case.properties.push(("description".to_owned(), d));
+                    case.details_mut()
+                        .properties
+                        .push(("description".to_owned(), d));
                 }
                 let flag = |v: Option<String>| v.is_some_and(|v| v.trim() == "true");
                 self.method = Some(MethodBuilder {
@@ -249,14 +252,15 @@ impl Handler for State {
 impl State {
     fn add(&mut self, m: MethodBuilder) {
         let method = (
-            m.case.classname.clone().unwrap_or_default(),
+            m.case.classname.as_deref().unwrap_or_default().to_owned(),
             m.case.name.clone(),
         );
         let Some((mut case, retried)) = m.finish() else {
             return;
         };
         if let Some(groups) = self.groups.get(&method) {
-            case.properties
+            case.details_mut()
+                .properties
                 .extend(groups.iter().map(|g| ("group".to_owned(), g.clone())));
         }
         if case.status == Status::Errored && case.name.ends_with(CONFIG_SUFFIX) {
@@ -302,7 +306,7 @@ impl State {
                 if retried || (case.status == Status::Skipped && !is_config) {
                     self.retryable.insert(key, (suite.cases.len(), retried));
                 }
-                suite.cases.push(case);
+                suite.push_case(case);
             }
         }
     }
@@ -345,16 +349,22 @@ impl MethodBuilder {
         }
         match case.status {
             Status::Passed | Status::Flaky { .. } => {}
-            Status::Skipped => case.problems.extend(problem.filter(|p| !p.is_empty())),
+            Status::Skipped => {
+                if let Some(p) = problem.filter(|p| !p.is_empty()) {
+                    case.details_mut().problems.push(p);
+                }
+            }
             Status::Failed | Status::Errored => {
-                case.problems.push(problem.unwrap_or_else(|| Problem {
-                    message: Some(format!("TestNG status {}", self.status)),
-                    ..Problem::default()
-                }))
+                case.details_mut()
+                    .problems
+                    .push(problem.unwrap_or_else(|| Problem {
+                        message: Some(format!("TestNG status {}", self.status)),
+                        ..Problem::default()
+                    }))
             }
         }
         if case.status != Status::Passed {
-            case.stdout = self.output.and_then(Text::finish);
+            case.set_stdout(self.output.and_then(Text::finish));
         }
         Some((case, self.retried))
     }
@@ -424,16 +434,16 @@ mod tests {
         assert_eq!(run.suites[0].name, "Suite › Unit");
         let c: Vec<&Case> = run.cases().collect();
         assert_eq!(c[1].classname.as_deref(), Some("com.x.CalcTest"));
-        assert_eq!(c[1].properties, [("group".into(), "fast".into())]);
+        assert_eq!(c[1].properties(), [("group".into(), "fast".into())]);
         assert_eq!(c[1].headline(), Some("expected [3] but found [4]"));
         assert_eq!(
-            c[1].problems[0].kind.as_deref(),
+            c[1].problems()[0].kind.as_deref(),
             Some("java.lang.AssertionError")
         );
-        assert_eq!(c[1].stdout.as_deref(), Some("adding 2"));
+        assert_eq!(c[1].stdout(), Some("adding 2"));
         assert_eq!(c[1].duration, Some(std::time::Duration::from_millis(4)));
         assert_eq!(c[2].status, Status::Flaky { attempts: 2 });
-        assert_eq!(c[2].retries[0].message.as_deref(), Some("/ by zero"));
+        assert_eq!(c[2].retries()[0].message.as_deref(), Some("/ by zero"));
         assert_eq!(c[3].headline(), Some("not ready"));
         assert_eq!(c[4].headline(), Some("db gone"));
     }

@@ -23,6 +23,7 @@
 //!   test host), a warning quotes its first `<RunInfo>` error: tests may be missing.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use super::junit::{
@@ -97,7 +98,7 @@ struct ResultBuilder {
 
 #[derive(Default)]
 struct Definition {
-    class: Option<String>,
+    class: Option<Arc<str>>,
     /// Categories, owners and `<Properties>`, as (key, value).
     properties: Vec<(String, String)>,
 }
@@ -185,7 +186,7 @@ impl Handler for State {
                     .as_ref()
                     .and_then(|id| self.definitions.get_mut(id))
                 {
-                    def.class = attrs.take("className").map(|c| class_of(&c));
+                    def.class = attrs.take("className").map(|c| class_of(&c).into());
                 }
             }
             "TestCategoryItem" | "Owner" => {
@@ -313,7 +314,7 @@ impl ResultBuilder {
         let message = self.message.and_then(Text::finish);
         let trace = self.trace.and_then(Text::finish);
         match case.status {
-            Status::Failed | Status::Errored => case.problems.push(Problem {
+            Status::Failed | Status::Errored => case.details_mut().problems.push(Problem {
                 message: message.or_else(|| Some(format!("TRX outcome {}", self.outcome))),
                 kind: None,
                 trace,
@@ -325,7 +326,7 @@ impl ResultBuilder {
                     (_, None) => Some(self.outcome.clone()),
                 };
                 if reason.is_some() {
-                    case.problems.push(Problem {
+                    case.details_mut().problems.push(Problem {
                         message: reason,
                         ..Problem::default()
                     });
@@ -334,8 +335,8 @@ impl ResultBuilder {
             Status::Passed | Status::Flaky { .. } => {}
         }
         if case.status != Status::Passed {
-            case.stdout = self.stdout.and_then(Text::finish);
-            case.stderr = self.stderr.and_then(Text::finish);
+            case.set_stdout(self.stdout.and_then(Text::finish));
+            case.set_stderr(self.stderr.and_then(Text::finish));
         }
         vec![(self.test_id, case)]
     }
@@ -352,14 +353,23 @@ impl State {
         let mut suite_of: HashMap<String, usize> = HashMap::new();
         // (testId, name) → (suite, case index) of the latest attempt that did not pass.
         let mut retryable: HashMap<(String, String), (usize, usize)> = HashMap::new();
-        for (test_id, mut case) in self.results {
+        // Taken from the end of the reversed list, its buffer shrinks as the suites grow, so the
+        // cases are not held twice at the peak (issue 12).
+        let mut results = self.results;
+        results.reverse();
+        while let Some((test_id, mut case)) = results.pop() {
+            if results.len() < results.capacity() / 2 {
+                results.shrink_to_fit();
+            }
             let def = self.definitions.get(&test_id);
             case.classname = def.and_then(|d| d.class.clone());
             case.name = without_class(std::mem::take(&mut case.name), case.classname.as_deref());
-            if let Some(d) = def {
-                case.properties.extend(d.properties.iter().cloned());
+            if let Some(d) = def.filter(|d| !d.properties.is_empty()) {
+                case.details_mut()
+                    .properties
+                    .extend(d.properties.iter().cloned());
             }
-            let suite_name = case.classname.clone().unwrap_or_default();
+            let suite_name = case.classname.as_deref().unwrap_or_default().to_owned();
             let s = *suite_of.entry(suite_name.clone()).or_insert_with(|| {
                 suites.push(Suite {
                     name: suite_name,
@@ -384,7 +394,7 @@ impl State {
                     if case.status.is_failure() {
                         retryable.insert(key, (s, suite.cases.len()));
                     }
-                    suite.cases.push(case);
+                    suite.push_case(case);
                 }
             }
         }
@@ -463,7 +473,7 @@ mod tests {
         assert_eq!(c[0].classname.as_deref(), Some("N.T"));
         assert_eq!(c[0].name, "ok", "the class prefix is dropped from the name");
         let props: Vec<(&str, &str)> = c[0]
-            .properties
+            .properties()
             .iter()
             .map(|(k, v)| (k.as_str(), v.as_str()))
             .collect();
@@ -473,8 +483,8 @@ mod tests {
         );
         assert_eq!(c[0].duration, Some(Duration::from_millis(62_500)));
         assert_eq!(c[1].headline(), Some("Assert.AreEqual failed"));
-        assert_eq!(c[1].problems[0].trace.as_deref(), Some("at T.bad()"));
-        assert_eq!(c[1].stdout.as_deref(), Some("out"));
+        assert_eq!(c[1].problems()[0].trace.as_deref(), Some("at T.bad()"));
+        assert_eq!(c[1].stdout(), Some("out"));
         assert_eq!(c[3].headline(), Some("ignored"));
         assert_eq!(c[4].headline(), Some("Inconclusive"));
     }
@@ -513,7 +523,7 @@ mod tests {
             "passing duplicates are distinct tests, a failed one is retried"
         );
         assert_eq!(c[0].status, Status::Flaky { attempts: 2 });
-        assert_eq!(c[0].retries[0].message.as_deref(), Some("first"));
+        assert_eq!(c[0].retries()[0].message.as_deref(), Some("first"));
     }
 
     #[test]

@@ -147,7 +147,7 @@ impl Handler for State {
                         .unwrap_or_else(|| UNNAMED_TEST.to_owned()),
                     Status::Passed,
                 );
-                case.classname = attrs.take("type").map(|t| clean_text(&t));
+                case.classname = attrs.take("type").map(|t| clean_text(&t).into());
                 case.duration = attrs.take("time").and_then(|t| parse_seconds(&t));
                 self.test = Some(TestBuilder {
                     case,
@@ -166,7 +166,7 @@ impl Handler for State {
                     None => kind,
                 };
                 let mut case = Case::new(label, Status::Errored);
-                case.classname = Some("(xUnit.net infrastructure)".to_owned());
+                case.classname = Some("(xUnit.net infrastructure)".into());
                 self.error = Some((
                     case,
                     Failure {
@@ -202,7 +202,10 @@ impl Handler for State {
             "trait" if in_test => {
                 if let (Some(t), Some(k)) = (self.test.as_mut(), attrs.take("name")) {
                     let v = attrs.take("value").unwrap_or_default();
-                    t.case.properties.push((clean_text(&k), clean_text(&v)));
+                    t.case
+                        .details_mut()
+                        .properties
+                        .push((clean_text(&k), clean_text(&v)));
                 }
             }
             _ => {}
@@ -264,21 +267,26 @@ impl Handler for State {
                         }
                     };
                     if let Some(suite) = self.run.suites.get_mut(index) {
-                        suite.cases.push(case);
+                        suite.push_case(case);
                     }
                 }
             }
-            "collection" | "class" if self.test.is_none() => self.group = None,
+            "collection" | "class" if self.test.is_none() => {
+                // A closed collection takes no more cases: its doubling room is given back.
+                if let Some(suite) = self.group.take().and_then(|i| self.run.suites.get_mut(i)) {
+                    suite.cases.shrink_to_fit();
+                }
+            }
             "error" if self.test.is_none() => {
                 if let Some((mut case, f)) = self.error.take() {
-                    case.problems.push(Problem {
+                    case.details_mut().problems.push(Problem {
                         message: f.message.finish(),
                         kind: f.kind,
                         trace: f.trace.finish(),
                     });
                     let index = self.open_group(Some("errors".into()));
                     if let Some(suite) = self.run.suites.get_mut(index) {
-                        suite.cases.push(case);
+                        suite.push_case(case);
                     }
                 }
             }
@@ -323,10 +331,14 @@ impl TestBuilder {
             _ => Status::Failed,
         };
         match case.status {
-            Status::Failed => case.problems.push(failure.unwrap_or_else(|| Problem {
-                message: Some(format!("xUnit.net result '{}'", self.result)),
-                ..Problem::default()
-            })),
+            Status::Failed => {
+                case.details_mut()
+                    .problems
+                    .push(failure.unwrap_or_else(|| Problem {
+                        message: Some(format!("xUnit.net result '{}'", self.result)),
+                        ..Problem::default()
+                    }))
+            }
             Status::Skipped => {
                 let not_run = self.result.eq_ignore_ascii_case("notrun");
                 let message = match (not_run, reason) {
@@ -335,7 +347,7 @@ impl TestBuilder {
                     (false, r) => r,
                 };
                 if message.is_some() {
-                    case.problems.push(Problem {
+                    case.details_mut().problems.push(Problem {
                         message,
                         ..Problem::default()
                     });
@@ -344,12 +356,12 @@ impl TestBuilder {
             _ => {}
         }
         if case.status != Status::Passed {
-            case.stdout = self.output.and_then(Text::finish);
+            case.set_stdout(self.output.and_then(Text::finish));
         }
-        case.location = self.file.map(|file| Location {
+        case.set_location(self.file.map(|file| Location {
             file: clean_text(&file),
             line: self.line,
-        });
+        }));
         case
     }
 }
@@ -380,7 +392,7 @@ mod tests {
         assert_eq!(run.suites.len(), 1);
         assert_eq!(run.suites[0].name, "Tests.dll › Col A");
         let c: Vec<&Case> = run.cases().collect();
-        assert_eq!(c[0].properties, [("Category".into(), "fast".into())]);
+        assert_eq!(c[0].properties(), [("Category".into(), "fast".into())]);
         assert_eq!(
             (c[0].name.as_str(), c[0].classname.as_deref()),
             ("ok", Some("N.C"))
@@ -389,10 +401,10 @@ mod tests {
         assert_eq!(c[1].status, Status::Failed);
         assert_eq!(c[1].headline(), Some("Assert.Equal() Failure"));
         assert_eq!(
-            c[1].problems[0].kind.as_deref(),
+            c[1].problems()[0].kind.as_deref(),
             Some("Xunit.Sdk.EqualException")
         );
-        assert_eq!(c[1].stdout.as_deref(), Some("log line"));
+        assert_eq!(c[1].stdout(), Some("log line"));
         assert_eq!(c[2].headline(), Some("flaky on CI"));
         assert_eq!(c[3].headline(), Some("not run"));
     }

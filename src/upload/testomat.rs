@@ -257,7 +257,7 @@ fn test_id(case: &Case) -> Option<String> {
     if let Some((_, id)) = find_tag(&case.name) {
         return Some(id.to_owned());
     }
-    let property = case.properties.iter().find_map(|(name, value)| {
+    let property = case.properties().iter().find_map(|(name, value)| {
         match name.to_ascii_lowercase().as_str() {
             "id" | "test_id" | "testomatio" => bare_id(value),
             // Cucumber, Robot and CTRF tags: Testomat tags scenarios `@T…`.
@@ -268,7 +268,7 @@ fn test_id(case: &Case) -> Option<String> {
     if property.is_some() {
         return property;
     }
-    [&case.stdout, &case.stderr]
+    [case.stdout(), case.stderr()]
         .into_iter()
         .flatten()
         .find_map(|out| {
@@ -326,7 +326,7 @@ fn stack(case: &Case) -> Option<String> {
         return None;
     }
     let mut out = String::new();
-    for p in &case.problems {
+    for p in case.problems() {
         let head: Vec<&str> = [p.kind.as_deref(), p.message.as_deref()]
             .into_iter()
             .flatten()
@@ -373,14 +373,15 @@ pub fn build_tests(config: &TestomatConfig, reports: &Reports<'_>) -> Vec<TestEn
                 let (title, example) = title_and_example(&case.name);
                 let suite_title = case
                     .classname
-                    .clone()
+                    .as_deref()
+                    .map(str::to_owned)
                     .or_else(|| (!suite.name.is_empty()).then(|| suite.name.clone()));
                 out.push(TestEntry {
                     title,
                     status: status(case.status),
                     test_id: test_id(case),
                     suite_title,
-                    file: case.location.as_ref().map(|l| l.file.clone()),
+                    file: case.location().map(|l| l.file.clone()),
                     run_time: run_time(case, config.run_time_unit),
                     message: message(case),
                     stack: stack(case),

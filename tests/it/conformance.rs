@@ -250,7 +250,7 @@ fn nextest_and_quick_junit_statuses_match_per_test() {
                 let got = cases
                     .iter()
                     .find(|c| &c.name == name)
-                    .map(|c| c.retries.len() as u64);
+                    .map(|c| c.retries().len() as u64);
                 if got != Some(want) {
                     bad.push(format!(
                         "{path}: {name} expected {want} earlier attempts, got {got:?}"

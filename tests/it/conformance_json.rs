@@ -217,10 +217,7 @@ fn behave_counts_scenarios_as_behave_printed() {
         .find(|c| c.name == "crashes")
         .expect("scenario 'crashes'");
     assert!(
-        crashed
-            .stdout
-            .as_deref()
-            .is_some_and(|s| s.contains("it throws")),
+        crashed.stdout().is_some_and(|s| s.contains("it throws")),
         "steps kept"
     );
 }
@@ -300,7 +297,7 @@ fn googletest_json_counts_as_googletest_printed() {
         .cases()
         .find(|c| c.name == "Compares")
         .expect("Compares");
-    let trace = compares.problems[0].trace.as_deref().unwrap_or_default();
+    let trace = compares.problems()[0].trace.as_deref().unwrap_or_default();
     assert!(trace.contains("größe"), "UTF-8 repaired: {trace}");
 }
 
@@ -331,7 +328,7 @@ fn node_test_tap_counts_as_node_printed() {
         .find(|c| c.name == "sub two fails")
         .expect("subtest");
     assert_eq!(inner.headline(), Some("sub two is wrong"));
-    assert_eq!(inner.location.as_ref().and_then(|l| l.line), Some(33));
+    assert_eq!(inner.location().and_then(|l| l.line), Some(33));
     let suite = report.runs()[0]
         .suites
         .iter()

@@ -116,8 +116,8 @@ fn billion_laughs_entities_are_never_expanded() {
     let report = parse_str("laughs.xml", &xml);
     let (_, parsed) = report.result.expect("parses without expanding");
     let case = &parsed.runs[0].suites[0].cases[0];
-    assert_eq!(case.problems[0].message.as_deref(), Some("&lol9;"));
-    assert_eq!(case.problems[0].trace.as_deref(), Some("&lol9;"));
+    assert_eq!(case.problems()[0].message.as_deref(), Some("&lol9;"));
+    assert_eq!(case.problems()[0].trace.as_deref(), Some("&lol9;"));
 }
 
 #[test]

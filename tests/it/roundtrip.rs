@@ -62,20 +62,20 @@ fn case() -> impl Strategy<Value = Case> {
     )
         .prop_map(|(name, classname, status, micros, problems, retries)| {
             let mut case = Case::new(name, status);
-            case.classname = classname;
+            case.classname = classname.map(Into::into);
             case.duration = micros.map(Duration::from_micros);
             match status {
                 Status::Passed => {}
-                Status::Skipped => case.problems = problems.into_iter().take(1).collect(),
+                Status::Skipped => case.set_problems(problems.into_iter().take(1).collect()),
                 Status::Failed | Status::Errored => {
-                    case.problems = problems;
-                    case.retries = retries.into_iter().skip(1).collect();
+                    case.set_problems(problems);
+                    case.set_retries(retries.into_iter().skip(1).collect());
                 }
                 Status::Flaky { .. } => {
                     case.status = Status::Flaky {
                         attempts: u32::try_from(retries.len()).unwrap_or(u32::MAX) + 1,
                     };
-                    case.retries = retries;
+                    case.set_retries(retries);
                 }
             }
             case
@@ -119,7 +119,7 @@ fn shape(runs: &[TestRun]) -> Vec<(String, String, Status, Vec<String>)> {
                     c.name.clone(),
                     c.status,
                     // A reasonless `<failure/>` reads back as an empty problem, a blank message as none.
-                    c.problems
+                    c.problems()
                         .iter()
                         .filter_map(|p| p.message.clone())
                         .filter(|m| !m.trim().is_empty())

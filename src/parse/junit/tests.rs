@@ -55,11 +55,11 @@ fn surefire_flaky_and_rerun_elements_are_attempts() {
         </testsuite>"#,
     );
     assert_eq!(got[0].status, Status::Flaky { attempts: 3 });
-    assert_eq!(got[0].retries.len(), 2);
-    assert_eq!(got[0].retries[1].trace.as_deref(), Some("trace"));
+    assert_eq!(got[0].retries().len(), 2);
+    assert_eq!(got[0].retries()[1].trace.as_deref(), Some("trace"));
     assert_eq!(got[1].status, Status::Failed);
-    assert_eq!(got[1].problems[0].message.as_deref(), Some("last"));
-    assert_eq!(got[1].retries.len(), 2);
+    assert_eq!(got[1].problems()[0].message.as_deref(), Some("last"));
+    assert_eq!(got[1].retries().len(), 2);
 }
 
 #[test]
@@ -132,12 +132,12 @@ fn text_is_decoded_cleaned_and_kept_only_where_useful() {
     );
     assert_eq!(got[0].name, "a & b ☺");
     assert_eq!(got[0].duration, Some(Duration::from_millis(1500)));
-    assert_eq!(got[0].problems[0].message.as_deref(), Some("red"));
-    assert_eq!(got[0].problems[0].trace.as_deref(), Some("line1\nline2"));
-    assert_eq!(got[0].stdout.as_deref(), Some("out <here>"));
-    assert_eq!(got[0].properties, [("k".to_owned(), "v".to_owned())]);
+    assert_eq!(got[0].problems()[0].message.as_deref(), Some("red"));
+    assert_eq!(got[0].problems()[0].trace.as_deref(), Some("line1\nline2"));
+    assert_eq!(got[0].stdout(), Some("out <here>"));
+    assert_eq!(got[0].properties(), [("k".to_owned(), "v".to_owned())]);
     assert_eq!(got[1].duration, Some(Duration::from_secs_f64(1234.5)));
-    assert_eq!(got[1].stdout, None);
+    assert_eq!(got[1].stdout(), None);
 }
 
 #[test]
@@ -146,7 +146,7 @@ fn long_traces_are_capped_with_a_count_of_what_was_dropped() {
     let got = cases(&format!(
         "<testsuite><testcase name=\"t\"><failure>{trace}</failure></testcase></testsuite>"
     ));
-    let kept = got[0].problems[0].trace.as_deref().unwrap();
+    let kept = got[0].problems()[0].trace.as_deref().unwrap();
     assert!(
         kept.ends_with("… [10 more bytes not kept]"),
         "{}",
@@ -161,15 +161,15 @@ fn location_comes_from_the_testcase_or_its_failure() {
            <testcase name="b"><failure file="b.c" line="12"/></testcase></testsuite>"#,
     );
     assert_eq!(
-        got[0].location,
-        Some(Location {
+        got[0].location(),
+        Some(&Location {
             file: "src/a.rs".into(),
             line: Some(7)
         })
     );
     assert_eq!(
-        got[1].location,
-        Some(Location {
+        got[1].location(),
+        Some(&Location {
             file: "b.c".into(),
             line: Some(12)
         })

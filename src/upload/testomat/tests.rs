@@ -34,31 +34,40 @@ fn case(name: &str, status: Status) -> Case {
 /// One of each status, ids from the name, a property and the output, parameters, a repeat.
 fn sample() -> Vec<TestRun> {
     let mut failed = case("logs in @Ta0b1c2d3 with a bad password", Status::Failed);
-    failed.location = Some(Location {
+    failed.set_location(Some(Location {
         file: "tests/login.py".into(),
         line: Some(12),
-    });
-    failed.problems.push(Problem {
+    }));
+    failed.details_mut().problems.push(Problem {
         message: Some("expected 200, got 401".into()),
         kind: Some("AssertionError".into()),
         trace: Some("at login (tests/login.py:12)".into()),
     });
     let mut errored = case("loads the profile", Status::Errored);
-    errored.properties.push(("ID".into(), "@T11112222".into()));
-    errored.problems.push(Problem {
+    errored
+        .details_mut()
+        .properties
+        .push(("ID".into(), "@T11112222".into()));
+    errored.details_mut().problems.push(Problem {
         message: Some("connection refused".into()),
         kind: None,
         trace: None,
     });
     let mut skipped = case("exports a pdf", Status::Skipped);
-    skipped.stdout = Some("note tid://@Tdeadbeef here".into());
-    skipped.problems.push(Problem {
+    skipped.set_stdout(Some("note tid://@Tdeadbeef here".into()));
+    skipped.details_mut().problems.push(Problem {
         message: Some("needs a printer".into()),
         ..Problem::default()
     });
     let mut tagged = case("greets the user", Status::Passed);
-    tagged.properties.push(("tag".into(), "@smoke".into()));
-    tagged.properties.push(("tag".into(), "@T0a1b2c3d".into()));
+    tagged
+        .details_mut()
+        .properties
+        .push(("tag".into(), "@smoke".into()));
+    tagged
+        .details_mut()
+        .properties
+        .push(("tag".into(), "@T0a1b2c3d".into()));
     let cases = vec![
         tagged,
         failed,
@@ -190,7 +199,7 @@ fn run_time_unit_is_an_option() {
 #[test]
 fn stacks_and_messages_are_trimmed_to_their_limits() {
     let mut huge = case("explodes", Status::Failed);
-    huge.problems.push(Problem {
+    huge.details_mut().problems.push(Problem {
         message: Some("é".repeat(MAX_MESSAGE_BYTES)),
         kind: None,
         trace: Some("x".repeat(MAX_STACK_BYTES * 3)),
@@ -218,7 +227,7 @@ fn many(n: usize, stack_bytes: usize) -> Vec<TestEntry> {
     let cases = (0..n)
         .map(|i| {
             let mut c = case(&format!("case {i}"), Status::Failed);
-            c.problems.push(Problem {
+            c.details_mut().problems.push(Problem {
                 trace: Some("t".repeat(stack_bytes)),
                 ..Problem::default()
             });
@@ -402,7 +411,7 @@ fn ids_are_recognised_only_in_their_documented_shapes() {
     assert_eq!(bare_id(" @T0a1b2c3d "), Some("0a1b2c3d".into()));
     assert_eq!(bare_id("T2"), None);
     let mut c = case("plain", Status::Passed);
-    c.stdout = Some("tid:// @Ta0b1c2d3 tid://@T0000abcd".into());
+    c.set_stdout(Some("tid:// @Ta0b1c2d3 tid://@T0000abcd".into()));
     assert_eq!(
         test_id(&c).as_deref(),
         Some("0000abcd"),

@@ -283,10 +283,10 @@ fn write_plain(
     if let Some(n) = external_run_id {
         let _ = write!(out, " external_run_id=\"{n}\"");
     }
-    let error = case.problems.first().filter(|_| case.status.is_failure());
+    let error = case.problems().first().filter(|_| case.status.is_failure());
     let description = match case.status {
         Status::Skipped => case
-            .problems
+            .problems()
             .first()
             .and_then(|p| p.message.clone().or_else(|| p.kind.clone())),
         Status::Flaky { attempts } => Some(format!("passed after {attempts} attempts")),
@@ -334,7 +334,7 @@ fn feature_tag(suite: &Suite) -> String {
     suite
         .cases
         .iter()
-        .flat_map(|c| c.properties.iter())
+        .flat_map(|c| c.properties().iter())
         .find(|(k, v)| k == "tag" && v.starts_with("@TID"))
         .map(|(_, v)| cut(v))
         .unwrap_or_default()
@@ -345,7 +345,7 @@ fn write_gherkin(out: &mut String, suite: &Suite, started_ms: u64, external_run_
     let path = suite
         .cases
         .iter()
-        .find_map(|c| c.location.as_ref().map(|l| l.file.as_str()))
+        .find_map(|c| c.location().map(|l| l.file.as_str()))
         .map_or_else(|| name.clone(), required);
     let duration: u64 = suite
         .cases
