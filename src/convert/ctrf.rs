@@ -134,3 +134,48 @@ pub fn write(files: &[FileReport], now_ms: u64) -> String {
     // Serializing plain structs of strings and numbers cannot fail.
     serde_json::to_string_pretty(&doc).unwrap_or_default()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::parse::{parse_bytes, FormatChoice};
+
+    fn report(xml: &str) -> FileReport {
+        FileReport {
+            path: "report.xml".into(),
+            result: parse_bytes(xml.as_bytes(), FormatChoice::Auto),
+            original: None,
+        }
+    }
+
+    /// Every status, every optional field, and strings that need escaping.
+    const MIXED: &str = r#"<testsuites>
+  <testsuite name="Ünïcode &quot;suite&quot;" time="3.5">
+    <testcase classname="a.B" name="passes" time="0.25" file="src/b.rs" line="12"/>
+    <testcase classname="a.B" name="fails \ with &quot;quotes&quot;" time="1">
+      <failure message="expected &lt;1&gt;&#10;got&#9;2" type="AssertionError">trace line 1
+	at a.B.fails(B.java:3)
+ control: &#27;[31mred&#27;[0m</failure>
+    </testcase>
+    <testcase classname="a.B" name="errors"><error type="java.lang.NullPointerException"/></testcase>
+    <testcase classname="a.B" name="skips"><skipped message="not today"/></testcase>
+    <testcase classname="a.B" name="flaky" time="0.5"><flakyFailure message="first try"/></testcase>
+  </testsuite>
+  <testsuite name="empty"/>
+</testsuites>"#;
+
+    #[test]
+    fn the_document_names_every_test_with_its_status() {
+        let files = [report(MIXED), report("<testsuite name=\"s\"/>")];
+        let doc = write(&files, 1_700_000_000_000);
+        let value: serde_json::Value = serde_json::from_str(&doc).unwrap();
+        assert_eq!(value["results"]["tests"].as_array().map(Vec::len), Some(5));
+        insta::assert_snapshot!(doc);
+    }
+
+    #[test]
+    fn no_tests_is_an_empty_list() {
+        let doc = write(&[report("<testsuite name=\"s\"/>")], 0);
+        insta::assert_snapshot!(doc);
+    }
+}
