@@ -3,8 +3,6 @@
 //! CTRF has no "errored" status: errored tests are `failed` with `rawStatus: "errored"`. Flaky
 //! tests are `passed` with `flaky: true` and `retries` = attempts − 1, as the spec defines them.
 
-use serde::Serialize;
-
 use crate::model::{millis, Case, Status};
 use crate::pipeline::{FileReport, Report};
 
@@ -13,60 +11,17 @@ pub const TOOL_NAME: &str = "test-report";
 /// The CTRF specification version these documents follow.
 pub const SPEC_VERSION: &str = "0.0.0";
 
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct Document<'a> {
-    report_format: &'static str,
-    spec_version: &'static str,
-    results: Results<'a>,
-}
-
-#[derive(Serialize)]
-struct Results<'a> {
-    tool: Tool,
-    summary: Summary,
-    tests: Vec<Test<'a>>,
-}
-
-#[derive(Serialize)]
-struct Tool {
-    name: &'static str,
-    version: &'static str,
-}
-
-#[derive(Serialize)]
-struct Summary {
-    tests: u64,
-    passed: u64,
-    failed: u64,
-    pending: u64,
-    skipped: u64,
-    other: u64,
-    flaky: u64,
-    start: u64,
-    stop: u64,
-    duration: u64,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
+/// One test as CTRF writes it; `None` fields are left out.
 struct Test<'a> {
     name: &'a str,
     status: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
     raw_status: Option<&'static str>,
     duration: u64,
-    #[serde(skip_serializing_if = "Option::is_none")]
     message: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     trace: Option<&'a str>,
-    #[serde(skip_serializing_if = "str::is_empty")]
     suite: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
     classname: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     file_path: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     line: Option<u32>,
     retries: u32,
     flaky: bool,
@@ -99,40 +54,145 @@ fn test<'a>(suite: &'a str, case: &'a Case) -> Test<'a> {
 
 /// One CTRF document for all files. `now_ms` is the end of the run; its start is derived from the
 /// total duration, since JUnit rarely records when a run started.
+///
+/// Written by hand, laid out as `serde_json`'s pretty printer lays it out (the snapshots hold the
+/// bytes): the document has every test and the action writes it on every run, and serde's
+/// byte-by-byte escaping of every string was a fifth of the action's work. Strings that need no
+/// escape, nearly all of them, are copied whole.
 pub fn write(files: &[FileReport], now_ms: u64) -> String {
-    let report = Report::new(files);
-    let t = report.totals;
-    let tests = files
+    let t = Report::new(files).totals;
+    let mut out = String::with_capacity(1024);
+    out.push_str("{\n  \"reportFormat\": \"CTRF\",\n  \"specVersion\": ");
+    push_string(&mut out, SPEC_VERSION);
+    out.push_str(",\n  \"results\": {\n    \"tool\": {\n      \"name\": ");
+    push_string(&mut out, TOOL_NAME);
+    out.push_str(",\n      \"version\": ");
+    push_string(&mut out, env!("CARGO_PKG_VERSION"));
+    out.push_str("\n    },\n    \"summary\": {");
+    let summary = [
+        ("tests", t.tests),
+        ("passed", t.passed + t.flaky),
+        ("failed", t.failed + t.errored),
+        ("pending", 0),
+        ("skipped", t.skipped),
+        ("other", 0),
+        ("flaky", t.flaky),
+        ("start", now_ms.saturating_sub(t.duration_ms)),
+        ("stop", now_ms),
+        ("duration", t.duration_ms),
+    ];
+    let mut first = true;
+    for (key, value) in summary {
+        push_key(&mut out, &mut first, "      ", key);
+        push_number(&mut out, value);
+    }
+    out.push_str("\n    },\n    \"tests\": [");
+    let mut empty = true;
+    for suite in files
         .iter()
         .flat_map(|f| f.runs())
         .flat_map(|run| run.suites.iter())
-        .flat_map(|suite| suite.cases.iter().map(move |c| test(&suite.name, c)))
-        .collect();
-    let doc = Document {
-        report_format: "CTRF",
-        spec_version: SPEC_VERSION,
-        results: Results {
-            tool: Tool {
-                name: TOOL_NAME,
-                version: env!("CARGO_PKG_VERSION"),
-            },
-            summary: Summary {
-                tests: t.tests,
-                passed: t.passed + t.flaky,
-                failed: t.failed + t.errored,
-                pending: 0,
-                skipped: t.skipped,
-                other: 0,
-                flaky: t.flaky,
-                start: now_ms.saturating_sub(t.duration_ms),
-                stop: now_ms,
-                duration: t.duration_ms,
-            },
-            tests,
-        },
-    };
-    // Serializing plain structs of strings and numbers cannot fail.
-    serde_json::to_string_pretty(&doc).unwrap_or_default()
+    {
+        for case in &suite.cases {
+            out.push_str(if empty { "\n      {" } else { ",\n      {" });
+            empty = false;
+            test(&suite.name, case).push_to(&mut out);
+            out.push_str("\n      }");
+        }
+    }
+    out.push_str(if empty { "]" } else { "\n    ]" });
+    out.push_str("\n  }\n}");
+    out
+}
+
+impl Test<'_> {
+    fn push_to(&self, out: &mut String) {
+        const INDENT: &str = "        ";
+        let mut first = true;
+        let text = |out: &mut String, first: &mut bool, key: &str, value: Option<&str>| {
+            if let Some(value) = value {
+                push_key(out, first, INDENT, key);
+                push_string(out, value);
+            }
+        };
+        text(out, &mut first, "name", Some(self.name));
+        text(out, &mut first, "status", Some(self.status));
+        text(out, &mut first, "rawStatus", self.raw_status);
+        push_key(out, &mut first, INDENT, "duration");
+        push_number(out, self.duration);
+        text(out, &mut first, "message", self.message);
+        text(out, &mut first, "trace", self.trace);
+        text(
+            out,
+            &mut first,
+            "suite",
+            Some(self.suite).filter(|s| !s.is_empty()),
+        );
+        text(out, &mut first, "classname", self.classname);
+        text(out, &mut first, "filePath", self.file_path);
+        if let Some(line) = self.line {
+            push_key(out, &mut first, INDENT, "line");
+            push_number(out, u64::from(line));
+        }
+        push_key(out, &mut first, INDENT, "retries");
+        push_number(out, u64::from(self.retries));
+        push_key(out, &mut first, INDENT, "flaky");
+        out.push_str(if self.flaky { "true" } else { "false" });
+    }
+}
+
+/// `"key": ` on its own line, after a comma unless it is the object's first.
+fn push_key(out: &mut String, first: &mut bool, indent: &str, key: &str) {
+    out.push_str(if *first { "\n" } else { ",\n" });
+    *first = false;
+    out.push_str(indent);
+    out.push('"');
+    out.push_str(key);
+    out.push_str("\": ");
+}
+
+fn push_number(out: &mut String, n: u64) {
+    out.push_str(itoa::Buffer::new().format(n));
+}
+
+/// A JSON string, escaped as `serde_json` escapes (short forms where JSON has them, else `\u00XX`).
+fn push_string(out: &mut String, s: &str) {
+    out.push('"');
+    // A fold without early exit vectorizes; almost every string is copied whole after it.
+    let plain = !s.bytes().fold(false, |any, b| {
+        any | (b < 0x20) | (b == b'"') | (b == b'\\')
+    });
+    if plain {
+        out.push_str(s);
+    } else {
+        let mut start = 0;
+        for (i, b) in s.bytes().enumerate() {
+            let short = match b {
+                b'"' => "\\\"",
+                b'\\' => "\\\\",
+                b'\n' => "\\n",
+                b'\r' => "\\r",
+                b'\t' => "\\t",
+                0x08 => "\\b",
+                0x0c => "\\f",
+                0..=0x1f => "",
+                _ => continue,
+            };
+            // `b` is ASCII, so `i` and `i + 1` are character boundaries.
+            out.push_str(&s[start..i]);
+            if short.is_empty() {
+                const HEX: &[u8; 16] = b"0123456789abcdef";
+                out.push_str("\\u00");
+                out.push(char::from(HEX[usize::from(b >> 4)]));
+                out.push(char::from(HEX[usize::from(b & 0xf)]));
+            } else {
+                out.push_str(short);
+            }
+            start = i + 1;
+        }
+        out.push_str(&s[start..]);
+    }
+    out.push('"');
 }
 
 #[cfg(test)]
@@ -171,6 +231,16 @@ mod tests {
         let value: serde_json::Value = serde_json::from_str(&doc).unwrap();
         assert_eq!(value["results"]["tests"].as_array().map(Vec::len), Some(5));
         insta::assert_snapshot!(doc);
+    }
+
+    #[test]
+    fn strings_are_escaped_as_serde_json_escapes_them() {
+        let every_ascii: String = (0u8..0x80).map(char::from).collect();
+        for s in [every_ascii.as_str(), "plain", "", "é€ \\ \" \u{7f}"] {
+            let mut ours = String::new();
+            push_string(&mut ours, s);
+            assert_eq!(ours, serde_json::to_string(s).unwrap());
+        }
     }
 
     #[test]

@@ -105,13 +105,12 @@ const MAX_EXTENSION: usize = 6;
 /// surroundings and of test output have none, and skip the eight readers.
 fn names_a_file(line: &str) -> bool {
     let bytes = line.as_bytes();
-    bytes.iter().enumerate().any(|(at, &b)| {
-        if !matches!(b, b':' | b'"' | b'(') {
-            return false;
-        }
+    // memchr finds the few candidate bytes; the extension before each is at most a few bytes back.
+    memchr::memchr3_iter(b':', b'"', b'(', bytes).any(|at| {
         let ext = bytes[..at]
             .iter()
             .rev()
+            .take(MAX_EXTENSION + 1)
             .take_while(|c| c.is_ascii_alphanumeric())
             .count();
         (1..=MAX_EXTENSION).contains(&ext) && at > ext && bytes[at - ext - 1] == b'.'

@@ -268,7 +268,12 @@ impl State {
                         kind: FrameKind::Suite,
                     });
                 }
-                self.case = Some(CaseBuilder::new(attrs));
+                let previous = self
+                    .suites
+                    .last()
+                    .and_then(|s| s.suite.cases.last())
+                    .and_then(|c| c.classname.as_ref());
+                self.case = Some(CaseBuilder::new(attrs, previous));
                 FrameKind::Case
             }
             _ if self.stack.is_empty() => {
@@ -545,9 +550,15 @@ impl State {
 }
 
 impl CaseBuilder {
-    fn new(mut attrs: Vec<Attr<'_>>) -> CaseBuilder {
+    /// `previous` is the classname of the suite's last case: the next case nearly always repeats
+    /// it, and then shares it instead of cleaning and allocating its own copy.
+    fn new(mut attrs: Vec<Attr<'_>>, previous: Option<&Arc<str>>) -> CaseBuilder {
         let name = take(&mut attrs, "name").map(|n| clean_text(&n));
-        let classname = take(&mut attrs, "classname").map(|n| clean_text(&n));
+        // Clean text cleans to itself, so the raw value equal to the previous cleaned one is it.
+        let classname = take(&mut attrs, "classname").map(|raw| match previous {
+            Some(previous) if **previous == *raw => Arc::clone(previous),
+            _ => Arc::from(clean_text(&raw)),
+        });
         let status = take(&mut attrs, "status").unwrap_or_default();
         let result = take(&mut attrs, "result").unwrap_or_default();
         let disabled = [status, result].iter().any(|s| {
@@ -556,7 +567,7 @@ impl CaseBuilder {
                 .any(|word| s.trim().eq_ignore_ascii_case(word))
         });
         let mut case = Case::new(name.unwrap_or_default(), Status::Passed);
-        case.classname = classname.map(Arc::from);
+        case.classname = classname;
         case.duration = take(&mut attrs, "time").and_then(|t| parse_seconds(&t));
         CaseBuilder {
             case,
