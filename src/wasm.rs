@@ -197,10 +197,7 @@ pub async fn resume(input_json: String, payloads: js_sys::Array) -> Result<Strin
     PANIC_HOOK.call_once(|| std::panic::set_hook(Box::new(console_error_panic_hook::hook)));
     let mut input: WasmResumeInput = serde_json::from_str(&input_json)
         .map_err(|e| JsError::new(&format!("invalid input from the action wrapper: {e}")))?;
-    let bytes: Vec<Vec<u8>> = payloads
-        .iter()
-        .map(bytes_of)
-        .collect();
+    let bytes: Vec<Vec<u8>> = payloads.iter().map(bytes_of).collect();
     let old = Spool::read(input.manifest.as_bytes(), |name| {
         input
             .payload_names
