@@ -29,7 +29,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::scanner::{Scanner, Tag, Token};
-use super::xml::{clean_attr, parse_seconds, take, Attr, Text, MAX_DEPTH};
+use super::xml::{clean_attr, parse_seconds, take, Text, MAX_DEPTH};
 use super::{ParseError, ParseErrorKind, Parsed};
 use crate::diagnostic::Diagnostic;
 use crate::model::{clean_text, Case, Location, Problem, Status, Suite, TestRun};
@@ -258,7 +258,7 @@ impl State {
                 FrameKind::Suite
             }
             "testcase" if !in_case => {
-                let attrs = e.attributes()?;
+                let attrs = e.named(CaseBuilder::ATTRIBUTES)?;
                 if self.suites.is_empty() {
                     self.open_suite(None, None, None);
                     // A bare <testcase> root: its implicit suite closes with it.
@@ -550,29 +550,39 @@ impl State {
 }
 
 impl CaseBuilder {
+    /// The `<testcase>` attributes read, in the order [`CaseBuilder::new`] takes them.
+    const ATTRIBUTES: [&'static str; 7] = [
+        "name",
+        "classname",
+        "status",
+        "result",
+        "time",
+        "file",
+        "line",
+    ];
+
     /// `previous` is the classname of the suite's last case: the next case nearly always repeats
     /// it, and then shares it instead of cleaning and allocating its own copy.
-    fn new(mut attrs: Vec<Attr<'_>>, previous: Option<&Arc<str>>) -> CaseBuilder {
-        let name = take(&mut attrs, "name").map(|n| clean_text(&n));
+    fn new(attrs: [Option<Cow<'_, str>>; 7], previous: Option<&Arc<str>>) -> CaseBuilder {
+        let [name, classname, status, result, time, file, line] = attrs;
+        let name = name.map(|n| clean_text(&n));
         // Clean text cleans to itself, so the raw value equal to the previous cleaned one is it.
-        let classname = take(&mut attrs, "classname").map(|raw| match previous {
+        let classname = classname.map(|raw| match previous {
             Some(previous) if **previous == *raw => Arc::clone(previous),
             _ => Arc::from(clean_text(&raw)),
         });
-        let status = take(&mut attrs, "status").unwrap_or_default();
-        let result = take(&mut attrs, "result").unwrap_or_default();
-        let disabled = [status, result].iter().any(|s| {
+        let disabled = [status, result].iter().flatten().any(|s| {
             ["disabled", "skipped", "notrun", "ignored", "suppressed"]
                 .iter()
                 .any(|word| s.trim().eq_ignore_ascii_case(word))
         });
         let mut case = Case::new(name.unwrap_or_default(), Status::Passed);
         case.classname = classname;
-        case.duration = take(&mut attrs, "time").and_then(|t| parse_seconds(&t));
+        case.duration = time.and_then(|t| parse_seconds(&t));
         CaseBuilder {
             case,
-            file: take(&mut attrs, "file").map(Cow::into_owned),
-            line: take(&mut attrs, "line").and_then(|l| l.trim().parse().ok()),
+            file: file.map(Cow::into_owned),
+            line: line.and_then(|l| l.trim().parse().ok()),
             disabled,
             problems: Vec::new(),
             stdout: None,

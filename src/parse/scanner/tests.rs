@@ -256,3 +256,22 @@ fn text_is_borrowed_unless_decoding_changed_it() {
         Token::Text(Cow::Borrowed("plain"))
     ));
 }
+
+#[test]
+fn named_attributes_are_what_taking_them_from_the_list_gives() {
+    let doc = b"<t a=\"1\" b=\" \" a=\"2\" c=\"x&amp;y\t z\" ns:d='4' b=\"late\" f=\"&bogus;\"/>";
+    let mut scanner = Scanner::in_memory(doc);
+    let Token::Empty(tag) = scanner.next_token().unwrap() else {
+        panic!("an empty element");
+    };
+    let keys = ["a", "b", "c", "d", "e", "f"];
+    let named = tag.named(keys).unwrap();
+    let mut list = tag.attributes().unwrap();
+    let taken: Vec<Option<Cow<'_, str>>> = keys
+        .iter()
+        .map(|k| super::super::xml::take(&mut list, k))
+        .collect();
+    assert_eq!(named.to_vec(), taken);
+    assert_eq!(named[2].as_deref(), Some("x&y  z"));
+    assert_eq!(named[5].as_deref(), Some("&bogus;"));
+}
