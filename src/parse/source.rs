@@ -1,10 +1,11 @@
-//! The byte source under every streaming parser: counts lines for error messages and bounds how
-//! much a single XML event may buffer.
+//! The byte source under the JSON, TAP and event-stream readers: counts lines for error messages
+//! and bounds how much a single event (a JSON document or line) may buffer. The XML scanner
+//! (`super::scanner`) reads its stream itself under the same bound.
 //!
-//! quick-xml's buffered reader collects one whole tag or text run before returning it, so a file
-//! that is one 1 GB attribute would otherwise be held in memory whole. The parser calls
-//! [`Source::mark`] after each event; reading more than [`MAX_EVENT_BYTES`] past the mark fails
-//! with an I/O error of kind [`EventTooLarge`], which the parser turns into a clear message.
+//! A reader that collects one whole event before parsing it would hold a file that is one 1 GB
+//! line in memory whole. The reader calls [`Source::mark`] at each event; reading more than
+//! [`MAX_EVENT_BYTES`] past the mark fails with an I/O error of kind [`EventTooLarge`], which the
+//! reader turns into a clear message.
 
 use std::io::{self, BufRead, Read};
 
