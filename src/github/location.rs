@@ -64,18 +64,10 @@ impl Language {
 
     /// The language whose reader takes files with this extension; 0 for none.
     fn of_extension(ext: &str) -> u16 {
-        match ext {
-            e if PYTHON.contains(&e) => Language::PYTHON,
-            e if JVM.contains(&e) => Language::JVM,
-            e if DOTNET.contains(&e) => Language::DOTNET,
-            e if JAVASCRIPT.contains(&e) => Language::JAVASCRIPT,
-            "go" => Language::GO,
-            "rs" => Language::RUST,
-            "rb" => Language::RUBY,
-            e if PHP.contains(&e) => Language::PHP,
-            "swift" => Language::SWIFT,
-            _ => 0,
-        }
+        EXTENSIONS
+            .iter()
+            .find(|(_, extensions)| extensions.contains(&ext))
+            .map_or(0, |(language, _)| *language)
     }
 }
 
@@ -85,7 +77,24 @@ const JAVASCRIPT: &[&str] = &[
     "js", "mjs", "cjs", "jsx", "ts", "mts", "cts", "tsx", "vue", "svelte",
 ];
 const DOTNET: &[&str] = &["cs", "fs", "vb"];
+const GO: &[&str] = &["go"];
+const RUST: &[&str] = &["rs"];
+const RUBY: &[&str] = &["rb"];
 const PHP: &[&str] = &["php", "phpt"];
+const SWIFT: &[&str] = &["swift"];
+
+/// Each language's file extensions: the ones its reader takes, so [`languages`] sends a line to it.
+const EXTENSIONS: &[(u16, &[&str])] = &[
+    (Language::PYTHON, PYTHON),
+    (Language::JVM, JVM),
+    (Language::DOTNET, DOTNET),
+    (Language::JAVASCRIPT, JAVASCRIPT),
+    (Language::GO, GO),
+    (Language::RUST, RUST),
+    (Language::RUBY, RUBY),
+    (Language::PHP, PHP),
+    (Language::SWIFT, SWIFT),
+];
 
 /// Every frame in `text`, innermost first. Lazy: callers stop at the first frame that names a file
 /// of the checkout, and the output searched after the trace can be long.
@@ -281,7 +290,7 @@ fn javascript(line: &str) -> Option<Frame> {
 /// `    cart_test.go:42: got 3, want 2` (`t.Error`) and `\t/src/cart/cart.go:17 +0x1d` (a panic's
 /// goroutine trace). `t.Error` names the file alone, relative to its package.
 fn go(line: &str) -> Option<Frame> {
-    let (path, line, rest) = leading_path(line, &["go"])?;
+    let (path, line, rest) = leading_path(line, GO)?;
     if !(rest.is_empty() || rest.starts_with([':', ' '])) {
         return None;
     }
@@ -299,7 +308,7 @@ fn rust(line: &str) -> Option<Frame> {
         Some(quoted) => quoted.rsplit_once("', ")?.1,
         None => rest,
     };
-    let (path, line, _) = path_and_line(rest, &["rs"])?;
+    let (path, line, _) = path_and_line(rest, RUST)?;
     Some(Frame::new(path, line))
 }
 
@@ -307,7 +316,7 @@ fn rust(line: &str) -> Option<Frame> {
 fn ruby(line: &str) -> Option<Frame> {
     let trimmed = line.trim_start();
     let trimmed = trimmed.strip_prefix("# ").unwrap_or(trimmed);
-    let (path, line, rest) = leading_path(trimmed, &["rb"])?;
+    let (path, line, rest) = leading_path(trimmed, RUBY)?;
     (rest.is_empty() || rest.starts_with(":in ")).then(|| Frame::new(path, line))
 }
 
@@ -328,7 +337,7 @@ fn php(line: &str) -> Option<Frame> {
 
 /// `/src/Tests/CartTests.swift:42: error: -[CartTests testTotal] : XCTAssertEqual failed` (XCTest).
 fn swift(line: &str) -> Option<Frame> {
-    let (path, line, rest) = leading_path(line, &["swift"])?;
+    let (path, line, rest) = leading_path(line, SWIFT)?;
     rest.starts_with(':').then(|| Frame::new(path, line))
 }
 
@@ -343,8 +352,7 @@ mod tests {
 
     #[test]
     fn the_line_filter_lets_every_extension_through_to_its_reader() {
-        let others = ["go", "rs", "rb", "php", "phpt", "swift"];
-        for ext in [PYTHON, JVM, JAVASCRIPT, DOTNET, &others].concat() {
+        for ext in EXTENSIONS.iter().flat_map(|(_, extensions)| *extensions) {
             let language = Language::of_extension(ext);
             assert_ne!(language, 0, "{ext}");
             assert_eq!(languages(&format!("x/a.{ext}:3")), language, "{ext}");

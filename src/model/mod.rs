@@ -176,32 +176,34 @@ impl Case {
     }
 
     pub fn set_problems(&mut self, problems: Vec<Problem>) {
-        if !problems.is_empty() || self.details.is_some() {
-            self.details_mut().problems = problems;
-        }
+        let empty = problems.is_empty();
+        self.set_part(problems, empty, |d| &mut d.problems);
     }
 
     pub fn set_retries(&mut self, retries: Vec<Problem>) {
-        if !retries.is_empty() || self.details.is_some() {
-            self.details_mut().retries = retries;
-        }
+        let empty = retries.is_empty();
+        self.set_part(retries, empty, |d| &mut d.retries);
     }
 
     pub fn set_stdout(&mut self, stdout: Option<String>) {
-        if stdout.is_some() || self.details.is_some() {
-            self.details_mut().stdout = stdout;
-        }
+        let empty = stdout.is_none();
+        self.set_part(stdout, empty, |d| &mut d.stdout);
     }
 
     pub fn set_stderr(&mut self, stderr: Option<String>) {
-        if stderr.is_some() || self.details.is_some() {
-            self.details_mut().stderr = stderr;
-        }
+        let empty = stderr.is_none();
+        self.set_part(stderr, empty, |d| &mut d.stderr);
     }
 
     pub fn set_location(&mut self, location: Option<Location>) {
-        if location.is_some() || self.details.is_some() {
-            self.details_mut().location = location;
+        let empty = location.is_none();
+        self.set_part(location, empty, |d| &mut d.location);
+    }
+
+    /// Sets one side part; an empty value on a case without side parts makes none.
+    fn set_part<T>(&mut self, value: T, empty: bool, part: fn(&mut CaseDetails) -> &mut T) {
+        if !empty || self.details.is_some() {
+            *part(self.details_mut()) = value;
         }
     }
 

@@ -455,13 +455,12 @@ impl<'a, R: BufRead> Scanner<'a, R> {
 
     /// Reads more of the stream into the window, dropping what was scanned. False at its end.
     fn refill(&mut self) -> Result<bool, ParseError> {
-        let Some(reader) = self.input.as_mut() else {
+        if self.ended() {
             return Ok(false);
-        };
-        let keep_from = self.pos;
-        if let Some(seen) = self.window.as_bytes().get(self.counted..keep_from) {
-            self.newlines += count_newlines(seen);
         }
+        // Lines are counted up to what is dropped, which is all before the position.
+        let keep_from = self.pos;
+        self.line();
         let window = self.window.to_mut();
         window.drain(..keep_from);
         self.counted = 0;
@@ -477,6 +476,9 @@ impl<'a, R: BufRead> Scanner<'a, R> {
         fresh.append(&mut self.pending);
         // The start of a cut character is not progress: read past it.
         let want = want + fresh.len();
+        let Some(reader) = self.input.as_mut() else {
+            return Ok(false);
+        };
         let mut ended = false;
         while fresh.len() < want {
             let available = match reader.fill_buf() {
