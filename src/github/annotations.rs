@@ -14,9 +14,11 @@
 //!   ones placed on a report file, then by file and line, then as reported. Caps apply to this
 //!   order ([`super::workflow_commands`]).
 
+use std::fmt::Write;
+
 use serde::Serialize;
 
-use super::location::{frames, Frame};
+use super::location::{complete_frames, frames, Frame, Frames};
 use super::repo_path::RepoPaths;
 use super::summary::display_name;
 use crate::config::AnnotationChoice;
@@ -118,6 +120,13 @@ fn place(case: &Case, paths: &RepoPaths) -> Option<(String, Option<u32>)> {
         .chain([case.stderr(), case.stdout()])
         .flatten()
         .collect();
+    let read_frames = |text| -> Frames<'_> {
+        if paths.completes_partial_frames() {
+            frames(text)
+        } else {
+            complete_frames(text)
+        }
+    };
     if let Some(location) = case.location() {
         let reported = Frame {
             path: location.file.clone(),
@@ -129,7 +138,7 @@ fn place(case: &Case, paths: &RepoPaths) -> Option<(String, Option<u32>)> {
             let line = location.line.or_else(|| {
                 texts
                     .iter()
-                    .flat_map(|t| frames(t))
+                    .flat_map(|&t| read_frames(t))
                     .find(|f| paths.resolve(f).as_deref() == Some(file.as_str()))
                     .and_then(|f| f.line)
             });
@@ -138,7 +147,7 @@ fn place(case: &Case, paths: &RepoPaths) -> Option<(String, Option<u32>)> {
     }
     texts
         .iter()
-        .flat_map(|t| frames(t))
+        .flat_map(|&t| read_frames(t))
         .find_map(|f| Some((paths.resolve_near(&f, case.classname.as_deref())?, f.line)))
         .or_else(|| Some((paths.of_classname(case.classname.as_deref()?)?, None)))
 }
@@ -177,11 +186,71 @@ fn message(case: &Case) -> String {
     truncate_utf8(&text, MESSAGE_MAX_BYTES).to_owned()
 }
 
+/// The first [`TRACE_LINES`] lines of `trace` (as `str::lines` reads them) and how many follow.
+/// The rest is counted with memchr: a long trace is not split into lines just to be counted.
 fn excerpt(trace: &str) -> String {
-    let lines: Vec<&str> = trace.lines().collect();
-    let mut text = lines[..lines.len().min(TRACE_LINES)].join("\n");
-    if lines.len() > TRACE_LINES {
-        text.push_str(&format!("\n… {} more lines", lines.len() - TRACE_LINES));
+    let mut text = String::with_capacity(trace.len().min(TRACE_LINES * 100));
+    let mut rest = trace;
+    for i in 0..TRACE_LINES {
+        if rest.is_empty() {
+            return text;
+        }
+        // `\r\n` ends a line as `\n` does; a last line's lone `\r` is text.
+        let (line, after) = match memchr::memchr(b'\n', rest.as_bytes()) {
+            Some(at) => {
+                let line = &rest[..at];
+                (line.strip_suffix('\r').unwrap_or(line), &rest[at + 1..])
+            }
+            None => (rest, ""),
+        };
+        if i > 0 {
+            text.push('\n');
+        }
+        text.push_str(line);
+        rest = after;
+    }
+    if !rest.is_empty() {
+        let more = memchr::memchr_iter(b'\n', rest.as_bytes()).count()
+            + usize::from(!rest.ends_with('\n'));
+        let _ = write!(text, "\n… {more} more lines");
     }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// What `excerpt` replaced: split every line, join the first ones.
+    fn excerpt_by_lines(trace: &str) -> String {
+        let lines: Vec<&str> = trace.lines().collect();
+        let mut text = lines[..lines.len().min(TRACE_LINES)].join("\n");
+        if lines.len() > TRACE_LINES {
+            text.push_str(&format!("\n… {} more lines", lines.len() - TRACE_LINES));
+        }
+        text
+    }
+
+    #[test]
+    fn excerpt_keeps_fifteen_lines_and_counts_the_rest() {
+        let trace: String = (1..=40)
+            .map(|i| format!("\tat Step.s{i}(Step.java:{i})\r\n"))
+            .collect();
+        let text = excerpt(&trace);
+        assert_eq!(text.lines().count(), TRACE_LINES + 1);
+        assert!(text.starts_with("\tat Step.s1(Step.java:1)\n"));
+        assert!(text.ends_with("\tat Step.s15(Step.java:15)\n… 25 more lines"));
+        assert!(!text.contains('\r'));
+    }
+
+    proptest! {
+        #[test]
+        fn excerpt_reads_lines_as_str_lines_does(
+            parts in proptest::collection::vec(prop_oneof!["a", "é", "\n", "\r\n", "\r", ""], 0..60)
+        ) {
+            let trace = parts.concat();
+            prop_assert_eq!(excerpt(&trace), excerpt_by_lines(&trace));
+        }
+    }
 }

@@ -103,6 +103,17 @@ pub fn frames(text: &str) -> Frames<'_> {
         lines: text.lines(),
         reversed: None,
         started: false,
+        readers: u16::MAX,
+    }
+}
+
+/// As [`frames`], without the frames only a checkout's file list can complete: the JVM's, which
+/// name the file alone. Without a list they never resolve, and reading them was most of the
+/// annotations' work on a report of Java traces.
+pub fn complete_frames(text: &str) -> Frames<'_> {
+    Frames {
+        readers: !Language::JVM,
+        ..frames(text)
     }
 }
 
@@ -112,6 +123,8 @@ pub struct Frames<'a> {
     /// A Python traceback, read whole and handed out innermost first.
     reversed: Option<std::vec::IntoIter<Frame>>,
     started: bool,
+    /// The languages whose readers are tried (bits of [`Language`]).
+    readers: u16,
 }
 
 impl Iterator for Frames<'_> {
@@ -121,10 +134,16 @@ impl Iterator for Frames<'_> {
         if let Some(reversed) = &mut self.reversed {
             return reversed.next();
         }
-        let (frame, is_python) = self.lines.by_ref().find_map(read)?;
+        let readers = self.readers;
+        let (frame, is_python) = self.lines.by_ref().find_map(|l| read(l, readers))?;
         if !self.started && is_python {
             let mut all = vec![frame];
-            all.extend(self.lines.by_ref().filter_map(read).map(|(f, _)| f));
+            all.extend(
+                self.lines
+                    .by_ref()
+                    .filter_map(|l| read(l, readers))
+                    .map(|(f, _)| f),
+            );
             all.reverse();
             let mut reversed = all.into_iter();
             let first = reversed.next();
@@ -136,9 +155,9 @@ impl Iterator for Frames<'_> {
     }
 }
 
-/// The frame on `line`, and whether Python's reader found it.
-fn read(line: &str) -> Option<(Frame, bool)> {
-    let languages = languages(line);
+/// The frame on `line` for one of the `readers` languages, and whether Python's reader found it.
+fn read(line: &str, readers: u16) -> Option<(Frame, bool)> {
+    let languages = languages(line) & readers;
     if languages & Language::PYTHON != 0 {
         if let Some(frame) = python(line) {
             return Some((frame, true));

@@ -160,6 +160,11 @@ impl<'a> RepoPaths<'a> {
         self.inside_repository(&normalize(path), &self.base)
     }
 
+    /// Whether a frame naming only the end of a path can resolve: with the checkout's file list.
+    pub fn completes_partial_frames(&self) -> bool {
+        self.checkout.is_some()
+    }
+
     /// A file named by the report (`file` attribute) or a trace, when it is project code that exists.
     pub fn resolve(&self, frame: &Frame) -> Option<String> {
         self.resolve_near(frame, None)
