@@ -155,61 +155,62 @@ fn push_number(out: &mut String, n: u64) {
     out.push_str(itoa::Buffer::new().format(n));
 }
 
-/// Whether `bytes` hold a control character, `"` or `\`: eight bytes a step, since wasm has no
-/// vectorized byte search and this check reads every byte of the document's strings (a tenth of
-/// the action's time in wasm when it went byte by byte).
-fn needs_escape(bytes: &[u8]) -> bool {
-    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
-    const HIGH: u64 = u64::from_ne_bytes([0x80; 8]);
-    // Some byte of `x` is below `n` (n <= 0x80): the classic borrow test, exact for "any".
-    let below = |x: u64, n: u8| x.wrapping_sub(ONES * u64::from(n)) & !x & HIGH != 0;
-    let has = |x: u64, b: u8| below(x ^ (ONES * u64::from(b)), 1);
-    let chunks = bytes.chunks_exact(8);
-    let tail = chunks
-        .remainder()
-        .iter()
-        .any(|&b| b < 0x20 || b == b'"' || b == b'\\');
-    tail || chunks.into_iter().any(|chunk| {
+/// Where the first byte at or after `from` that JSON must escape lies (a control character, `"`
+/// or `\`): eight bytes a step, since wasm has no vectorized byte search and this reads every
+/// byte of the document's strings (a tenth of the action's time in wasm when it went byte by
+/// byte; trace and output strings hold a newline every line, so the search restarts often).
+fn next_escape(bytes: &[u8], from: usize) -> Option<usize> {
+    const ONES: u64 = u64::from_le_bytes([0x01; 8]);
+    const HIGH: u64 = u64::from_le_bytes([0x80; 8]);
+    // The high bit of each byte of `x` below `n` (n <= 0x80): the classic borrow test. A borrow
+    // can only mark bytes above a true match, so the lowest mark is exact.
+    let below = |x: u64, n: u8| x.wrapping_sub(ONES * u64::from(n)) & !x & HIGH;
+    let equal = |x: u64, b: u8| below(x ^ (ONES * u64::from(b)), 1);
+    let mut at = from;
+    while let Some(chunk) = bytes.get(at..at + 8) {
         let mut word = [0; 8];
         word.copy_from_slice(chunk);
-        let x = u64::from_ne_bytes(word);
-        below(x, 0x20) || has(x, b'"') || has(x, b'\\')
-    })
+        let x = u64::from_le_bytes(word);
+        let marks = below(x, 0x20) | equal(x, b'"') | equal(x, b'\\');
+        if marks != 0 {
+            // Little-endian: the lowest mark is the first byte.
+            return Some(at + (marks.trailing_zeros() / 8) as usize);
+        }
+        at += 8;
+    }
+    let tail = bytes.get(at..).unwrap_or_default();
+    tail.iter()
+        .position(|&b| b < 0x20 || b == b'"' || b == b'\\')
+        .map(|i| at + i)
 }
 
 /// A JSON string, escaped as `serde_json` escapes (short forms where JSON has them, else `\u00XX`).
 fn push_string(out: &mut String, s: &str) {
     out.push('"');
-    if !needs_escape(s.as_bytes()) {
-        out.push_str(s);
-    } else {
-        let mut start = 0;
-        for (i, b) in s.bytes().enumerate() {
-            let short = match b {
-                b'"' => "\\\"",
-                b'\\' => "\\\\",
-                b'\n' => "\\n",
-                b'\r' => "\\r",
-                b'\t' => "\\t",
-                0x08 => "\\b",
-                0x0c => "\\f",
-                0..=0x1f => "",
-                _ => continue,
-            };
-            // `b` is ASCII, so `i` and `i + 1` are character boundaries.
-            out.push_str(&s[start..i]);
-            if short.is_empty() {
+    let bytes = s.as_bytes();
+    let mut start = 0;
+    while let Some(i) = next_escape(bytes, start) {
+        // `bytes[i]` is ASCII, so `i` and `i + 1` are character boundaries.
+        out.push_str(&s[start..i]);
+        let b = bytes[i];
+        match b {
+            b'"' => out.push_str("\\\""),
+            b'\\' => out.push_str("\\\\"),
+            b'\n' => out.push_str("\\n"),
+            b'\r' => out.push_str("\\r"),
+            b'\t' => out.push_str("\\t"),
+            0x08 => out.push_str("\\b"),
+            0x0c => out.push_str("\\f"),
+            _ => {
                 const HEX: &[u8; 16] = b"0123456789abcdef";
                 out.push_str("\\u00");
                 out.push(char::from(HEX[usize::from(b >> 4)]));
                 out.push(char::from(HEX[usize::from(b & 0xf)]));
-            } else {
-                out.push_str(short);
             }
-            start = i + 1;
         }
-        out.push_str(&s[start..]);
+        start = i + 1;
     }
+    out.push_str(&s[start..]);
     out.push('"');
 }
 
@@ -261,24 +262,49 @@ mod tests {
         }
     }
 
+    /// What the word-at-a-time search must agree with.
+    fn next_escape_bytewise(bytes: &[u8], from: usize) -> Option<usize> {
+        (from..bytes.len()).find(|&i| bytes[i] < 0x20 || bytes[i] == b'"' || bytes[i] == b'\\')
+    }
+
     #[test]
-    fn the_word_check_finds_what_a_byte_check_finds() {
+    fn the_word_search_finds_the_first_special_byte() {
         let specials = [0u8, 0x1f, b'"', b'\\', b'\n'];
         let plain = [
-            b' ', b'a', 0x7f, 0x80, 0xff, b'!', b'#', b'[', b']', 0xa2, 0xdc,
+            b' ', b'a', 0x7f, 0x80, 0xff, b'!', b'#', b'[', b']', 0xa2, 0xdc, 0x21, 0x5d,
         ];
         for len in 0..20 {
             for &fill in &plain {
                 let mut bytes = vec![fill; len];
-                assert!(!needs_escape(&bytes), "{bytes:?}");
+                assert_eq!(next_escape(&bytes, 0), None, "{bytes:?}");
                 for at in 0..len {
                     for &special in &specials {
                         bytes[at] = special;
-                        assert!(needs_escape(&bytes), "{bytes:?}");
-                        bytes[at] = fill;
+                        // A second special after the first must not hide it (borrows run upward).
+                        if let Some(last) = bytes.last_mut().filter(|_| at + 1 < len) {
+                            *last = 0;
+                        }
+                        for from in 0..=len {
+                            assert_eq!(
+                                next_escape(&bytes, from),
+                                next_escape_bytewise(&bytes, from),
+                                "{bytes:?} from {from}"
+                            );
+                        }
+                        bytes.fill(fill);
                     }
                 }
             }
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn the_word_search_agrees_with_a_byte_search(
+            bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..40),
+            from in 0usize..44,
+        ) {
+            proptest::prop_assert_eq!(next_escape(&bytes, from), next_escape_bytewise(&bytes, from));
         }
     }
 
