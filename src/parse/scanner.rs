@@ -90,13 +90,15 @@ impl<'s> Tag<'s> {
     ) -> Result<[Option<Cow<'s, str>>; N], ParseError> {
         let mut found: [Option<Cow<'s, str>>; N] = std::array::from_fn(|_| None);
         self.each_attribute(|key, raw| {
-            if let Some(i) = keys.iter().position(|k| *k == key) {
-                if let Some(slot @ None) = found.get_mut(i) {
-                    *slot = Some(normalize_attribute(raw));
-                }
+            // Lengths first: most keys differ in length from most wanted ones (no memcmp call).
+            let wanted = keys
+                .iter()
+                .position(|k| k.len() == key.len() && k.bytes().eq(key.bytes()));
+            if let Some(slot @ None) = wanted.and_then(|i| found.get_mut(i)) {
+                *slot = Some(normalize_attribute(raw));
             }
         })?;
-        Ok(found.map(|value| value.filter(|v| !v.trim().is_empty())))
+        Ok(found.map(|value| value.filter(|v| !is_blank(v))))
     }
 
     /// Calls `each` with every attribute's local name and raw value, in document order.
@@ -709,10 +711,7 @@ fn normalize_line_ends(raw: &str) -> Cow<'_, str> {
 /// once) become spaces, character and predefined references are expanded. A value with a
 /// reference that is none of those stays as written.
 fn normalize_attribute(raw: &str) -> Cow<'_, str> {
-    let special = raw.bytes().fold(false, |any, b| {
-        any | matches!(b, b'\t' | b'\r' | b'\n' | b'&')
-    });
-    if !special {
+    if !may_need_normalizing(raw.as_bytes()) {
         return Cow::Borrowed(raw);
     }
     let bytes = raw.as_bytes();
@@ -746,6 +745,32 @@ fn normalize_attribute(raw: &str) -> Cow<'_, str> {
     }
     out.push_str(&raw[start..]);
     Cow::Owned(out)
+}
+
+/// Whether `bytes` may hold a tab, line end or `&`, which [`normalize_attribute`] rewrites:
+/// eight bytes a step (every attribute value of every tag passes here). Other control characters
+/// answer yes too; the careful path keeps them as they are.
+fn may_need_normalizing(bytes: &[u8]) -> bool {
+    const ONES: u64 = u64::from_le_bytes([0x01; 8]);
+    const HIGH: u64 = u64::from_le_bytes([0x80; 8]);
+    // Some byte of `x` below `n` (n <= 0x80): the classic borrow test, exact for "any".
+    let below = |x: u64, n: u8| x.wrapping_sub(ONES * u64::from(n)) & !x & HIGH != 0;
+    let chunks = bytes.chunks_exact(8);
+    let tail = chunks.remainder().iter().any(|&b| b <= b'\r' || b == b'&');
+    tail || chunks.into_iter().any(|chunk| {
+        let mut word = [0; 8];
+        word.copy_from_slice(chunk);
+        let x = u64::from_le_bytes(word);
+        below(x, b'\r' + 1) || below(x ^ (ONES * u64::from(b'&')), 1)
+    })
+}
+
+/// Blank as `str::trim` sees it; a value that starts with a visible ASCII character is not.
+fn is_blank(value: &str) -> bool {
+    match value.as_bytes().first() {
+        Some(&b) if b.is_ascii_graphic() => false,
+        _ => value.trim().is_empty(),
+    }
 }
 
 fn too_large(line: u64) -> ParseError {

@@ -301,23 +301,28 @@ pub(super) fn parse_seconds(raw: &str) -> Option<Duration> {
 /// float parse (a tenth of a JUnit start tag's cost). Up to six integer digits and nine decimals,
 /// where this is exactly what rounding the `f64` gives; anything else is `None`.
 fn plain_seconds(s: &str) -> Option<Duration> {
-    let (whole, fraction) = s.split_once('.').unwrap_or((s, ""));
-    let digits = |d: &str| d.bytes().all(|b| b.is_ascii_digit());
-    if whole.is_empty()
-        || whole.len() > 6
-        || fraction.len() > 9
-        || !digits(whole)
-        || !digits(fraction)
-    {
-        return None;
+    // One pass over the bytes: the digits before the point, then up to nine after it.
+    let (mut secs, mut nanos, mut scale) = (0u64, 0u32, 1_000_000_000u32);
+    let (mut whole, mut fraction, mut point) = (0, 0, false);
+    for b in s.bytes() {
+        match b {
+            b'0'..=b'9' if !point => {
+                whole += 1;
+                secs = secs * 10 + u64::from(b - b'0');
+            }
+            b'0'..=b'9' => {
+                fraction += 1;
+                scale /= 10;
+                nanos += u32::from(b - b'0') * scale;
+            }
+            b'.' if !point => point = true,
+            _ => return None,
+        }
+        if whole > 6 || fraction > 9 {
+            return None;
+        }
     }
-    let secs: u64 = whole.parse().ok()?;
-    let nanos = fraction
-        .bytes()
-        .chain(std::iter::repeat(b'0'))
-        .take(9)
-        .fold(0u32, |n, b| n * 10 + u32::from(b - b'0'));
-    Some(Duration::new(secs, nanos))
+    (whole > 0).then(|| Duration::new(secs, nanos))
 }
 
 pub(super) fn clean_attr(value: Option<impl AsRef<str>>, cap: usize) -> Option<String> {

@@ -275,3 +275,44 @@ fn named_attributes_are_what_taking_them_from_the_list_gives() {
     assert_eq!(named[2].as_deref(), Some("x&y  z"));
     assert_eq!(named[5].as_deref(), Some("&bogus;"));
 }
+
+#[test]
+fn the_word_check_for_attribute_normalizing_misses_nothing() {
+    let wanted = |b: u8| matches!(b, b'\t' | b'\r' | b'\n' | b'&');
+    for len in 0..20 {
+        for fill in [b'a', b' ', b'~', 0x7f, 0x80, 0xc3, 0xff, b'\'', b'0'] {
+            let mut bytes = vec![fill; len];
+            assert!(!may_need_normalizing(&bytes), "{bytes:?}");
+            for at in 0..len {
+                for special in 0..=255u8 {
+                    bytes[at] = special;
+                    if wanted(special) {
+                        assert!(may_need_normalizing(&bytes), "{bytes:?}");
+                    }
+                    // Other answers only send a value down the careful path, which keeps it.
+                    if !wanted(special) && special > b'\r' {
+                        assert!(!may_need_normalizing(&bytes), "{bytes:?}");
+                    }
+                }
+                bytes[at] = fill;
+            }
+        }
+    }
+}
+
+#[test]
+fn blank_is_what_trim_leaves_empty() {
+    for value in [
+        "",
+        " ",
+        "\t\n",
+        "\u{a0}",
+        "\u{2003}x",
+        " x",
+        "x",
+        "é",
+        "\u{85}",
+    ] {
+        assert_eq!(is_blank(value), value.trim().is_empty(), "{value:?}");
+    }
+}
