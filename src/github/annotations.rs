@@ -18,7 +18,7 @@ use std::fmt::Write;
 
 use serde::Serialize;
 
-use super::location::{complete_frames, frames, Frame, Frames};
+use super::location::{complete_frames, frames, lines, Frame, Frames};
 use super::repo_path::RepoPaths;
 use super::summary::display_name;
 use crate::config::AnnotationChoice;
@@ -186,29 +186,18 @@ fn message(case: &Case) -> String {
     truncate_utf8(&text, MESSAGE_MAX_BYTES).to_owned()
 }
 
-/// The first [`TRACE_LINES`] lines of `trace` (as `str::lines` reads them) and how many follow.
-/// The rest is counted with memchr: a long trace is not split into lines just to be counted.
+/// The first [`TRACE_LINES`] lines of `trace` and how many follow. The rest is counted with
+/// memchr: a long trace is not split into lines just to be counted.
 fn excerpt(trace: &str) -> String {
+    let mut lines = lines(trace);
     let mut text = String::with_capacity(trace.len().min(TRACE_LINES * 100));
-    let mut rest = trace;
-    for i in 0..TRACE_LINES {
-        if rest.is_empty() {
-            return text;
-        }
-        // `\r\n` ends a line as `\n` does; a last line's lone `\r` is text.
-        let (line, after) = match memchr::memchr(b'\n', rest.as_bytes()) {
-            Some(at) => {
-                let line = &rest[..at];
-                (line.strip_suffix('\r').unwrap_or(line), &rest[at + 1..])
-            }
-            None => (rest, ""),
-        };
+    for (i, line) in lines.by_ref().take(TRACE_LINES).enumerate() {
         if i > 0 {
             text.push('\n');
         }
         text.push_str(line);
-        rest = after;
     }
+    let rest = lines.remainder();
     if !rest.is_empty() {
         let more = memchr::memchr_iter(b'\n', rest.as_bytes()).count()
             + usize::from(!rest.ends_with('\n'));

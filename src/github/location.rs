@@ -96,11 +96,53 @@ const EXTENSIONS: &[(u16, &[&str])] = &[
     (Language::SWIFT, SWIFT),
 ];
 
+/// The lines of `text` as `str::lines` gives them (`\n` or `\r\n` ends a line), each found with
+/// memchr rather than a character searcher.
+pub fn lines(text: &str) -> Lines<'_> {
+    Lines { rest: text }
+}
+
+/// The iterator of [`lines`].
+pub struct Lines<'a> {
+    rest: &'a str,
+}
+
+impl<'a> Lines<'a> {
+    /// The text after the lines read so far.
+    pub fn remainder(&self) -> &'a str {
+        self.rest
+    }
+}
+
+impl<'a> Iterator for Lines<'a> {
+    type Item = &'a str;
+
+    fn next(&mut self) -> Option<&'a str> {
+        if self.rest.is_empty() {
+            return None;
+        }
+        let (line, rest) = match memchr::memchr(b'\n', self.rest.as_bytes()) {
+            // `\n` is ASCII: `at` and `at + 1` are character boundaries.
+            Some(at) => {
+                let line = &self.rest[..at];
+                (
+                    line.strip_suffix('\r').unwrap_or(line),
+                    &self.rest[at + 1..],
+                )
+            }
+            // A last line's lone `\r` is text.
+            None => (self.rest, ""),
+        };
+        self.rest = rest;
+        Some(line)
+    }
+}
+
 /// Every frame in `text`, innermost first. Lazy: callers stop at the first frame that names a file
 /// of the checkout, and the output searched after the trace can be long.
 pub fn frames(text: &str) -> Frames<'_> {
     Frames {
-        lines: text.lines(),
+        lines: lines(text),
         reversed: None,
         started: false,
         readers: u16::MAX,
@@ -119,7 +161,7 @@ pub fn complete_frames(text: &str) -> Frames<'_> {
 
 /// The iterator of [`frames`].
 pub struct Frames<'a> {
-    lines: std::str::Lines<'a>,
+    lines: Lines<'a>,
     /// A Python traceback, read whole and handed out innermost first.
     reversed: Option<std::vec::IntoIter<Frame>>,
     started: bool,
@@ -382,11 +424,36 @@ mod tests {
         let bits: Vec<u16> = READERS.iter().map(|(bit, _)| *bit).collect();
         assert_eq!(bits.iter().fold(Language::PYTHON, |all, b| all | b), 0x1ff);
         assert_eq!(languages(r#"[DEBUG] request payload={"amount": 0.00}"#), 0);
+        // No prefix, suffix or longer name of an extension is taken for it.
+        for other in [
+            "j",
+            "jav",
+            "javas",
+            "ava",
+            "py3",
+            "pyc",
+            "javascript",
+            "ts2",
+            "Java",
+        ] {
+            assert_eq!(Language::of_extension(other), 0, "{other}");
+        }
         assert_eq!(
             languages("at A.B.C() in /src/x.cs:line 4"),
             Language::DOTNET,
             "`B.C(` is no extension of ours"
         );
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn lines_are_what_str_lines_gives(
+            parts in proptest::collection::vec(
+                proptest::prop_oneof!["a", "é", "\n", "\r\n", "\r", ""], 0..40),
+        ) {
+            let text = parts.concat();
+            proptest::prop_assert_eq!(lines(&text).collect::<Vec<_>>(), text.lines().collect::<Vec<_>>());
+        }
     }
 
     fn full(path: &str, line: u32) -> (String, Option<u32>, bool) {
