@@ -7,7 +7,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 WASM_TARGET_DIR=target/wasm
-RUSTC_BOOTSTRAP=1 RUSTC=/usr/bin/rustc /usr/bin/cargo build \
+# 128-bit SIMD (Node 16.4+, so both node20 and node24 runners): memchr's searches in the XML
+# scanner and the byte loops LLVM vectorizes natively get vector code in wasm too. Measured on
+# the 100,000-case report under Node 24: the action's call 201 → 173 ms warm, 402 → 359 ms first
+# (best of ten runs each). The standard library, rebuilt by -Zbuild-std, gets it as well.
+RUSTC_BOOTSTRAP=1 RUSTC=/usr/bin/rustc RUSTFLAGS="-C target-feature=+simd128" /usr/bin/cargo build \
     --profile wasm --lib --target wasm32-unknown-unknown \
     -Zbuild-std=std,panic_abort --target-dir "$WASM_TARGET_DIR" --locked
 
@@ -18,7 +22,7 @@ wasm-bindgen --target experimental-nodejs-module \
 
 # npm binaryen's wasm-opt (Debian's binaryen 108 produces wasm that Node rejects).
 if [ -x js/node_modules/.bin/wasm-opt ]; then
-    js/node_modules/.bin/wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int \
+    js/node_modules/.bin/wasm-opt -Oz --enable-simd --enable-bulk-memory --enable-nontrapping-float-to-int \
         --enable-sign-ext --enable-mutable-globals --enable-reference-types --enable-multivalue \
         js/pkg/test_report_bg.wasm -o js/pkg/test_report_bg.wasm
 else
