@@ -52,9 +52,9 @@ pub(super) fn parse<R: BufRead>(mut scanner: Scanner<'_, R>) -> Result<Parsed, P
             Token::Start(tag) => state.open(&tag)?,
             Token::Empty(tag) => {
                 state.open(&tag)?;
-                state.close(tag.line());
+                state.close();
             }
-            Token::End(line) => state.close(line),
+            Token::End => state.close(),
             Token::Text(text) => state.text(&text),
             Token::Eof(line) => break line,
         }
@@ -428,7 +428,7 @@ impl State {
         }
     }
 
-    fn close(&mut self, line: u64) {
+    fn close(&mut self) {
         let Some(frame) = self.stack.pop() else {
             return;
         };
@@ -436,7 +436,7 @@ impl State {
             FrameKind::Run => self.finish_run(),
             FrameKind::Suite => self.close_suite(),
             FrameKind::Case => {
-                self.close_case(line);
+                self.close_case(frame.line);
                 // The implicit suite around a bare <testcase> closes with it.
                 if self.stack.last().is_some_and(|f| f.name.is_empty()) {
                     self.stack.pop();

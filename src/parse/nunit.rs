@@ -295,7 +295,7 @@ impl Handler for State {
         }
     }
 
-    fn close(&mut self, name: &str, _line: u64) {
+    fn close(&mut self, name: &str) {
         self.path.pop();
         match name {
             "test-case" if self.path.last().map(String::as_str) != Some("test-case") => {

@@ -252,7 +252,7 @@ impl Handler for State {
         }
     }
 
-    fn close(&mut self, name: &str, _line: u64) {
+    fn close(&mut self, name: &str) {
         self.path.pop();
         match name {
             "test" if self.path.last().is_some_and(|p| p == "suite") => {

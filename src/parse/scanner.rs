@@ -40,8 +40,9 @@ pub(super) enum Token<'s> {
     Start(Tag<'s>),
     /// An empty-element tag (`<a/>`): no end tag follows.
     Empty(Tag<'s>),
-    /// An end tag, and the line after it; it matched its start tag.
-    End(u64),
+    /// An end tag; it matched its start tag. (No line: no reader needs one there, and counting
+    /// lines up to every end tag was half the scan's line counting.)
+    End,
     /// Character data or a CDATA section's content, decoded.
     Text(Cow<'s, str>),
     /// The end of the input, and the last line.
@@ -389,7 +390,7 @@ impl<'a, R: BufRead> Scanner<'a, R> {
                     return Err(self.syntax(start, &message));
                 }
                 self.open_names.truncate(open);
-                Ok(Token::End(self.line()))
+                Ok(Token::End)
             }
             Kind::StartTag => {
                 let line = self.line();

@@ -249,7 +249,7 @@ impl Handler for State {
         }
     }
 
-    fn close(&mut self, name: &str, _line: u64) {
+    fn close(&mut self, name: &str) {
         self.path.pop();
         match name {
             _ if is_result(name) && !self.open.is_empty() => {

@@ -32,7 +32,7 @@ pub(super) trait Handler {
     fn open(&mut self, name: &str, attrs: Attrs, line: u64) -> Result<(), ParseError>;
     /// Character data, CDATA and resolved references, in document order.
     fn text(&mut self, text: &str);
-    fn close(&mut self, name: &str, line: u64);
+    fn close(&mut self, name: &str);
 }
 
 /// Attributes of one start tag, local names, values normalized per XML 1.0.
@@ -77,14 +77,14 @@ pub(super) fn drive<R: BufRead, H: Handler>(
                 }
                 handler.open(&name, attrs, line)?;
                 if empty {
-                    handler.close(&name, line);
+                    handler.close(&name);
                 } else {
                     stack.push((name, line));
                 }
             }
-            Token::End(line) => {
+            Token::End => {
                 if let Some((name, _)) = stack.pop() {
-                    handler.close(&name, line);
+                    handler.close(&name);
                 }
             }
             Token::Text(text) => handler.text(&text),

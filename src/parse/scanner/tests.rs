@@ -37,7 +37,7 @@ fn ours<R: BufRead>(mut scanner: Scanner<'_, R>) -> Result<Vec<Seen>, ParseError
                 out.push(open(&tag)?);
                 out.push(Seen::Close);
             }
-            Token::End(_) => out.push(Seen::Close),
+            Token::End => out.push(Seen::Close),
             Token::Text(text) => push_text(&mut out, &text),
             Token::Eof(_) => return Ok(out),
         }
