@@ -174,7 +174,14 @@ struct State {
     problem: Option<ProblemBuilder>,
     stack: Vec<Frame>,
     diagnostics: Vec<Diagnostic>,
+    /// Output buffers of passed cases, emptied for the next cases: nearly every case of some
+    /// reports has output that is dropped when it passes, and a buffer each was an allocation,
+    /// its growth and its release per case.
+    spare_outputs: Vec<String>,
 }
+
+/// Output buffers kept for reuse: one per stream.
+const SPARE_OUTPUTS: usize = 2;
 
 /// Elements every report repeats: their frames borrow the name instead of allocating it.
 const COMMON_ELEMENTS: &[&str] = &[
@@ -396,8 +403,12 @@ impl State {
                         Stream::Out => &mut case.stdout,
                         Stream::Err => &mut case.stderr,
                     };
+                    let spare = &mut self.spare_outputs;
                     target
-                        .get_or_insert_with(|| Text::with_cap(MAX_OUTPUT_BYTES))
+                        .get_or_insert_with(|| {
+                            let buffer = spare.pop().unwrap_or_default();
+                            Text::reusing(buffer, MAX_OUTPUT_BYTES)
+                        })
                         .push(s);
                 }
                 None => self.suite_text(stream, s),
@@ -498,7 +509,7 @@ impl State {
         let Some(builder) = self.case.take() else {
             return;
         };
-        let case = builder.finish();
+        let case = builder.finish(&mut self.spare_outputs);
         if case.name == UNNAMED_TEST {
             self.diagnostics.push(
                 Diagnostic::warning(format!(
@@ -590,7 +601,8 @@ impl CaseBuilder {
         }
     }
 
-    fn finish(self) -> Case {
+    /// The case; the output buffers of a passed case go back to `spare` for the next cases.
+    fn finish(self, spare: &mut Vec<String>) -> Case {
         let mut case = self.case;
         if case.name.is_empty() {
             case.name = case
@@ -635,6 +647,14 @@ impl CaseBuilder {
         if case.status != Status::Passed {
             details.stdout = self.stdout.and_then(Text::finish);
             details.stderr = self.stderr.and_then(Text::finish);
+        } else {
+            for buffer in [self.stdout, self.stderr].into_iter().flatten() {
+                let buffer = buffer.into_kept();
+                // A buffer grown past the cap by a huge output is not worth holding on to.
+                if spare.len() < SPARE_OUTPUTS && buffer.capacity() <= MAX_OUTPUT_BYTES {
+                    spare.push(buffer);
+                }
+            }
         }
         details.location = self.file.map(|file| Location {
             file: clean_text(&file),

@@ -243,8 +243,14 @@ pub(super) struct Text {
 
 impl Text {
     pub(super) fn with_cap(cap: usize) -> Text {
+        Text::reusing(String::new(), cap)
+    }
+
+    /// As [`Text::with_cap`], writing into `buffer` (emptied first) to reuse its allocation.
+    pub(super) fn reusing(mut buffer: String, cap: usize) -> Text {
+        buffer.clear();
         Text {
-            kept: String::new(),
+            kept: buffer,
             dropped: 0,
             cap,
         }

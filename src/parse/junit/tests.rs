@@ -141,6 +141,23 @@ fn text_is_decoded_cleaned_and_kept_only_where_useful() {
 }
 
 #[test]
+fn output_buffers_passed_cases_leave_behind_start_empty_for_the_next_case() {
+    let got = cases(
+        "<testsuite name=\"s\">\
+         <testcase name=\"p1\"><system-out>first passing output</system-out><system-err>err 1</system-err></testcase>\
+         <testcase name=\"p2\"><system-out>second</system-out></testcase>\
+         <testcase name=\"f\"><failure/><system-out>mine</system-out><system-err>my err</system-err></testcase>\
+         <testcase name=\"g\"><system-out>only out</system-out><error/></testcase></testsuite>",
+    );
+    assert_eq!(
+        (got[2].stdout(), got[2].stderr()),
+        (Some("mine"), Some("my err"))
+    );
+    assert_eq!((got[3].stdout(), got[3].stderr()), (Some("only out"), None));
+    assert_eq!((got[0].stdout(), got[1].stdout()), (None, None));
+}
+
+#[test]
 fn long_traces_are_capped_with_a_count_of_what_was_dropped() {
     let trace = "x".repeat(MAX_TRACE_BYTES + 10);
     let got = cases(&format!(
