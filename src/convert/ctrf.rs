@@ -11,6 +11,10 @@ pub const TOOL_NAME: &str = "test-report";
 /// The CTRF specification version these documents follow.
 pub const SPEC_VERSION: &str = "0.0.0";
 
+/// Bytes one test takes in the document besides its strings (keys, indentation, numbers,
+/// punctuation: up to about 230), for sizing the document up front.
+const TEST_LAYOUT_BYTES: usize = 240;
+
 /// One test as CTRF writes it; `None` fields are left out.
 struct Test<'a> {
     name: &'a str,
@@ -61,7 +65,9 @@ fn test<'a>(suite: &'a str, case: &'a Case) -> Test<'a> {
 /// escape, nearly all of them, are copied whole.
 pub fn write(files: &[FileReport], now_ms: u64) -> String {
     let t = Report::new(files).totals;
-    let mut out = String::with_capacity(1024);
+    // Sized once: growing a document of tens of MB by doubling copied it about twice over (a
+    // copy in wasm, where realloc cannot remap pages).
+    let mut out = String::with_capacity(1024 + estimated_len(files));
     out.push_str("{\n  \"reportFormat\": \"CTRF\",\n  \"specVersion\": ");
     push_string(&mut out, SPEC_VERSION);
     out.push_str(",\n  \"results\": {\n    \"tool\": {\n      \"name\": ");
@@ -88,11 +94,7 @@ pub fn write(files: &[FileReport], now_ms: u64) -> String {
     }
     out.push_str("\n    },\n    \"tests\": [");
     let mut empty = true;
-    for suite in files
-        .iter()
-        .flat_map(|f| f.runs())
-        .flat_map(|run| run.suites.iter())
-    {
+    for suite in suites(files) {
         for case in &suite.cases {
             out.push_str(if empty { "\n      {" } else { ",\n      {" });
             empty = false;
@@ -105,7 +107,36 @@ pub fn write(files: &[FileReport], now_ms: u64) -> String {
     out
 }
 
+fn suites(files: &[FileReport]) -> impl Iterator<Item = &crate::model::Suite> {
+    files
+        .iter()
+        .flat_map(|f| f.runs())
+        .flat_map(|run| run.suites.iter())
+}
+
+/// About the bytes of the tests' part of the document.
+fn estimated_len(files: &[FileReport]) -> usize {
+    suites(files)
+        .flat_map(|suite| suite.cases.iter().map(|case| test(&suite.name, case)))
+        .map(|test| test.estimated_len())
+        .sum()
+}
+
 impl Test<'_> {
+    /// About the bytes [`Test::push_to`] writes: escapes (a trace's line ends) add a sixteenth.
+    fn estimated_len(&self) -> usize {
+        let strings = [
+            Some(self.name),
+            self.message,
+            self.trace,
+            Some(self.suite),
+            self.classname,
+            self.file_path,
+        ];
+        let bytes: usize = strings.iter().flatten().map(|s| s.len()).sum();
+        TEST_LAYOUT_BYTES + bytes + bytes / 16
+    }
+
     fn push_to(&self, out: &mut String) {
         const INDENT: &str = "        ";
         let mut first = true;
@@ -306,6 +337,25 @@ mod tests {
         ) {
             proptest::prop_assert_eq!(next_escape(&bytes, from), next_escape_bytewise(&bytes, from));
         }
+    }
+
+    #[test]
+    fn the_document_is_sized_about_right_up_front() {
+        let cases: String = (0..500)
+            .map(|i| match i % 10 {
+                0 => format!("<testcase classname=\"a.B\" name=\"t{i}\" time=\"0.1\"><failure message=\"m\">{}</failure></testcase>", "at a.B.t(B.java:3)\n".repeat(30)),
+                1 => format!("<testcase classname=\"a.B\" name=\"t{i}\"><skipped/></testcase>"),
+                _ => format!("<testcase classname=\"a.B\" name=\"test number {i}\" time=\"0.25\" file=\"src/b.rs\" line=\"{i}\"/>"),
+            })
+            .collect();
+        let files = [report(&format!(
+            "<testsuite name=\"suite\">{cases}</testsuite>"
+        ))];
+        let (estimate, actual) = (estimated_len(&files) as f64, write(&files, 0).len() as f64);
+        assert!(
+            (1.0..1.5).contains(&(estimate / actual)),
+            "{estimate} for {actual}"
+        );
     }
 
     #[test]
