@@ -174,10 +174,11 @@ pub(super) struct Scanner<'a, R> {
 impl<'a> Scanner<'a, &'a [u8]> {
     /// Scans bytes held in memory, in place.
     pub(super) fn in_memory(bytes: &'a [u8]) -> Scanner<'a, &'a [u8]> {
-        let (text, broken) = match std::str::from_utf8(bytes) {
+        let (text, broken) = match simdutf8::compat::from_utf8(bytes) {
             Ok(text) => (text, None),
             Err(e) => {
-                let valid = std::str::from_utf8(&bytes[..e.valid_up_to()]).unwrap_or_default();
+                let valid =
+                    simdutf8::compat::from_utf8(&bytes[..e.valid_up_to()]).unwrap_or_default();
                 let line = count_newlines(valid.as_bytes()) + 1;
                 (valid, Some(encoding_error(&bytes[e.valid_up_to()..], line)))
             }
@@ -511,11 +512,11 @@ impl<'a, R: BufRead> Scanner<'a, R> {
     fn take_text(&mut self, fresh: Vec<u8>, ended: bool) -> bool {
         let window = self.window.to_mut();
         let before = window.len();
-        match std::str::from_utf8(&fresh) {
+        match simdutf8::compat::from_utf8(&fresh) {
             Ok(text) => window.push_str(text),
             Err(e) => {
                 let valid = e.valid_up_to();
-                if let Ok(text) = std::str::from_utf8(&fresh[..valid]) {
+                if let Ok(text) = simdutf8::compat::from_utf8(&fresh[..valid]) {
                     window.push_str(text);
                 }
                 if e.error_len().is_none() && !ended {

@@ -316,3 +316,23 @@ fn blank_is_what_trim_leaves_empty() {
         assert_eq!(is_blank(value), value.trim().is_empty(), "{value:?}");
     }
 }
+
+proptest! {
+    /// The SIMD validation reports bad and cut-off characters where the standard library does:
+    /// the scanner's encoding errors and its waiting for a character a read cut in two rely on it.
+    #[test]
+    fn simd_utf8_validation_agrees_with_std(
+        parts in proptest::collection::vec(proptest::sample::select(vec![
+            &b"a"[..], b"<x>", "é".as_bytes(), "€".as_bytes(), "😀".as_bytes(), b"\xff", b"\xc3",
+            b"\xe2\x82", b"\xf0\x9f\x98", b"\xed\xa0\x80", b"\xc0\xaf", b"\x80",
+        ]), 0..40),
+        valid_before in 0usize..200,
+    ) {
+        // Long valid runs first, so the vector path meets the bad bytes too.
+        let mut bytes = "aé€".repeat(valid_before).into_bytes();
+        bytes.extend(parts.concat());
+        let ours = simdutf8::compat::from_utf8(&bytes).map_err(|e| (e.valid_up_to(), e.error_len()));
+        let std = std::str::from_utf8(&bytes).map_err(|e| (e.valid_up_to(), e.error_len()));
+        prop_assert_eq!(ours, std);
+    }
+}
