@@ -14,6 +14,7 @@ pub mod parse;
 pub mod pipeline;
 pub mod spool;
 pub mod upload;
+mod word;
 
 #[cfg(target_arch = "wasm32")]
 pub mod wasm;

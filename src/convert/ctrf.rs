@@ -5,6 +5,7 @@
 
 use crate::model::{millis, Case, Status};
 use crate::pipeline::{FileReport, Report};
+use crate::word;
 
 /// The tool name written into `results.tool.name`.
 pub const TOOL_NAME: &str = "test-report";
@@ -89,7 +90,7 @@ pub fn write(files: &[FileReport], now_ms: u64) -> String {
     ];
     let mut first = true;
     for (key, value) in summary {
-        push_key(&mut out, &mut first, "      ", key);
+        push_key(&mut out, &mut first, key);
         push_number(&mut out, value);
     }
     out.push_str("\n    },\n    \"tests\": [");
@@ -178,11 +179,11 @@ impl Test<'_> {
     }
 }
 
-/// `"key": ` on its own line, after a comma unless it is the object's first.
-fn push_key(out: &mut String, first: &mut bool, indent: &str, key: &str) {
+/// `"key": ` of the summary object, on its own line, after a comma unless it is the first.
+fn push_key(out: &mut String, first: &mut bool, key: &str) {
     out.push_str(if *first { "\n" } else { ",\n" });
     *first = false;
-    out.push_str(indent);
+    out.push_str("      ");
     out.push('"');
     out.push_str(key);
     out.push_str("\": ");
@@ -193,25 +194,19 @@ fn push_number(out: &mut String, n: u64) {
 }
 
 /// Where the first byte at or after `from` that JSON must escape lies (a control character, `"`
-/// or `\`): eight bytes a step, since wasm has no vectorized byte search and this reads every
-/// byte of the document's strings (a tenth of the action's time in wasm when it went byte by
-/// byte; trace and output strings hold a newline every line, so the search restarts often).
+/// or `\`): eight bytes a step ([`word`]), since wasm has no vectorized byte search and this
+/// reads every byte of the document's strings (a tenth of the action's time in wasm when it went
+/// byte by byte; trace and output strings hold a newline every line, so the search restarts
+/// often).
 fn next_escape(bytes: &[u8], from: usize) -> Option<usize> {
-    const ONES: u64 = u64::from_le_bytes([0x01; 8]);
-    const HIGH: u64 = u64::from_le_bytes([0x80; 8]);
-    // The high bit of each byte of `x` below `n` (n <= 0x80): the classic borrow test. A borrow
-    // can only mark bytes above a true match, so the lowest mark is exact.
-    let below = |x: u64, n: u8| x.wrapping_sub(ONES * u64::from(n)) & !x & HIGH;
-    let equal = |x: u64, b: u8| below(x ^ (ONES * u64::from(b)), 1);
     let mut at = from;
     while let Some(chunk) = bytes.get(at..at + 8) {
-        let mut word = [0; 8];
-        word.copy_from_slice(chunk);
-        let x = u64::from_le_bytes(word);
-        let marks = below(x, 0x20) | equal(x, b'"') | equal(x, b'\\');
+        let mut eight = [0; 8];
+        eight.copy_from_slice(chunk);
+        let x = u64::from_le_bytes(eight);
+        let marks = word::below(x, 0x20) | word::equal(x, b'"') | word::equal(x, b'\\');
         if marks != 0 {
-            // Little-endian: the lowest mark is the first byte.
-            return Some(at + (marks.trailing_zeros() / 8) as usize);
+            return Some(at + word::first(marks));
         }
         at += 8;
     }

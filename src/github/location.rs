@@ -32,19 +32,6 @@ impl Frame {
     }
 }
 
-/// Readers other than Python's, tried in this order on each line, each with its language's bit
-/// (see [`languages`]).
-const READERS: &[(u16, Reader)] = &[
-    (Language::JVM, jvm),
-    (Language::DOTNET, dotnet),
-    (Language::JAVASCRIPT, javascript),
-    (Language::GO, go),
-    (Language::RUST, rust),
-    (Language::RUBY, ruby),
-    (Language::PHP, php),
-    (Language::SWIFT, swift),
-];
-
 /// A reader of one language's frames: the frame on a line, if it holds one.
 type Reader = fn(&str) -> Option<Frame>;
 
@@ -64,10 +51,10 @@ impl Language {
 
     /// The language whose reader takes files with this extension; 0 for none.
     fn of_extension(ext: &str) -> u16 {
-        EXTENSIONS
+        LANGUAGES
             .iter()
-            .find(|(_, extensions)| extensions.contains(&ext))
-            .map_or(0, |(language, _)| *language)
+            .find(|(_, extensions, _)| extensions.contains(&ext))
+            .map_or(0, |(language, _, _)| *language)
     }
 }
 
@@ -83,17 +70,18 @@ const RUBY: &[&str] = &["rb"];
 const PHP: &[&str] = &["php", "phpt"];
 const SWIFT: &[&str] = &["swift"];
 
-/// Each language's file extensions: the ones its reader takes, so [`languages`] sends a line to it.
-const EXTENSIONS: &[(u16, &[&str])] = &[
-    (Language::PYTHON, PYTHON),
-    (Language::JVM, JVM),
-    (Language::DOTNET, DOTNET),
-    (Language::JAVASCRIPT, JAVASCRIPT),
-    (Language::GO, GO),
-    (Language::RUST, RUST),
-    (Language::RUBY, RUBY),
-    (Language::PHP, PHP),
-    (Language::SWIFT, SWIFT),
+/// Each language with its file extensions (the ones its reader takes, so [`languages`] sends a
+/// line to it) and its reader, tried in this order on each line: Python's first.
+const LANGUAGES: &[(u16, &[&str], Reader)] = &[
+    (Language::PYTHON, PYTHON, python),
+    (Language::JVM, JVM, jvm),
+    (Language::DOTNET, DOTNET, dotnet),
+    (Language::JAVASCRIPT, JAVASCRIPT, javascript),
+    (Language::GO, GO, go),
+    (Language::RUST, RUST, rust),
+    (Language::RUBY, RUBY, ruby),
+    (Language::PHP, PHP, php),
+    (Language::SWIFT, SWIFT, swift),
 ];
 
 /// The lines of `text` as `str::lines` gives them (`\n` or `\r\n` ends a line), each found with
@@ -200,16 +188,10 @@ impl Iterator for Frames<'_> {
 /// The frame on `line` for one of the `readers` languages, and whether Python's reader found it.
 fn read(line: &str, readers: u16) -> Option<(Frame, bool)> {
     let languages = languages(line) & readers;
-    if languages & Language::PYTHON != 0 {
-        if let Some(frame) = python(line) {
-            return Some((frame, true));
-        }
-    }
-    READERS
+    LANGUAGES
         .iter()
-        .filter(|(language, _)| languages & language != 0)
-        .find_map(|(_, read)| read(line))
-        .map(|f| (f, false))
+        .filter(|(language, _, _)| languages & language != 0)
+        .find_map(|(language, _, read)| Some((read(line)?, *language == Language::PYTHON)))
 }
 
 /// Longest file extension a reader takes (`groovy`, `svelte`).
@@ -413,7 +395,7 @@ mod tests {
 
     #[test]
     fn the_line_filter_lets_every_extension_through_to_its_reader() {
-        for ext in EXTENSIONS.iter().flat_map(|(_, extensions)| *extensions) {
+        for ext in LANGUAGES.iter().flat_map(|(_, extensions, _)| *extensions) {
             let language = Language::of_extension(ext);
             assert_ne!(language, 0, "{ext}");
             assert_eq!(languages(&format!("x/a.{ext}:3")), language, "{ext}");
@@ -421,8 +403,8 @@ mod tests {
             assert_eq!(languages(&format!("#0 /src/a.{ext}(42): f()")), language);
         }
         // Every reader's own extensions, so the filter never hides a line from its reader.
-        let bits: Vec<u16> = READERS.iter().map(|(bit, _)| *bit).collect();
-        assert_eq!(bits.iter().fold(Language::PYTHON, |all, b| all | b), 0x1ff);
+        let bits: Vec<u16> = LANGUAGES.iter().map(|(bit, _, _)| *bit).collect();
+        assert_eq!(bits.iter().fold(0, |all, b| all | b), 0x1ff);
         assert_eq!(languages(r#"[DEBUG] request payload={"amount": 0.00}"#), 0);
         // No prefix, suffix or longer name of an extension is taken for it.
         for other in [

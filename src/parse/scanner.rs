@@ -25,6 +25,7 @@ use std::io::{self, BufRead};
 
 use super::source::{count_newlines, EventTooLarge, MAX_EVENT_BYTES};
 use super::{ParseError, ParseErrorKind};
+use crate::word;
 
 /// Bytes read from a stream at a time. A token longer than the window makes the next read as
 /// long as the window, so rescanning an unfinished token stays linear in its size.
@@ -753,22 +754,18 @@ fn normalize_attribute(raw: &str) -> Cow<'_, str> {
 /// eight bytes a step (every attribute value of every tag passes here). Other control characters
 /// answer yes too; the careful path keeps them as they are.
 fn may_need_normalizing(bytes: &[u8]) -> bool {
-    const ONES: u64 = u64::from_le_bytes([0x01; 8]);
-    const HIGH: u64 = u64::from_le_bytes([0x80; 8]);
-    // Some byte of `x` below `n` (n <= 0x80): the classic borrow test, exact for "any".
-    let below = |x: u64, n: u8| x.wrapping_sub(ONES * u64::from(n)) & !x & HIGH != 0;
     let chunks = bytes.chunks_exact(8);
     let tail = chunks.remainder().iter().any(|&b| b <= b'\r' || b == b'&');
     tail || chunks.into_iter().any(|chunk| {
-        let mut word = [0; 8];
-        word.copy_from_slice(chunk);
-        let x = u64::from_le_bytes(word);
-        below(x, b'\r' + 1) || below(x ^ (ONES * u64::from(b'&')), 1)
+        let mut eight = [0; 8];
+        eight.copy_from_slice(chunk);
+        let x = u64::from_le_bytes(eight);
+        word::below(x, b'\r' + 1) | word::equal(x, b'&') != 0
     })
 }
 
 /// Blank as `str::trim` sees it; a value that starts with a visible ASCII character is not.
-fn is_blank(value: &str) -> bool {
+pub(super) fn is_blank(value: &str) -> bool {
     match value.as_bytes().first() {
         Some(&b) if b.is_ascii_graphic() => false,
         _ => value.trim().is_empty(),

@@ -16,7 +16,7 @@ use std::borrow::Cow;
 use std::io::BufRead;
 use std::time::Duration;
 
-use super::scanner::{Scanner, Token};
+use super::scanner::{is_blank, Scanner, Token};
 use super::{Format, ParseError, ParseErrorKind};
 use crate::diagnostic::Diagnostic;
 use crate::model::{clean_text, truncate_utf8};
@@ -282,7 +282,7 @@ pub(super) fn take<'a>(attrs: &mut [Attr<'a>], key: &str) -> Option<Cow<'a, str>
         .iter_mut()
         .find(|(k, _)| *k == key)
         .map(|(_, v)| std::mem::take(v))
-        .filter(|v| !v.trim().is_empty())
+        .filter(|v| !is_blank(v))
 }
 
 /// Seconds as JUnit writers print them: `1.5`, `1,5` (decimal comma), `1,234.5` (grouping).
@@ -334,5 +334,5 @@ fn plain_seconds(s: &str) -> Option<Duration> {
 pub(super) fn clean_attr(value: Option<impl AsRef<str>>, cap: usize) -> Option<String> {
     value
         .map(|v| clean_text(truncate_utf8(v.as_ref(), cap)))
-        .filter(|v| !v.trim().is_empty())
+        .filter(|v| !is_blank(v))
 }

@@ -1,0 +1,25 @@
+//! Byte tests eight bytes at a time, for scans that read every byte of a report's strings where a
+//! vectorized search does not pay (short strings, or wasm builds without a vector loop for them).
+//!
+//! The tests mark a byte by setting its high bit. They are the classic borrow tests: a borrow can
+//! mark bytes above a true match, but never below one, so "any mark" and "the lowest mark" are
+//! exact, while other marks are not. Words are read little-endian (byte `i` of a word is its bits
+//! `8i..8i+8`), so the lowest mark is the first byte.
+
+const ONES: u64 = u64::from_le_bytes([0x01; 8]);
+const HIGH: u64 = u64::from_le_bytes([0x80; 8]);
+
+/// Marks bytes of `x` below `n` (`n <= 0x80`).
+pub(crate) fn below(x: u64, n: u8) -> u64 {
+    x.wrapping_sub(ONES * u64::from(n)) & !x & HIGH
+}
+
+/// Marks bytes of `x` equal to `b`.
+pub(crate) fn equal(x: u64, b: u8) -> u64 {
+    below(x ^ (ONES * u64::from(b)), 1)
+}
+
+/// The index of the lowest marked byte of a non-zero mask.
+pub(crate) fn first(marks: u64) -> usize {
+    (marks.trailing_zeros() / 8) as usize
+}
