@@ -139,6 +139,11 @@ impl Case {
         self.details.get_or_insert_with(Box::default)
     }
 
+    /// Whether side parts were made (empty ones may have been).
+    pub fn has_details(&self) -> bool {
+        self.details.is_some()
+    }
+
     /// Takes the side parts out, leaving the case without them.
     pub fn take_details(&mut self) -> CaseDetails {
         self.details.take().map(|d| *d).unwrap_or_default()

@@ -1,18 +1,12 @@
 //! Text entering the model: control characters and ANSI escapes removed, size capped.
 
+use crate::word;
+
 /// Removes ANSI escape sequences (CSI `ESC [ … final`, OSC `ESC ] … BEL|ESC \`, and two-byte
 /// escapes) and control characters other than `\n` and `\t`; `\r\n` becomes `\n`. Test output is
 /// full of colour codes that render as garbage in Markdown and break workflow commands.
 pub fn clean_text(input: &str) -> String {
-    // Nearly all text is clean: one byte scan instead of a char-by-char copy. 0xC2 leads the C1
-    // controls (U+0080–U+009F), so text with it takes the careful path.
-    // A fold without early exit: the compiler vectorizes it, and clean text is read whole anyway.
-    let suspicious = |b: u8| (b < 0x20 && b != b'\n' && b != b'\t') || b == 0x7f || b == 0xc2;
-    if !input
-        .as_bytes()
-        .iter()
-        .fold(false, |found, &b| found | suspicious(b))
-    {
+    if is_clean(input.as_bytes()) {
         return input.to_owned();
     }
     let mut out = String::with_capacity(input.len());
@@ -55,6 +49,31 @@ pub fn clean_text(input: &str) -> String {
     out
 }
 
+/// Whether `bytes` has nothing [`clean_text`] removes: no control character but `\n` and `\t`, no
+/// DEL, no 0xC2 (which leads the C1 controls, U+0080–U+009F; text with it takes the careful path).
+/// Nearly all text is clean, so this decides without copying.
+fn is_clean(bytes: &[u8]) -> bool {
+    let suspicious = |b: u8| (b < 0x20 && b != b'\n' && b != b'\t') || b == 0x7f || b == 0xc2;
+    if bytes.len() >= SHORT_TEXT_BYTES {
+        // A fold without early exit: the compiler vectorizes it, and clean text is read whole.
+        return !bytes.iter().fold(false, |found, &b| found | suspicious(b));
+    }
+    // Names and other short strings, most calls: a word at a time, each word with a possibly
+    // suspicious byte (line feeds and tabs look so here) checked byte by byte.
+    let chunks = bytes.chunks_exact(8);
+    let tail = chunks.remainder();
+    chunks.into_iter().all(|chunk| {
+        let mut eight = [0; 8];
+        eight.copy_from_slice(chunk);
+        let x = u64::from_le_bytes(eight);
+        let marks = word::below(x, 0x20) | word::equal(x, 0x7f) | word::equal(x, 0xc2);
+        marks == 0 || !chunk.iter().any(|&b| suspicious(b))
+    }) && !tail.iter().any(|&b| suspicious(b))
+}
+
+/// Below this length [`is_clean`] reads words; from it on, a vectorized fold is faster.
+const SHORT_TEXT_BYTES: usize = 64;
+
 /// The longest prefix of `s` that fits in `max` bytes without splitting a character.
 pub fn truncate_utf8(s: &str, max: usize) -> &str {
     if s.len() <= max {
@@ -75,6 +94,21 @@ mod tests {
     fn strips_colour_codes_and_controls_but_keeps_lines() {
         let raw = "\u{1b}[31mexpected\u{1b}[0m 1\r\n\u{1b}]8;;http://x\u{7}link\u{1b}]8;;\u{1b}\\\u{0}got\t2";
         assert_eq!(clean_text(raw), "expected 1\nlinkgot\t2");
+    }
+
+    proptest::proptest! {
+        /// Short and long strings, with every byte the check looks for anywhere in a word, are
+        /// clean exactly when no byte is suspicious.
+        #[test]
+        fn the_clean_check_agrees_with_a_byte_scan(
+            bytes in proptest::collection::vec(proptest::sample::select(vec![
+                b'a', b' ', b'\n', b'\t', b'\r', 0x1b, 0x00, 0x1f, 0x20, 0x7f, 0x80, 0xc2, 0xc3, 0xff,
+            ]), 0..150),
+        ) {
+            let suspicious =
+                |b: u8| (b < 0x20 && b != b'\n' && b != b'\t') || b == 0x7f || b == 0xc2;
+            proptest::prop_assert_eq!(is_clean(&bytes), !bytes.iter().any(|&b| suspicious(b)));
+        }
     }
 
     #[test]

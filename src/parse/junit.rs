@@ -631,6 +631,12 @@ impl CaseBuilder {
         } else {
             Status::Passed
         };
+        let bare = self.problems.is_empty() && self.file.is_none() && !case.has_details();
+        if bare && case.status == Status::Passed {
+            // Most cases: nothing to attach, only buffers to hand back.
+            Self::spare_buffers([self.stdout, self.stderr], spare);
+            return case;
+        }
         let current: &[ProblemKind] = match case.status {
             Status::Failed | Status::Errored => &[ProblemKind::Failure, ProblemKind::Error],
             Status::Skipped => &[ProblemKind::Skipped],
@@ -648,13 +654,7 @@ impl CaseBuilder {
             details.stdout = self.stdout.and_then(Text::finish);
             details.stderr = self.stderr.and_then(Text::finish);
         } else {
-            for buffer in [self.stdout, self.stderr].into_iter().flatten() {
-                let buffer = buffer.into_kept();
-                // A buffer grown past the cap by a huge output is not worth holding on to.
-                if spare.len() < SPARE_OUTPUTS && buffer.capacity() <= MAX_OUTPUT_BYTES {
-                    spare.push(buffer);
-                }
-            }
+            Self::spare_buffers([self.stdout, self.stderr], spare);
         }
         details.location = self.file.map(|file| Location {
             file: clean_text(&file),
@@ -662,6 +662,17 @@ impl CaseBuilder {
         });
         case.set_details(details);
         case
+    }
+
+    /// Gives the output buffers of a passed case back for the next cases.
+    fn spare_buffers(buffers: [Option<Text>; 2], spare: &mut Vec<String>) {
+        for buffer in buffers.into_iter().flatten() {
+            let buffer = buffer.into_kept();
+            // A buffer grown past the cap by a huge output is not worth holding on to.
+            if spare.len() < SPARE_OUTPUTS && buffer.capacity() <= MAX_OUTPUT_BYTES {
+                spare.push(buffer);
+            }
+        }
     }
 }
 

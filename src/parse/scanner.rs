@@ -78,7 +78,7 @@ impl<'s> Tag<'s> {
     /// attribute stays in the list; readers take the first.
     pub(super) fn attributes(&self) -> Result<Vec<Attr<'s>>, ParseError> {
         let mut out = Vec::with_capacity(8);
-        self.each_attribute(|key, raw| out.push((key, normalize_attribute(raw))))?;
+        self.each_attribute(|key, raw, dirty| out.push((key, normalized(raw, dirty))))?;
         Ok(out)
     }
 
@@ -91,20 +91,31 @@ impl<'s> Tag<'s> {
         keys: [&str; N],
     ) -> Result<[Option<Cow<'s, str>>; N], ParseError> {
         let mut found: [Option<Cow<'s, str>>; N] = std::array::from_fn(|_| None);
-        self.each_attribute(|key, raw| {
+        self.each_attribute(|key, raw, dirty| {
             // Lengths first: most keys differ in length from most wanted ones (no memcmp call).
             let wanted = keys
                 .iter()
-                .position(|k| k.len() == key.len() && k.bytes().eq(key.bytes()));
-            if let Some(slot @ None) = wanted.and_then(|i| found.get_mut(i)) {
-                *slot = Some(normalize_attribute(raw));
+                .zip(found.iter_mut())
+                .find(|(k, _)| k.len() == key.len() && k.bytes().eq(key.bytes()));
+            if let Some((_, slot @ None)) = wanted {
+                *slot = Some(normalized(raw, dirty));
             }
         })?;
-        Ok(found.map(|value| value.filter(|v| !is_blank(v))))
+        // In place: mapping the array into a new one copied it twice.
+        for slot in &mut found {
+            if slot.as_deref().is_some_and(is_blank) {
+                *slot = None;
+            }
+        }
+        Ok(found)
     }
 
-    /// Calls `each` with every attribute's local name and raw value, in document order.
-    fn each_attribute(&self, mut each: impl FnMut(&'s str, &'s str)) -> Result<(), ParseError> {
+    /// Calls `each` with every attribute's local name and raw value, in document order, and
+    /// whether the value may need normalizing ([`normalize_attribute`]).
+    fn each_attribute(
+        &self,
+        mut each: impl FnMut(&'s str, &'s str, bool),
+    ) -> Result<(), ParseError> {
         let malformed = |what: String| ParseError {
             kind: ParseErrorKind::Syntax,
             line: Some(self.line),
@@ -121,23 +132,38 @@ impl<'s> Tag<'s> {
         let mut i = skip_space(0);
         while i < bytes.len() {
             let key_start = i;
-            while bytes.get(i).is_some_and(|&b| b != b'=' && !is_space(b)) {
+            // The local name starts after the first `:` of the key.
+            let mut local_start = i;
+            while let Some(&b) = bytes.get(i) {
+                if b == b'=' || is_space(b) {
+                    break;
+                }
+                if b == b':' && local_start == key_start {
+                    local_start = i + 1;
+                }
                 i += 1;
             }
-            let key = &text[key_start..i];
-            i = skip_space(i);
+            let (key, local) = (&text[key_start..i], &text[local_start..i]);
+            // Nearly always `key="`: the spaces XML allows around `=` are looked for only when
+            // that is not what follows.
             if bytes.get(i) != Some(&b'=') {
-                return Err(malformed(format!("'{key}' is not followed by '='")));
+                i = skip_space(i);
+                if bytes.get(i) != Some(&b'=') {
+                    return Err(malformed(format!("'{key}' is not followed by '='")));
+                }
             }
-            i = skip_space(i + 1);
+            i += 1;
+            if !bytes.get(i).is_some_and(|&b| b == b'"' || b == b'\'') {
+                i = skip_space(i);
+            }
             let quote = match bytes.get(i) {
                 Some(&q @ (b'"' | b'\'')) => q,
                 _ => return Err(malformed(format!("the value of '{key}' is not quoted"))),
             };
             let value_start = i + 1;
-            let close = memchr::memchr(quote, &bytes[value_start..])
+            let (close, dirty) = value_end(&bytes[value_start..], quote)
                 .ok_or_else(|| malformed(format!("the value of '{key}' is not closed")))?;
-            each(local(key), &text[value_start..value_start + close]);
+            each(local, &text[value_start..value_start + close], dirty);
             i = skip_space(value_start + close + 1);
         }
         Ok(())
@@ -316,8 +342,17 @@ impl<'a, R: BufRead> Scanner<'a, R> {
             return Ok(Scanned::End);
         }
         if rest[0] != b'<' {
-            return Ok(match memchr::memchr(b'<', rest) {
-                Some(i) => Scanned::Token(at, at + i, Kind::Text),
+            // Most text runs are the indentation between tags: walked byte by byte (memchr's
+            // setup costs more than they hold), they need no decoding.
+            let indent = rest
+                .iter()
+                .position(|&b| !matches!(b, b' ' | b'\n' | b'\t'))
+                .unwrap_or(rest.len());
+            if rest.get(indent) == Some(&b'<') {
+                return Ok(Scanned::Token(at, at + indent, Kind::Space));
+            }
+            return Ok(match memchr::memchr(b'<', &rest[indent..]) {
+                Some(i) => Scanned::Token(at, at + indent + i, Kind::Text),
                 None if self.ended() => Scanned::Token(at, at + rest.len(), Kind::Text),
                 None => Scanned::NeedMore,
             });
@@ -364,6 +399,7 @@ impl<'a, R: BufRead> Scanner<'a, R> {
 
     fn token(&mut self, start: usize, end: usize, kind: Kind) -> Result<Token<'_>, ParseError> {
         match kind {
+            Kind::Space => Ok(Token::Text(Cow::Borrowed(&self.window[start..end]))),
             Kind::Text => {
                 let raw = &self.window[start..end];
                 match decode_text(raw, self.strict) {
@@ -549,6 +585,8 @@ enum Scanned {
 
 #[derive(Clone, Copy)]
 enum Kind {
+    /// Text of spaces, tabs and line feeds only: nothing to decode.
+    Space,
     Text,
     CData,
     StartTag,
@@ -558,16 +596,36 @@ enum Kind {
 /// The index of the `>` ending a start tag in `tag` (which starts after `<`); quoted attribute
 /// values may hold `>`.
 fn tag_end(tag: &[u8]) -> Option<usize> {
-    let mut quote = None;
-    for i in memchr::memchr3_iter(b'>', b'"', b'\'', tag) {
-        match (quote, tag[i]) {
-            (None, b'>') => return Some(i),
-            (None, q) => quote = Some(q),
-            (Some(open), q) if open == q => quote = None,
-            _ => {}
+    // Names, keys and `=` are a few bytes each: a word at a time finds the next `>` or quote; the
+    // quoted values, the long part, are skipped with memchr (memchr3 restarted at every quote
+    // cost twice as much).
+    let mut i = 0;
+    loop {
+        let at = match tag.get(i..i + 8) {
+            Some(eight) => {
+                let mut word = [0; 8];
+                word.copy_from_slice(eight);
+                let x = u64::from_le_bytes(word);
+                let marks = word::equal(x, b'>') | word::equal(x, b'"') | word::equal(x, b'\'');
+                if marks == 0 {
+                    i += 8;
+                    continue;
+                }
+                // Each test's lowest mark is exact, so the lowest of all three is.
+                i + word::first(marks)
+            }
+            None => {
+                i + tag
+                    .get(i..)?
+                    .iter()
+                    .position(|&b| matches!(b, b'>' | b'"' | b'\''))?
+            }
+        };
+        match tag[at] {
+            b'>' => return Some(at),
+            quote => i = at + 2 + memchr::memchr(quote, tag.get(at + 1..)?)?,
         }
     }
-    None
 }
 
 /// The index just past a DOCTYPE declaration starting at `decl[0]`: its `>` outside quotes, the
@@ -708,6 +766,45 @@ fn normalize_line_ends(raw: &str) -> Cow<'_, str> {
         return Cow::Borrowed(raw);
     }
     Cow::Owned(raw.replace("\r\n", "\n").replace('\r', "\n"))
+}
+
+/// Where a quoted value starting at `bytes[0]` ends (the index of its closing `quote`), and
+/// whether it may hold a byte [`normalize_attribute`] rewrites: one pass, a word at a time (most
+/// values are a few bytes, where memchr's setup costs more than they hold).
+fn value_end(bytes: &[u8], quote: u8) -> Option<(usize, bool)> {
+    let special = |b: u8| b <= b'\r' || b == b'&';
+    let mut i = 0;
+    while let Some(eight) = bytes.get(i..i + 8) {
+        let mut word = [0; 8];
+        word.copy_from_slice(eight);
+        let x = u64::from_le_bytes(word);
+        let marks = word::equal(x, quote) | word::below(x, b'\r' + 1) | word::equal(x, b'&');
+        if marks != 0 {
+            // The lowest mark is exact: the quote, or a byte that sends the value down the
+            // careful path, after which only the quote is looked for.
+            let at = i + word::first(marks);
+            return match bytes[at] == quote {
+                true => Some((at, false)),
+                false => memchr::memchr(quote, &bytes[at..]).map(|end| (at + end, true)),
+            };
+        }
+        i += 8;
+    }
+    let tail = bytes.get(i..)?;
+    let at = i + tail.iter().position(|&b| b == quote || special(b))?;
+    match bytes[at] == quote {
+        true => Some((at, false)),
+        false => memchr::memchr(quote, &bytes[at..]).map(|end| (at + end, true)),
+    }
+}
+
+/// `raw` normalized when `dirty` says it may need it ([`value_end`]), else borrowed as it is.
+#[inline]
+fn normalized(raw: &str, dirty: bool) -> Cow<'_, str> {
+    match dirty {
+        true => normalize_attribute(raw),
+        false => Cow::Borrowed(raw),
+    }
 }
 
 /// An attribute value normalized per XML 1.0: tab, carriage return and line feed (a `\r\n` pair

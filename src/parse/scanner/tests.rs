@@ -336,3 +336,57 @@ proptest! {
         prop_assert_eq!(ours, std);
     }
 }
+
+/// The byte-by-byte readings the word-at-a-time searches replace.
+fn tag_end_bytewise(tag: &[u8]) -> Option<usize> {
+    let mut quote = None;
+    for (i, &b) in tag.iter().enumerate() {
+        match (quote, b) {
+            (None, b'>') => return Some(i),
+            (None, b'"' | b'\'') => quote = Some(b),
+            (Some(open), b) if open == b => quote = None,
+            _ => {}
+        }
+    }
+    None
+}
+
+fn value_end_bytewise(bytes: &[u8], quote: u8) -> Option<(usize, bool)> {
+    let end = bytes.iter().position(|&b| b == quote)?;
+    Some((end, may_need_normalizing(&bytes[..end])))
+}
+
+proptest! {
+    /// Tags and values of every length and mix, with the bytes the searches look for anywhere
+    /// in a word, end where a byte-by-byte reading ends them.
+    #[test]
+    fn word_searches_agree_with_bytewise_ones(
+        parts in proptest::collection::vec(proptest::sample::select(vec![
+            &b"a"[..], b"testcase", b" ", b"\t", b"\n", b"\r", b"=", b"\"", b"'", b">", b"/",
+            b"&", b"&amp;", "é€".as_bytes(), b"\x01", b"\x7f", b"\xff", b"name=\"x\"",
+        ]), 0..40),
+    ) {
+        let bytes = parts.concat();
+        prop_assert_eq!(tag_end(&bytes), tag_end_bytewise(&bytes));
+        for quote in [b'"', b'\''] {
+            let ours = value_end(&bytes, quote);
+            let plain = value_end_bytewise(&bytes, quote);
+            // The quote is found exactly; "may need normalizing" may only err towards yes.
+            prop_assert_eq!(ours.map(|o| o.0), plain.map(|p| p.0));
+            if let (Some((_, dirty)), Some((_, needed))) = (ours, plain) {
+                prop_assert!(dirty || !needed, "{:?}", bytes);
+            }
+        }
+    }
+
+    /// Indentation between tags is text like any other: the same tokens, borrowed.
+    #[test]
+    fn indentation_scans_as_text(
+        indent in proptest::collection::vec(proptest::sample::select(vec![" ", "\t", "\n", "\r\n", "x"]), 0..12),
+    ) {
+        let doc = format!("<a>{0}<b/>{0}</a>", indent.concat());
+        let ours = ours(Scanner::in_memory(doc.as_bytes()));
+        let theirs = theirs(doc.as_bytes());
+        prop_assert_eq!(ours.ok(), theirs);
+    }
+}
