@@ -351,8 +351,19 @@ impl<'a, R: BufRead> Scanner<'a, R> {
             if rest.get(indent) == Some(&b'<') {
                 return Ok(Scanned::Token(at, at + indent, Kind::Space));
             }
-            return Ok(match memchr::memchr(b'<', &rest[indent..]) {
-                Some(i) => Scanned::Token(at, at + indent + i, Kind::Text),
+            // The end of the text, or first a byte that decoding changes: text without one (most)
+            // is then used as it is, without a second search through it.
+            let text = &rest[indent..];
+            let (end, kind) = match memchr::memchr3(b'<', b'&', b'\r', text) {
+                Some(i) if text[i] == b'<' => (Some(i), Kind::Plain),
+                Some(i) => (
+                    memchr::memchr(b'<', &text[i..]).map(|end| i + end),
+                    Kind::Text,
+                ),
+                None => (None, Kind::Plain),
+            };
+            return Ok(match end {
+                Some(i) => Scanned::Token(at, at + indent + i, kind),
                 None if self.ended() => Scanned::Token(at, at + rest.len(), Kind::Text),
                 None => Scanned::NeedMore,
             });
@@ -400,7 +411,8 @@ impl<'a, R: BufRead> Scanner<'a, R> {
     fn token(&mut self, start: usize, end: usize, kind: Kind) -> Result<Token<'_>, ParseError> {
         match kind {
             Kind::Space => Ok(Token::Text(Cow::Borrowed(&self.window[start..end]))),
-            Kind::Text => {
+            Kind::Plain if !self.strict => Ok(Token::Text(Cow::Borrowed(&self.window[start..end]))),
+            Kind::Plain | Kind::Text => {
                 let raw = &self.window[start..end];
                 match decode_text(raw, self.strict) {
                     Ok(text) => Ok(Token::Text(text)),
@@ -587,6 +599,8 @@ enum Scanned {
 enum Kind {
     /// Text of spaces, tabs and line feeds only: nothing to decode.
     Space,
+    /// Text without references or carriage returns: nothing to decode, only to check when strict.
+    Plain,
     Text,
     CData,
     StartTag,
