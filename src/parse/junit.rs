@@ -59,13 +59,14 @@ pub(super) fn parse<R: BufRead>(mut scanner: Scanner<'_, R>) -> Result<Parsed, P
             Token::Eof(line) => break line,
         }
     };
-    if let Some(open) = state.stack.last() {
+    // The scanner's open elements are the stack's (the implicit suite of a bare <testcase> is
+    // never the innermost), and it knows their lines without counting every start tag's.
+    if let Some((name, opened)) = scanner.innermost_open() {
         return Err(ParseError {
             kind: ParseErrorKind::Syntax,
             line: Some(last_line),
             message: format!(
-                "unexpected end of file inside <{}> opened at line {}: the report was cut off (did the test process crash or the disk fill up?)",
-                open.name, open.line
+                "unexpected end of file inside <{name}> opened at line {opened}: the report was cut off (did the test process crash or the disk fill up?)"
             ),
         });
     }
@@ -134,7 +135,6 @@ enum TextTarget {
 #[derive(Debug)]
 struct Frame {
     name: Cow<'static, str>,
-    line: u64,
     kind: FrameKind,
 }
 
@@ -163,6 +163,8 @@ struct CaseBuilder {
     problems: Vec<(ProblemKind, Problem)>,
     stdout: Option<Text>,
     stderr: Option<Text>,
+    /// The line of the `<testcase>` tag, counted only for a case that may end up unnamed.
+    tag_line: Option<u64>,
 }
 
 #[derive(Debug, Default)]
@@ -234,11 +236,10 @@ fn key_hash(case: &Case, file: Option<&str>) -> u64 {
 
 impl State {
     fn open(&mut self, e: &Tag<'_>) -> Result<(), ParseError> {
-        let line = e.line();
         if self.stack.len() >= super::junit::MAX_DEPTH {
             return Err(ParseError {
                 kind: ParseErrorKind::Unsupported,
-                line: Some(line),
+                line: Some(e.line()),
                 message: format!("elements nested deeper than {MAX_DEPTH} levels"),
             });
         }
@@ -271,7 +272,6 @@ impl State {
                     // A bare <testcase> root: its implicit suite closes with it.
                     self.stack.push(Frame {
                         name: Cow::Borrowed(""),
-                        line,
                         kind: FrameKind::Suite,
                     });
                 }
@@ -280,13 +280,18 @@ impl State {
                     .last()
                     .and_then(|s| s.suite.cases.last())
                     .and_then(|c| c.classname.as_ref());
-                self.case = Some(CaseBuilder::new(attrs, previous));
+                let mut case = CaseBuilder::new(attrs, previous);
+                // The line goes into the warning about a test without a name, and only there.
+                if case.case.name.is_empty() || case.case.name == UNNAMED_TEST {
+                    case.tag_line = Some(e.line());
+                }
+                self.case = Some(case);
                 FrameKind::Case
             }
             _ if self.stack.is_empty() => {
                 return Err(ParseError {
                     kind: ParseErrorKind::Unsupported,
-                    line: Some(line),
+                    line: Some(e.line()),
                     message: format!(
                     "root element <{name}> is not JUnit XML (expected <testsuites> or <testsuite>)"
                 ),
@@ -343,7 +348,7 @@ impl State {
             }
             _ => FrameKind::Other,
         };
-        self.stack.push(Frame { name, line, kind });
+        self.stack.push(Frame { name, kind });
         Ok(())
     }
 
@@ -447,7 +452,7 @@ impl State {
             FrameKind::Run => self.finish_run(),
             FrameKind::Suite => self.close_suite(),
             FrameKind::Case => {
-                self.close_case(frame.line);
+                self.close_case();
                 // The implicit suite around a bare <testcase> closes with it.
                 if self.stack.last().is_some_and(|f| f.name.is_empty()) {
                     self.stack.pop();
@@ -505,18 +510,20 @@ impl State {
         }
     }
 
-    fn close_case(&mut self, line: u64) {
+    fn close_case(&mut self) {
         let Some(builder) = self.case.take() else {
             return;
         };
+        let line = builder.tag_line;
         let case = builder.finish(&mut self.spare_outputs);
         if case.name == UNNAMED_TEST {
-            self.diagnostics.push(
-                Diagnostic::warning(format!(
-                    "a <testcase> has neither name nor classname; it is counted as '{UNNAMED_TEST}'"
-                ))
-                .at_line(line),
-            );
+            let warning = Diagnostic::warning(format!(
+                "a <testcase> has neither name nor classname; it is counted as '{UNNAMED_TEST}'"
+            ));
+            self.diagnostics.push(match line {
+                Some(line) => warning.at_line(line),
+                None => warning,
+            });
         }
         let Some(suite) = self.suites.last_mut() else {
             return;
@@ -598,6 +605,7 @@ impl CaseBuilder {
             problems: Vec::new(),
             stdout: None,
             stderr: None,
+            tag_line: None,
         }
     }
 

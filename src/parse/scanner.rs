@@ -21,6 +21,7 @@
 //! Errors carry the line; the readers own the rules above the tokens (depth, roots, cut-off files).
 
 use std::borrow::Cow;
+use std::cell::Cell;
 use std::io::{self, BufRead};
 
 use super::source::{count_newlines, EventTooLarge, MAX_EVENT_BYTES};
@@ -50,13 +51,64 @@ pub(super) enum Token<'s> {
     Eof(u64),
 }
 
-/// A start tag: its qualified name, its attributes not yet parsed, and the line after it.
-/// (Only tags carry lines: counting them for every text run cost more than the rest of the scan.)
+/// A start tag: its qualified name, its attributes not yet parsed, and where it ends, whose line
+/// is counted only when asked for (counting lines up to every start tag was a twentieth of the
+/// parse, and readers ask for few of them).
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Tag<'s> {
     name: &'s str,
     attrs: &'s str,
-    line: u64,
+    end: usize,
+    window: &'s str,
+    lines: &'s Lines,
+}
+
+/// Newlines counted up to an offset of the scanner's window, moved forward when a line is asked
+/// for and before text is dropped.
+#[derive(Debug, Default)]
+struct Lines {
+    /// The window offset up to which newlines are counted.
+    at: Cell<usize>,
+    /// The newlines before `at`, those of text already dropped included.
+    newlines: Cell<u64>,
+}
+
+impl Lines {
+    /// The 1-based line of the byte at `at` of `window`.
+    fn line_at(&self, window: &str, at: usize) -> u64 {
+        let (counted, newlines) = (self.at.get(), self.newlines.get());
+        let bytes = window.as_bytes();
+        let newlines = match (bytes.get(counted..at), bytes.get(at..counted)) {
+            (Some(ahead), _) => {
+                let newlines = newlines + count_newlines(ahead);
+                self.at.set(at);
+                self.newlines.set(newlines);
+                newlines
+            }
+            (None, Some(behind)) => newlines.saturating_sub(count_newlines(behind)),
+            (None, None) => newlines,
+        };
+        newlines + 1
+    }
+
+    /// Counts up to `at` and makes it the window's start: the text before it is dropped.
+    fn drop_before(&self, window: &str, at: usize) {
+        self.line_at(window, at);
+        self.at.set(0);
+    }
+
+    /// The 1-based line after everything counted.
+    fn last(&self) -> u64 {
+        self.newlines.get() + 1
+    }
+}
+
+/// Where an open element's start tag ends: an offset of the window, or once the window has
+/// dropped that text, its line.
+#[derive(Debug, Clone, Copy)]
+enum Opened {
+    At(usize),
+    Line(u64),
 }
 
 /// One attribute: its local name and its value, both borrowed from the tag unless normalizing
@@ -66,7 +118,7 @@ pub(super) type Attr<'a> = (&'a str, Cow<'a, str>);
 impl<'s> Tag<'s> {
     /// The 1-based line the tag ends on.
     pub(super) fn line(&self) -> u64 {
-        self.line
+        self.lines.line_at(self.window, self.end)
     }
 
     /// The name without its namespace prefix.
@@ -118,7 +170,7 @@ impl<'s> Tag<'s> {
     ) -> Result<(), ParseError> {
         let malformed = |what: String| ParseError {
             kind: ParseErrorKind::Syntax,
-            line: Some(self.line),
+            line: Some(self.line()),
             message: format!("malformed attribute in <{}>: {what}", self.local_name()),
         };
         // Byte by byte: every boundary is an ASCII byte, so the slices below are whole characters.
@@ -183,12 +235,12 @@ pub(super) struct Scanner<'a, R> {
     scratch: Vec<u8>,
     /// What stopped the input early (bad UTF-8, a failed read), raised where the text ends.
     broken: Option<ParseError>,
-    /// Newlines before `counted` in the window, plus those in text already dropped.
-    newlines: u64,
-    counted: usize,
-    /// Qualified names of the open elements, one after the other, and where each starts.
+    lines: Lines,
+    /// Qualified names of the open elements, one after the other, where each starts, and where
+    /// each one's start tag ends (for the line of an element a file ends inside).
     open_names: String,
     open_starts: Vec<usize>,
+    opened: Vec<Opened>,
     /// Whether text holding characters XML 1.0 forbids is an error (see [`Scanner::strict`]).
     strict: bool,
     /// Largest token a stream may buffer.
@@ -239,10 +291,10 @@ impl<'a, R: BufRead> Scanner<'a, R> {
             pending: Vec::new(),
             scratch: Vec::new(),
             broken,
-            newlines: 0,
-            counted: 0,
+            lines: Lines::default(),
             open_names: String::new(),
             open_starts: Vec::new(),
+            opened: Vec::new(),
             strict: false,
             limit,
             chunk: READ_CHUNK_BYTES,
@@ -259,24 +311,24 @@ impl<'a, R: BufRead> Scanner<'a, R> {
     }
 
     /// The 1-based line the scanner stands on.
-    fn line(&mut self) -> u64 {
-        let end = self.pos;
-        if let Some(seen) = self.window.as_bytes().get(self.counted..end) {
-            self.newlines += count_newlines(seen);
-            self.counted = end;
-        }
-        self.newlines + 1
+    fn line(&self) -> u64 {
+        self.line_at(self.pos)
     }
 
     /// The line of the byte at `at` in the window.
     fn line_at(&self, at: usize) -> u64 {
-        let bytes = self.window.as_bytes();
-        let newlines = match (bytes.get(self.counted..at), bytes.get(at..self.counted)) {
-            (Some(ahead), _) => self.newlines + count_newlines(ahead),
-            (None, Some(behind)) => self.newlines.saturating_sub(count_newlines(behind)),
-            (None, None) => self.newlines,
+        self.lines.line_at(&self.window, at)
+    }
+
+    /// The local name of the innermost element still open and the line its start tag ends on:
+    /// after [`Token::Eof`], the element a cut-off file ends inside.
+    pub(super) fn innermost_open(&self) -> Option<(&str, u64)> {
+        let name = local(&self.open_names[*self.open_starts.last()?..]);
+        let line = match *self.opened.last()? {
+            Opened::At(at) => self.line_at(at),
+            Opened::Line(line) => line,
         };
-        newlines + 1
+        Some((name, line))
     }
 
     /// The local name of the innermost open element, for messages.
@@ -440,10 +492,10 @@ impl<'a, R: BufRead> Scanner<'a, R> {
                     return Err(self.syntax(start, &message));
                 }
                 self.open_names.truncate(open);
+                self.opened.pop();
                 Ok(Token::End)
             }
             Kind::StartTag => {
-                let line = self.line();
                 let content = &self.window[start + 1..end - 1];
                 let (content, empty) = match content.strip_suffix('/') {
                     Some(content) => (content, true),
@@ -453,7 +505,9 @@ impl<'a, R: BufRead> Scanner<'a, R> {
                 let tag = Tag {
                     name: &content[..name_end],
                     attrs: &content[name_end..],
-                    line,
+                    end,
+                    window: &self.window,
+                    lines: &self.lines,
                 };
                 if tag.name.is_empty() {
                     return Err(self.syntax(start, "'<' is not followed by an element name"));
@@ -463,6 +517,7 @@ impl<'a, R: BufRead> Scanner<'a, R> {
                 }
                 self.open_starts.push(self.open_names.len());
                 self.open_names.push_str(tag.name);
+                self.opened.push(Opened::At(end));
                 Ok(Token::Start(tag))
             }
         }
@@ -511,15 +566,21 @@ impl<'a, R: BufRead> Scanner<'a, R> {
         if self.ended() {
             return Ok(false);
         }
-        // Lines are counted up to what is dropped, which is all before the position.
+        // Lines are counted up to what is dropped, which is all before the position, and the
+        // open elements whose start tags are dropped get their lines first (in document order,
+        // so the count only moves forward).
         let keep_from = self.pos;
-        self.line();
+        for opened in &mut self.opened {
+            if let Opened::At(at) = *opened {
+                *opened = Opened::Line(self.lines.line_at(&self.window, at));
+            }
+        }
+        self.lines.drop_before(&self.window, keep_from);
         let window = self.window.to_mut();
         window.drain(..keep_from);
-        self.counted = 0;
         self.pos = 0;
         if window.len() > self.limit {
-            return Err(too_large(self.newlines + 1));
+            return Err(too_large(self.lines.last()));
         }
         // Past the bound by one byte at most: a refused token is not read further.
         let room = self.limit.saturating_add(1).saturating_sub(window.len());
@@ -539,7 +600,7 @@ impl<'a, R: BufRead> Scanner<'a, R> {
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) => {
                     self.input = None;
-                    self.broken = Some(read_error(&e, self.newlines + 1));
+                    self.broken = Some(read_error(&e, self.lines.last()));
                     return Ok(!fresh.is_empty() && self.take_text(fresh, true));
                 }
             };
@@ -572,7 +633,7 @@ impl<'a, R: BufRead> Scanner<'a, R> {
                     // A character cut in two by the read: its start waits for the rest.
                     self.pending.extend_from_slice(&fresh[valid..]);
                 } else {
-                    let line = self.newlines + count_newlines(window.as_bytes()) + 1;
+                    let line = self.lines.last() + count_newlines(window.as_bytes());
                     self.broken = Some(encoding_error(&fresh[valid..], line));
                     self.input = None;
                 }

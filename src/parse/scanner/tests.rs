@@ -390,3 +390,67 @@ proptest! {
         prop_assert_eq!(ours.ok(), theirs);
     }
 }
+
+proptest! {
+    /// Lines are counted only when asked for, and text is dropped from a stream's window as the
+    /// scan goes: whichever tags' lines are asked for, in memory or streamed in reads of any
+    /// size, each is the line its tag ends on, and after the end the innermost open element's
+    /// line is where its start tag ended.
+    #[test]
+    fn lines_asked_for_late_or_never_are_exact(
+        parts in proptest::collection::vec(proptest::sample::select(vec![
+            "<a>", "</a>", "<b x='1\n2'/>", "text\n", "\r\n", "\n", "<!-- \n -->", "é", "<a\n>",
+        ]), 0..60),
+        step in 1usize..9,
+        asked in any::<u64>(),
+    ) {
+        // The document, the line each tag ends on, and the open elements' lines.
+        let (mut doc, mut expected, mut open) = (String::new(), Vec::new(), Vec::new());
+        for part in &parts {
+            doc.push_str(part);
+            let line = doc.matches('\n').count() as u64 + 1;
+            match *part {
+                "</a>" if open.pop().is_none() => return Ok(()), // not well-formed: skip
+                "</a>" => {}
+                "<a>" | "<a\n>" => {
+                    open.push(line);
+                    expected.push(line);
+                }
+                "<b x='1\n2'/>" => expected.push(line),
+                _ => {}
+            }
+        }
+        for (lines, innermost) in [
+            lines_asked(Scanner::in_memory(doc.as_bytes()), asked),
+            lines_asked(trickle(doc.as_bytes(), step), asked),
+        ] {
+            prop_assert_eq!(lines.len(), expected.len());
+            for (i, (line, want)) in lines.iter().zip(&expected).enumerate() {
+                if asked >> (i % 64) & 1 == 1 {
+                    prop_assert_eq!(*line, Some(*want), "tag {}", i);
+                }
+            }
+            prop_assert_eq!(innermost, open.last().copied());
+        }
+    }
+}
+
+/// Each start tag's line where bit `i % 64` of `asked` says to ask for it (else `None`), and the
+/// innermost open element's line after the end.
+fn lines_asked<R: BufRead>(
+    mut scanner: Scanner<'_, R>,
+    asked: u64,
+) -> (Vec<Option<u64>>, Option<u64>) {
+    let mut lines = Vec::new();
+    loop {
+        match scanner.next_token() {
+            Ok(Token::Start(tag) | Token::Empty(tag)) => {
+                let ask = asked >> (lines.len() % 64) & 1 == 1;
+                lines.push(ask.then(|| tag.line()));
+            }
+            Ok(Token::Eof(_)) | Err(_) => break,
+            Ok(_) => {}
+        }
+    }
+    (lines, scanner.innermost_open().map(|(_, line)| line))
+}
