@@ -134,7 +134,8 @@ enum TextTarget {
 
 #[derive(Debug)]
 struct Frame {
-    name: Cow<'static, str>,
+    /// The suite a bare `<testcase>` root gets, which closes with it (no element of its own).
+    implicit: bool,
     kind: FrameKind,
 }
 
@@ -152,7 +153,13 @@ struct SuiteBuilder {
     /// Time of this suite's cases including nested suites', for suites without a `time`.
     case_time: Duration,
     seen: HashMap<u64, usize, BuildHasherDefault<KeyHasher>>,
+    /// The suite's `tests` attribute, capped: room for its cases is made once, at the first.
+    declared_tests: usize,
 }
+
+/// Most cases a suite's `tests` attribute makes room for up front (72 bytes each). Larger suites
+/// grow from there; a file that lies costs this much per open suite until the suite closes.
+const MAX_PRESIZED_CASES: usize = 1024;
 
 #[derive(Debug)]
 struct CaseBuilder {
@@ -184,26 +191,6 @@ struct State {
 
 /// Output buffers kept for reuse: one per stream.
 const SPARE_OUTPUTS: usize = 2;
-
-/// Elements every report repeats: their frames borrow the name instead of allocating it.
-const COMMON_ELEMENTS: &[&str] = &[
-    "testcase",
-    "system-out",
-    "system-err",
-    "failure",
-    "error",
-    "skipped",
-    "testsuite",
-    "properties",
-    "property",
-];
-
-fn frame_name(name: &str) -> Cow<'static, str> {
-    match COMMON_ELEMENTS.iter().find(|common| **common == name) {
-        Some(common) => Cow::Borrowed(common),
-        None => Cow::Owned(name.to_owned()),
-    }
-}
 
 /// A fast hasher for the retry keys (eight bytes a step, FxHash's constant): SipHash took a
 /// twentieth of the reader's instructions. A collision only makes two tests look alike to the
@@ -243,10 +230,10 @@ impl State {
                 message: format!("elements nested deeper than {MAX_DEPTH} levels"),
             });
         }
-        let name = frame_name(e.local_name());
+        let name = e.local_name();
         let in_case = self.case.is_some();
         let in_problem = self.problem.is_some();
-        let kind = match name.as_ref() {
+        let kind = match name {
             "testsuites" if self.stack.is_empty() => {
                 let mut attrs = e.attributes()?;
                 self.run = Some(RunBuilder {
@@ -263,6 +250,12 @@ impl State {
                     take(&mut attrs, "time").and_then(|t| parse_seconds(&t)),
                     take(&mut attrs, "timestamp").map(Cow::into_owned),
                 );
+                if let Some(suite) = self.suites.last_mut() {
+                    suite.declared_tests = take(&mut attrs, "tests")
+                        .and_then(|n| n.trim().parse::<usize>().ok())
+                        .unwrap_or(0)
+                        .min(MAX_PRESIZED_CASES);
+                }
                 FrameKind::Suite
             }
             "testcase" if !in_case => {
@@ -271,7 +264,7 @@ impl State {
                     self.open_suite(None, None, None);
                     // A bare <testcase> root: its implicit suite closes with it.
                     self.stack.push(Frame {
-                        name: Cow::Borrowed(""),
+                        implicit: true,
                         kind: FrameKind::Suite,
                     });
                 }
@@ -302,7 +295,7 @@ impl State {
                 if in_case && !in_problem =>
             {
                 let mut attrs = e.attributes()?;
-                let kind = match name.as_ref() {
+                let kind = match name {
                     "failure" => ProblemKind::Failure,
                     "error" => ProblemKind::Error,
                     "skipped" => ProblemKind::Skipped,
@@ -348,7 +341,10 @@ impl State {
             }
             _ => FrameKind::Other,
         };
-        self.stack.push(Frame { name, kind });
+        self.stack.push(Frame {
+            implicit: false,
+            kind,
+        });
         Ok(())
     }
 
@@ -385,6 +381,7 @@ impl State {
             },
             case_time: Duration::ZERO,
             seen: HashMap::default(),
+            declared_tests: 0,
         });
     }
 
@@ -454,7 +451,7 @@ impl State {
             FrameKind::Case => {
                 self.close_case();
                 // The implicit suite around a bare <testcase> closes with it.
-                if self.stack.last().is_some_and(|f| f.name.is_empty()) {
+                if self.stack.last().is_some_and(|f| f.implicit) {
                     self.stack.pop();
                     self.close_suite();
                 }
@@ -549,6 +546,10 @@ impl State {
                     || !matches!(case.status, Status::Passed | Status::Flaky { .. });
                 if can_be_retried {
                     suite.seen.insert(key, suite.suite.cases.len());
+                }
+                if suite.suite.cases.capacity() == 0 {
+                    // Growing by doubling copied each suite's cases about twice over.
+                    suite.suite.cases.reserve_exact(suite.declared_tests);
                 }
                 suite.suite.push_case(case);
             }

@@ -217,3 +217,20 @@ fn seconds_parse_in_every_spelling_writers_use() {
     assert_eq!(parse_seconds("<<computed>>"), None);
     assert_eq!(parse_seconds("NaN"), None);
 }
+
+#[test]
+fn a_suite_declaring_more_tests_than_memory_holds_still_parses() {
+    // Room for the declared tests is made up front, capped: an uncapped reservation for this
+    // suite would abort the process (capacity overflow) instead of reading its one test.
+    let xml = r#"<testsuite name="s" tests="18446744073709551615"><testcase name="a"/></testsuite>
+<testsuite name="t" tests="3"><testcase name="b"/><testcase name="c"/><testcase name="d"/><testcase name="e"/></testsuite>"#;
+    let runs = runs(&format!("<testsuites>{xml}</testsuites>"));
+    let suites = &runs[0].suites;
+    let sizes: Vec<(usize, usize)> = suites
+        .iter()
+        .map(|s| (s.cases.len(), s.cases.capacity()))
+        .collect();
+    // A suite that held more tests than it declared grew past its reservation and gave the
+    // spare room back when it closed.
+    assert_eq!(sizes, [(1, 1), (4, 4)]);
+}
