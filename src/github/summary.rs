@@ -319,6 +319,11 @@ fn write_tests(
         return true;
     }
     let failing = cases_where(files, Status::is_failure);
+    if shown_traces(&failing, level) > room {
+        // The traces alone overflow: the level cannot fit, and rendering its entries until they
+        // overflowed was most of the summary's work on a report of many long traces.
+        return false;
+    }
     let mut complete = write_section(out, "❌ Failed tests", &failing, level, room, write_failure);
     let flaky = cases_where(files, |s| matches!(s, Status::Flaky { .. }));
     complete &= write_section(out, "🔁 Flaky tests", &flaky, level, room, write_flaky);
@@ -386,6 +391,29 @@ fn write_location(out: &mut String, listed: &Listed<'_>) {
     }
 }
 
+/// How many bytes of trace [`write_failure`] shows per trace at `level`; `None` when it shows none.
+fn trace_bytes(level: Detail) -> Option<usize> {
+    match level {
+        Detail::Everything | Detail::Traces => Some(TRACE_BYTES),
+        Detail::ShortTraces => Some(SHORT_TRACE_BYTES),
+        Detail::Messages | Detail::NamesOnly => None,
+    }
+}
+
+/// A lower bound on the bytes of trace [`write_failure`] writes for `failing` at `level`: each
+/// trace is cut to the level's length at a character boundary, at most three bytes sooner.
+fn shown_traces(failing: &[Listed<'_>], level: Detail) -> usize {
+    let Some(limit) = trace_bytes(level) else {
+        return 0;
+    };
+    failing
+        .iter()
+        .flat_map(|listed| listed.case.problems())
+        .filter_map(|p| p.trace.as_deref())
+        .map(|trace| trace.len().min(limit).saturating_sub(3))
+        .sum()
+}
+
 fn write_failure(out: &mut String, listed: &Listed<'_>, level: Detail) {
     let case = listed.case;
     let icon = if case.status == Status::Errored {
@@ -421,10 +449,8 @@ fn write_failure(out: &mut String, listed: &Listed<'_>, level: Detail) {
         }
         out.push('\n');
     }
-    let trace_bytes = match level {
-        Detail::Everything | Detail::Traces => TRACE_BYTES,
-        Detail::ShortTraces => SHORT_TRACE_BYTES,
-        Detail::Messages | Detail::NamesOnly => return,
+    let Some(trace_bytes) = trace_bytes(level) else {
+        return;
     };
     let traces: Vec<&str> = case
         .problems()
