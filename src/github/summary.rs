@@ -319,9 +319,9 @@ fn write_tests(
         return true;
     }
     let failing = cases_where(files, Status::is_failure);
-    if shown_traces(&failing, level) > room {
-        // The traces alone overflow: the level cannot fit, and rendering its entries until they
-        // overflowed was most of the summary's work on a report of many long traces.
+    if least_with_traces(&failing, level) > room {
+        // The entries' traces alone overflow: the level cannot fit, and rendering its entries
+        // until they overflowed was most of the summary's work on a report of long traces.
         return false;
     }
     let mut complete = write_section(out, "❌ Failed tests", &failing, level, room, write_failure);
@@ -400,17 +400,30 @@ fn trace_bytes(level: Detail) -> Option<usize> {
     }
 }
 
-/// A lower bound on the bytes of trace [`write_failure`] writes for `failing` at `level`: each
-/// trace is cut to the level's length at a character boundary, at most three bytes sooner.
-fn shown_traces(failing: &[Listed<'_>], level: Detail) -> usize {
+/// A lower bound on the bytes [`write_failure`] writes for `failing` at a `level` that shows
+/// traces (0 at one that does not): per entry its icon, bold markers and blank line, and per
+/// trace the `<details>` block, the code fence and the trace cut to the level's length at a
+/// character boundary (at most three bytes short of it).
+fn least_with_traces(failing: &[Listed<'_>], level: Detail) -> usize {
+    const ENTRY: usize = "❌ ****\n\n".len();
+    const DETAILS: usize = "<details><summary>Trace</summary>\n\n\n</details>\n\n".len();
+    const FENCE: usize = "```text\n\n```\n".len();
     let Some(limit) = trace_bytes(level) else {
         return 0;
     };
     failing
         .iter()
-        .flat_map(|listed| listed.case.problems())
-        .filter_map(|p| p.trace.as_deref())
-        .map(|trace| trace.len().min(limit).saturating_sub(3))
+        .map(|listed| {
+            let traces = listed
+                .case
+                .problems()
+                .iter()
+                .filter_map(|p| p.trace.as_deref());
+            let shown: usize = traces
+                .map(|trace| FENCE + trace.len().min(limit).saturating_sub(3))
+                .sum();
+            ENTRY + if shown > 0 { DETAILS + shown } else { 0 }
+        })
         .sum()
 }
 
@@ -716,5 +729,70 @@ fn write_footer(out: &mut String, env: &EnvMap) {
     }
     if !parts.is_empty() {
         let _ = writeln!(out, "<sub>{}</sub>", parts.join(" · "));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Case, Problem};
+
+    /// The bound that lets a level be skipped unrendered never exceeds what rendering writes:
+    /// traces of every length around the cuts, multi-byte characters at the cut, several traces
+    /// and none, failed and errored.
+    #[test]
+    fn the_bound_for_skipping_a_level_is_never_above_the_rendering() {
+        let mut cases = Vec::new();
+        for (i, len) in [
+            0, 1, 100, 1021, 1022, 1023, 1024, 1025, 5000, 16383, 16384, 20000,
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            for traces in 0..3 {
+                let status = if i % 2 == 0 {
+                    Status::Failed
+                } else {
+                    Status::Errored
+                };
+                let mut case = Case::new(format!("t{i}"), status);
+                // "é" is two bytes: some cuts fall inside one.
+                let trace: String = "aé".repeat(len / 3 + 1).chars().take(len).collect();
+                case.set_problems(
+                    (0..traces)
+                        .map(|_| Problem {
+                            message: Some("boom".into()),
+                            kind: None,
+                            trace: Some(trace.clone()),
+                        })
+                        .collect(),
+                );
+                cases.push(case);
+            }
+        }
+        for level in [
+            Detail::Everything,
+            Detail::Traces,
+            Detail::ShortTraces,
+            Detail::Messages,
+        ] {
+            for case in &cases {
+                let listed = Listed {
+                    file: "r.xml",
+                    show_file: false,
+                    suite: "",
+                    case,
+                };
+                let mut out = String::new();
+                write_failure(&mut out, &listed, level);
+                let bound = least_with_traces(std::slice::from_ref(&listed), level);
+                assert!(
+                    bound <= out.len(),
+                    "{level:?} {}: {bound} > {}",
+                    case.name,
+                    out.len()
+                );
+            }
+        }
     }
 }
