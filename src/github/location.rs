@@ -141,8 +141,18 @@ pub fn frames(text: &str) -> Frames<'_> {
 /// name the file alone. Without a list they never resolve, and reading them was most of the
 /// annotations' work on a report of Java traces.
 pub fn complete_frames(text: &str) -> Frames<'_> {
+    let readers = !Language::JVM;
+    // A text that names no file of another language (a Java trace, plain output) has no frame
+    // to read: one search through it instead of reading it line by line. (An extension is found
+    // from a `:`, `"` or `(` back to the `.`, never across a line end, so the text's languages
+    // are its lines' together.)
+    let text = if languages(text) & readers == 0 {
+        ""
+    } else {
+        text
+    };
     Frames {
-        readers: !Language::JVM,
+        readers,
         ..frames(text)
     }
 }
@@ -435,6 +445,30 @@ mod tests {
         ) {
             let text = parts.concat();
             proptest::prop_assert_eq!(lines(&text).collect::<Vec<_>>(), text.lines().collect::<Vec<_>>());
+        }
+
+        /// Skipping a text whose languages have no reader finds the frames reading it line by
+        /// line finds: Java traces, Python, JavaScript, C# and Go frames, and plain output, mixed.
+        #[test]
+        fn complete_frames_skip_only_texts_without_frames(
+            parts in proptest::collection::vec(proptest::sample::select(vec![
+                "\tat com.acme.Cart.total(Cart.java:12)\n",
+                "  File \"/src/app/cart.py\", line 7, in total\n",
+                "    at total (/src/app/cart.ts:9:3)\n",
+                "   at Acme.Cart.Total() in /src/Cart.cs:line 4\n",
+                "\t/src/cart/cart.go:31 +0x1d\n",
+                "expected 3 but was 4 (see: notes.txt)\n",
+                "plain output\r\n",
+                "a.py",
+                ":",
+            ]), 0..12),
+        ) {
+            let text = parts.concat();
+            let line_by_line = Frames { readers: !Language::JVM, ..frames(&text) };
+            proptest::prop_assert_eq!(
+                complete_frames(&text).collect::<Vec<_>>(),
+                line_by_line.collect::<Vec<_>>()
+            );
         }
     }
 
