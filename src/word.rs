@@ -20,6 +20,29 @@ pub(crate) fn equal(x: u64, b: u8) -> u64 {
 }
 
 /// The index of the lowest marked byte of a non-zero mask.
-pub(crate) fn first(marks: u64) -> usize {
+fn first(marks: u64) -> usize {
     (marks.trailing_zeros() / 8) as usize
+}
+
+/// The index of the first byte at or after `from` that `hit` accepts, eight bytes a step:
+/// `marks` is the same test on a word, built from the tests here (so its lowest mark is exact),
+/// and `hit` reads the last bytes, fewer than eight.
+pub(crate) fn find(
+    bytes: &[u8],
+    from: usize,
+    marks: impl Fn(u64) -> u64,
+    hit: impl Fn(u8) -> bool,
+) -> Option<usize> {
+    let mut at = from;
+    while let Some(eight) = bytes.get(at..at + 8) {
+        let mut word = [0; 8];
+        word.copy_from_slice(eight);
+        let found = marks(u64::from_le_bytes(word));
+        if found != 0 {
+            return Some(at + first(found));
+        }
+        at += 8;
+    }
+    let tail = bytes.get(at..)?;
+    tail.iter().position(|&b| hit(b)).map(|i| at + i)
 }

@@ -199,21 +199,12 @@ fn push_number(out: &mut String, n: u64) {
 /// byte by byte; trace and output strings hold a newline every line, so the search restarts
 /// often).
 fn next_escape(bytes: &[u8], from: usize) -> Option<usize> {
-    let mut at = from;
-    while let Some(chunk) = bytes.get(at..at + 8) {
-        let mut eight = [0; 8];
-        eight.copy_from_slice(chunk);
-        let x = u64::from_le_bytes(eight);
-        let marks = word::below(x, 0x20) | word::equal(x, b'"') | word::equal(x, b'\\');
-        if marks != 0 {
-            return Some(at + word::first(marks));
-        }
-        at += 8;
-    }
-    let tail = bytes.get(at..).unwrap_or_default();
-    tail.iter()
-        .position(|&b| b < 0x20 || b == b'"' || b == b'\\')
-        .map(|i| at + i)
+    word::find(
+        bytes,
+        from,
+        |x| word::below(x, 0x20) | word::equal(x, b'"') | word::equal(x, b'\\'),
+        |b| b < 0x20 || b == b'"' || b == b'\\',
+    )
 }
 
 /// A JSON string, escaped as `serde_json` escapes (short forms where JSON has them, else `\u00XX`).

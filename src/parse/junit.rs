@@ -249,19 +249,14 @@ impl State {
                     take(&mut attrs, "name"),
                     take(&mut attrs, "time").and_then(|t| parse_seconds(&t)),
                     take(&mut attrs, "timestamp").map(Cow::into_owned),
+                    take(&mut attrs, "tests").and_then(|n| n.trim().parse().ok()),
                 );
-                if let Some(suite) = self.suites.last_mut() {
-                    suite.declared_tests = take(&mut attrs, "tests")
-                        .and_then(|n| n.trim().parse::<usize>().ok())
-                        .unwrap_or(0)
-                        .min(MAX_PRESIZED_CASES);
-                }
                 FrameKind::Suite
             }
             "testcase" if !in_case => {
                 let attrs = e.named(CaseBuilder::ATTRIBUTES)?;
                 if self.suites.is_empty() {
-                    self.open_suite(None, None, None);
+                    self.open_suite(None, None, None, None);
                     // A bare <testcase> root: its implicit suite closes with it.
                     self.stack.push(Frame {
                         implicit: true,
@@ -360,6 +355,7 @@ impl State {
         name: Option<Cow<'_, str>>,
         time: Option<Duration>,
         timestamp: Option<String>,
+        declared_tests: Option<usize>,
     ) {
         if self.run.is_none() {
             self.run = Some(RunBuilder::default());
@@ -381,7 +377,7 @@ impl State {
             },
             case_time: Duration::ZERO,
             seen: HashMap::default(),
-            declared_tests: 0,
+            declared_tests: declared_tests.unwrap_or(0).min(MAX_PRESIZED_CASES),
         });
     }
 

@@ -676,26 +676,12 @@ fn tag_end(tag: &[u8]) -> Option<usize> {
     // cost twice as much).
     let mut i = 0;
     loop {
-        let at = match tag.get(i..i + 8) {
-            Some(eight) => {
-                let mut word = [0; 8];
-                word.copy_from_slice(eight);
-                let x = u64::from_le_bytes(word);
-                let marks = word::equal(x, b'>') | word::equal(x, b'"') | word::equal(x, b'\'');
-                if marks == 0 {
-                    i += 8;
-                    continue;
-                }
-                // Each test's lowest mark is exact, so the lowest of all three is.
-                i + word::first(marks)
-            }
-            None => {
-                i + tag
-                    .get(i..)?
-                    .iter()
-                    .position(|&b| matches!(b, b'>' | b'"' | b'\''))?
-            }
-        };
+        let at = word::find(
+            tag,
+            i,
+            |x| word::equal(x, b'>') | word::equal(x, b'"') | word::equal(x, b'\''),
+            |b| matches!(b, b'>' | b'"' | b'\''),
+        )?;
         match tag[at] {
             b'>' => return Some(at),
             quote => i = at + 2 + memchr::memchr(quote, tag.get(at + 1..)?)?,
@@ -847,26 +833,14 @@ fn normalize_line_ends(raw: &str) -> Cow<'_, str> {
 /// whether it may hold a byte [`normalize_attribute`] rewrites: one pass, a word at a time (most
 /// values are a few bytes, where memchr's setup costs more than they hold).
 fn value_end(bytes: &[u8], quote: u8) -> Option<(usize, bool)> {
-    let special = |b: u8| b <= b'\r' || b == b'&';
-    let mut i = 0;
-    while let Some(eight) = bytes.get(i..i + 8) {
-        let mut word = [0; 8];
-        word.copy_from_slice(eight);
-        let x = u64::from_le_bytes(word);
-        let marks = word::equal(x, quote) | word::below(x, b'\r' + 1) | word::equal(x, b'&');
-        if marks != 0 {
-            // The lowest mark is exact: the quote, or a byte that sends the value down the
-            // careful path, after which only the quote is looked for.
-            let at = i + word::first(marks);
-            return match bytes[at] == quote {
-                true => Some((at, false)),
-                false => memchr::memchr(quote, &bytes[at..]).map(|end| (at + end, true)),
-            };
-        }
-        i += 8;
-    }
-    let tail = bytes.get(i..)?;
-    let at = i + tail.iter().position(|&b| b == quote || special(b))?;
+    let at = word::find(
+        bytes,
+        0,
+        |x| word::equal(x, quote) | word::below(x, b'\r' + 1) | word::equal(x, b'&'),
+        |b| b == quote || b <= b'\r' || b == b'&',
+    )?;
+    // The quote, or a byte that sends the value down the careful path, after which only the
+    // quote is looked for.
     match bytes[at] == quote {
         true => Some((at, false)),
         false => memchr::memchr(quote, &bytes[at..]).map(|end| (at + end, true)),
@@ -884,11 +858,9 @@ fn normalized(raw: &str, dirty: bool) -> Cow<'_, str> {
 
 /// An attribute value normalized per XML 1.0: tab, carriage return and line feed (a `\r\n` pair
 /// once) become spaces, character and predefined references are expanded. A value with a
-/// reference that is none of those stays as written.
+/// reference that is none of those stays as written. Only values [`value_end`] found such a byte
+/// in (or another control character) come here.
 fn normalize_attribute(raw: &str) -> Cow<'_, str> {
-    if !may_need_normalizing(raw.as_bytes()) {
-        return Cow::Borrowed(raw);
-    }
     let bytes = raw.as_bytes();
     let mut out = String::with_capacity(raw.len());
     let (mut start, mut i) = (0, 0);
@@ -920,20 +892,6 @@ fn normalize_attribute(raw: &str) -> Cow<'_, str> {
     }
     out.push_str(&raw[start..]);
     Cow::Owned(out)
-}
-
-/// Whether `bytes` may hold a tab, line end or `&`, which [`normalize_attribute`] rewrites:
-/// eight bytes a step (every attribute value of every tag passes here). Other control characters
-/// answer yes too; the careful path keeps them as they are.
-fn may_need_normalizing(bytes: &[u8]) -> bool {
-    let chunks = bytes.chunks_exact(8);
-    let tail = chunks.remainder().iter().any(|&b| b <= b'\r' || b == b'&');
-    tail || chunks.into_iter().any(|chunk| {
-        let mut eight = [0; 8];
-        eight.copy_from_slice(chunk);
-        let x = u64::from_le_bytes(eight);
-        word::below(x, b'\r' + 1) | word::equal(x, b'&') != 0
-    })
 }
 
 /// Blank as `str::trim` sees it; a value that starts with a visible ASCII character is not.
