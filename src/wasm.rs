@@ -16,8 +16,8 @@ use crate::spool::{self, Resumed, Spool};
 use crate::upload::dry_run;
 
 /// What the wrapper gets back as JSON: the outcome and what the edge must write or print.
-/// The CTRF document travels beside it as bytes (see [`run`]): escaping 30 MB of JSON into a
-/// string field and decoding it again in JS cost more than parsing the report did.
+/// The CTRF document goes to its own sink (see [`run`]): escaping 30 MB of JSON into a string
+/// field and decoding it again in JS cost more than parsing the report did.
 #[derive(Serialize)]
 struct WasmOutput<'a> {
     #[serde(flatten)]
@@ -101,14 +101,30 @@ struct WasmFile {
     read_error: Option<String>,
 }
 
+#[wasm_bindgen]
+extern "C" {
+    /// The wrapper's writer of the CTRF file: `{ write(chunk) }`, called with views into wasm
+    /// memory (a `&[u8]` argument is not copied) that it must consume before returning.
+    pub type CtrfSink;
+
+    #[wasm_bindgen(method, catch)]
+    fn write(this: &CtrfSink, chunk: &[u8]) -> Result<(), JsValue>;
+}
+
 static PANIC_HOOK: Once = Once::new();
 
 /// Runs the whole report. `contents[i]` holds the bytes of `files[i]` of the input JSON.
-/// Resolves to `{ outcome, ctrf }`: the [`pipeline::Outcome`] as a JSON string, and every test
-/// as CTRF JSON in a `Uint8Array` for the `ctrf-file` output (complete even when the summary had
-/// to shrink). Rejects with a message for invalid input.
+/// Hands every test as CTRF JSON to `ctrf` in chunks of [`convert::ctrf::CHUNK_BYTES`], for the
+/// `ctrf-file` output (complete even when the summary had to shrink): views of wasm memory, so
+/// the document is neither held whole nor copied into JavaScript (the copy alone was an eighth
+/// of the call). Resolves to the [`pipeline::Outcome`] as JSON. Rejects with a message for
+/// invalid input or when the sink throws.
 #[wasm_bindgen]
-pub async fn run(input_json: String, contents: js_sys::Array) -> Result<js_sys::Object, JsError> {
+pub async fn run(
+    input_json: String,
+    contents: js_sys::Array,
+    ctrf: CtrfSink,
+) -> Result<String, JsError> {
     // A panic in wasm aborts the instance; the hook at least prints why before the trap.
     PANIC_HOOK.call_once(|| std::panic::set_hook(Box::new(console_error_panic_hook::hook)));
     let input: WasmInput = serde_json::from_str(&input_json)
@@ -164,15 +180,15 @@ pub async fn run(input_json: String, contents: js_sys::Array) -> Result<js_sys::
     };
     let json = serde_json::to_string(&output)
         .map_err(|e| JsError::new(&format!("could not encode the outcome: {e}")))?;
-    let ctrf = convert::ctrf::write(&inputs.files, now_ms);
-    let result = js_sys::Object::new();
-    set_field(&result, "outcome", &JsValue::from_str(&json))?;
-    set_field(
-        &result,
-        "ctrf",
-        &js_sys::Uint8Array::from(ctrf.as_bytes()).into(),
-    )?;
-    Ok(result)
+    convert::ctrf::write_chunks(&inputs.files, now_ms, |chunk| ctrf.write(chunk.as_bytes()))
+        .map_err(|e| {
+            let reason = match e.dyn_ref::<js_sys::Error>() {
+                Some(error) => String::from(error.message()),
+                None => e.as_string().unwrap_or_else(|| format!("{e:?}")),
+            };
+            JsError::new(&format!("could not write the CTRF file: {reason}"))
+        })?;
+    Ok(json)
 }
 
 /// The bytes of a `Uint8Array` (Node's `Buffer` is one), copied once into wasm memory.
@@ -182,12 +198,6 @@ fn bytes_of(value: JsValue) -> Vec<u8> {
         Ok(array) => array.to_vec(),
         Err(other) => js_sys::Uint8Array::new(&other).to_vec(),
     }
-}
-
-fn set_field(object: &js_sys::Object, key: &str, value: &JsValue) -> Result<(), JsError> {
-    js_sys::Reflect::set(object, &JsValue::from_str(key), value)
-        .map(drop)
-        .map_err(|_| JsError::new(&format!("could not set `{key}` on the result object")))
 }
 
 /// Resumes a spool: `payloads[i]` holds the bytes of `payload_names[i]`. Resolves to the

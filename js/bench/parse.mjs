@@ -15,11 +15,14 @@ const input = JSON.stringify({
   files: [{ path }],
   env: {},
 });
+// The CTRF document arrives as views into wasm memory, which the action writes to its file;
+// here they are dropped, as the peers write nothing either.
+const ctrf = { write() {} };
 let best = Infinity;
 let tests = 0;
 for (let i = 0; i < ROUNDS; i++) {
   const start = process.hrtime.bigint();
-  const outcome = JSON.parse((await run(input, [bytes])).outcome);
+  const outcome = JSON.parse(await run(input, [bytes], ctrf));
   best = Math.min(best, Number(process.hrtime.bigint() - start) / 1e9);
   tests = outcome.report.totals.tests;
 }

@@ -2,6 +2,7 @@
 // wasm core, which makes every decision (parsing, totals, summary, whether the step fails).
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { closeSync, openSync, writeFileSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -152,8 +153,13 @@ async function report() {
     repo_files: checkoutFiles(workspace),
     dry_run: booleanInput('dry-run') ?? false,
   };
-  const result = await runCore(JSON.stringify(input), contents);
-  const outcome = JSON.parse(result.outcome);
+  const ctrf = new CtrfFile(path.join(tempDir(), `test-report-ctrf-${randomUUID()}.json`));
+  let outcome;
+  try {
+    outcome = JSON.parse(await runCore(JSON.stringify(input), contents, ctrf));
+  } finally {
+    ctrf.close();
+  }
   if (outcome.error) {
     throw new Error(outcome.error);
   }
@@ -161,7 +167,44 @@ async function report() {
   for (const request of outcome.dry_run_requests ?? []) {
     core.info(`dry-run: ${request}`);
   }
-  await publish(outcome, result.ctrf);
+  await publish(outcome, ctrf);
+}
+
+/** Where the action's files go: the runner's temporary directory, removed after the job. */
+function tempDir() {
+  return process.env.RUNNER_TEMP || os.tmpdir();
+}
+
+/**
+ * The `ctrf-file` output, written as the core hands it out: each chunk is a view into wasm
+ * memory, valid only during the call, so it is written synchronously. A failed write is kept
+ * for after the summary is published, so a full disk does not cost the report.
+ */
+class CtrfFile {
+  constructor(file) {
+    this.file = file;
+    this.fd = undefined;
+    this.error = undefined;
+  }
+
+  write(chunk) {
+    if (this.error) {
+      return;
+    }
+    try {
+      this.fd ??= openSync(this.file, 'w');
+      writeFileSync(this.fd, chunk);
+    } catch (error) {
+      this.error = error;
+    }
+  }
+
+  close() {
+    if (this.fd !== undefined) {
+      closeSync(this.fd);
+      this.fd = undefined;
+    }
+  }
 }
 
 function enterWorkingDirectory(directory) {
@@ -245,7 +288,7 @@ function ciEnv() {
   );
 }
 
-async function publish(outcome, ctrf) {
+async function publish(outcome, ctrfFile) {
   // Outputs and annotations first: they still reach the workflow if writing the summary fails.
   for (const [name, value] of Object.entries(outcome.outputs)) {
     core.setOutput(name, value);
@@ -260,23 +303,23 @@ async function publish(outcome, ctrf) {
   }
   // A file copy lets later steps reuse the Markdown (PR comments, artifacts), even with
   // job-summary off.
-  const summaryFile = path.join(
-    process.env.RUNNER_TEMP || os.tmpdir(),
-    `test-report-summary-${randomUUID()}.md`,
-  );
+  const summaryFile = path.join(tempDir(), `test-report-summary-${randomUUID()}.md`);
   await writeFile(summaryFile, outcome.summary);
   core.setOutput('summary-file', summaryFile);
   // Every test, whatever the summary had to leave out to stay within GitHub's limits.
-  const ctrfFile = path.join(path.dirname(summaryFile), `test-report-ctrf-${randomUUID()}.json`);
-  await writeFile(ctrfFile, ctrf);
-  core.setOutput('ctrf-file', ctrfFile);
+  if (!ctrfFile.error) {
+    core.setOutput('ctrf-file', ctrfFile.file);
+  }
   if (outcome.spool) {
-    const spoolDir = path.join(process.env.RUNNER_TEMP || os.tmpdir(), SPOOL_DIR);
+    const spoolDir = path.join(tempDir(), SPOOL_DIR);
     await writeSpool(spoolDir, outcome.spool, []);
     core.setOutput('spool-dir', spoolDir);
   }
   if (outcome.failure) {
     core.setFailed(outcome.failure);
+  }
+  if (ctrfFile.error) {
+    throw new Error(`could not write the CTRF file ${ctrfFile.file}: ${ctrfFile.error.message}`);
   }
 }
 

@@ -237,6 +237,29 @@ for (const runtime of runtimes()) {
       );
     });
 
+    test('ctrf-file holds a document of several chunks whole', async () => {
+      // ~3.5 MB of CTRF: the core hands it out in 1 MiB views that the wrapper writes as they come.
+      const output = 'x'.repeat(700);
+      const cases = Array.from(
+        { length: 4000 },
+        (_, i) => `<testcase classname="a.B" name="t${i}"><failure>${output}</failure></testcase>`,
+      ).join('');
+      const result = await run({
+        inputs: { path: 'big.xml', 'fail-on': 'nothing' },
+        setup: async (workspace) => {
+          writeFileSync(path.join(workspace, 'big.xml'), `<testsuite name="s">${cases}</testsuite>`);
+          return () => {};
+        },
+      });
+      assert.equal(result.status, 0, result.stdout + result.stderr);
+      const text = readFileSync(result.outputs['ctrf-file'], 'utf8');
+      assert.ok(text.length > 3 * 1024 * 1024, `${text.length} bytes`);
+      const { summary, tests } = JSON.parse(text).results;
+      assert.deepEqual([summary.tests, summary.failed, tests.length], [4000, 4000, 4000]);
+      assert.equal(tests[3999].name, 't3999');
+      assert.equal(tests[3999].trace, output);
+    });
+
     test('pr-comment writes one comment on the pull request and sets comment-url', async () => {
       const fakes = await startFakes();
       try {

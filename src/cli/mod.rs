@@ -642,14 +642,12 @@ fn execute(command: Command, verbosity: Verbosity) -> Result<u8, String> {
             output,
         } => {
             let files = read_files(&sources, false, verbosity)?;
-            let text = match to {
-                Target::Ctrf => convert::ctrf::write(&files, now_ms()),
-                Target::Junit => convert::junit::write(&files),
-            };
-            match output {
-                Some(path) => std::fs::write(&path, text)
+            match (to, output) {
+                (Target::Ctrf, Some(path)) => write_ctrf(&path, &files)?,
+                (Target::Ctrf, None) => emit(&convert::ctrf::write(&files, now_ms()), false),
+                (Target::Junit, Some(path)) => std::fs::write(&path, convert::junit::write(&files))
                     .map_err(|e| format!("{}: could not write: {e}", path.display()))?,
-                None => emit(&text, false),
+                (Target::Junit, None) => emit(&convert::junit::write(&files), false),
             }
             let report = Report::new(&files);
             for f in &report.files {
@@ -864,6 +862,15 @@ fn in_github_actions(env: &EnvMap) -> bool {
     env.get(ENV_GITHUB_ACTIONS).is_some_and(|v| v == "true")
 }
 
+/// Every test as CTRF JSON into `path`, streamed: the document is larger than its reports.
+fn write_ctrf(path: &Path, files: &[FileReport]) -> Result<(), String> {
+    let failed =
+        |e: std::io::Error| format!("{}: could not write the CTRF file: {e}", path.display());
+    let mut file = std::fs::File::create(path).map_err(failed)?;
+    convert::ctrf::write_chunks(files, now_ms(), |chunk| file.write_all(chunk.as_bytes()))
+        .map_err(failed)
+}
+
 /// Reads the reports, writes the CTRF file when asked, and runs the pipeline.
 fn run(
     sources: &Sources,
@@ -875,8 +882,7 @@ fn run(
 ) -> Result<Outcome, String> {
     let files = read_files(sources, config.keeps_originals(), verbosity)?;
     if let Some(path) = ctrf_file {
-        std::fs::write(path, convert::ctrf::write(&files, now_ms()))
-            .map_err(|e| format!("{}: could not write the CTRF file: {e}", path.display()))?;
+        write_ctrf(path, &files)?;
     }
     // The core maps report paths to the repository from here: absolute, inside GITHUB_WORKSPACE.
     config.working_directory = Some(working_directory(sources)?.display().to_string());

@@ -12,9 +12,10 @@ pub const TOOL_NAME: &str = "test-report";
 /// The CTRF specification version these documents follow.
 pub const SPEC_VERSION: &str = "0.0.0";
 
-/// Bytes one test takes in the document besides its strings (keys, indentation, numbers,
-/// punctuation: up to about 230), for sizing the document up front.
-const TEST_LAYOUT_BYTES: usize = 240;
+/// Bytes the document is handed out in: a sink call per mebibyte costs nothing beside the bytes,
+/// and the document never sits whole in memory (it is larger than the report it comes from: in
+/// wasm it was a second copy of tens of MB, then a third in JavaScript).
+pub const CHUNK_BYTES: usize = 1 << 20;
 
 /// One test as CTRF writes it; `None` fields are left out.
 struct Test<'a> {
@@ -57,18 +58,34 @@ fn test<'a>(suite: &'a str, case: &'a Case) -> Test<'a> {
     }
 }
 
-/// One CTRF document for all files. `now_ms` is the end of the run; its start is derived from the
-/// total duration, since JUnit rarely records when a run started.
+/// One CTRF document for all files, whole. See [`write_chunks`].
+pub fn write(files: &[FileReport], now_ms: u64) -> String {
+    let mut doc = String::new();
+    let written: Result<(), std::convert::Infallible> = write_chunks(files, now_ms, |chunk| {
+        doc.push_str(chunk);
+        Ok(())
+    });
+    match written {
+        Ok(()) => doc,
+        Err(never) => match never {},
+    }
+}
+
+/// One CTRF document for all files, handed to `sink` in pieces of about [`CHUNK_BYTES`] (the
+/// last one shorter); stops at the sink's first error. `now_ms` is the end of the run; its start
+/// is derived from the total duration, since JUnit rarely records when a run started.
 ///
 /// Written by hand, laid out as `serde_json`'s pretty printer lays it out (the snapshots hold the
 /// bytes): the document has every test and the action writes it on every run, and serde's
 /// byte-by-byte escaping of every string was a fifth of the action's work. Strings that need no
 /// escape, nearly all of them, are copied whole.
-pub fn write(files: &[FileReport], now_ms: u64) -> String {
+pub fn write_chunks<E>(
+    files: &[FileReport],
+    now_ms: u64,
+    mut sink: impl FnMut(&str) -> Result<(), E>,
+) -> Result<(), E> {
     let t = Report::new(files).totals;
-    // Sized once: growing a document of tens of MB by doubling copied it about twice over (a
-    // copy in wasm, where realloc cannot remap pages).
-    let mut out = String::with_capacity(1024 + estimated_len(files));
+    let mut out = String::with_capacity(CHUNK_BYTES + CHUNK_BYTES / 4);
     out.push_str("{\n  \"reportFormat\": \"CTRF\",\n  \"specVersion\": ");
     push_string(&mut out, SPEC_VERSION);
     out.push_str(",\n  \"results\": {\n    \"tool\": {\n      \"name\": ");
@@ -101,11 +118,15 @@ pub fn write(files: &[FileReport], now_ms: u64) -> String {
             empty = false;
             test(&suite.name, case).push_to(&mut out);
             out.push_str("\n      }");
+            if out.len() >= CHUNK_BYTES {
+                sink(&out)?;
+                out.clear();
+            }
         }
     }
     out.push_str(if empty { "]" } else { "\n    ]" });
     out.push_str("\n  }\n}");
-    out
+    sink(&out)
 }
 
 fn suites(files: &[FileReport]) -> impl Iterator<Item = &crate::model::Suite> {
@@ -115,29 +136,7 @@ fn suites(files: &[FileReport]) -> impl Iterator<Item = &crate::model::Suite> {
         .flat_map(|run| run.suites.iter())
 }
 
-/// About the bytes of the tests' part of the document.
-fn estimated_len(files: &[FileReport]) -> usize {
-    suites(files)
-        .flat_map(|suite| suite.cases.iter().map(|case| test(&suite.name, case)))
-        .map(|test| test.estimated_len())
-        .sum()
-}
-
 impl Test<'_> {
-    /// About the bytes [`Test::push_to`] writes: escapes (a trace's line ends) add a sixteenth.
-    fn estimated_len(&self) -> usize {
-        let strings = [
-            Some(self.name),
-            self.message,
-            self.trace,
-            Some(self.suite),
-            self.classname,
-            self.file_path,
-        ];
-        let bytes: usize = strings.iter().flatten().map(|s| s.len()).sum();
-        TEST_LAYOUT_BYTES + bytes + bytes / 16
-    }
-
     fn push_to(&self, out: &mut String) {
         // Each key with the comma, line break and indentation before it as one literal: four
         // pushes per field were most of the document's work besides the strings. `name` is
@@ -331,23 +330,48 @@ mod tests {
         }
     }
 
-    #[test]
-    fn the_document_is_sized_about_right_up_front() {
-        let cases: String = (0..500)
-            .map(|i| match i % 10 {
-                0 => format!("<testcase classname=\"a.B\" name=\"t{i}\" time=\"0.1\"><failure message=\"m\">{}</failure></testcase>", "at a.B.t(B.java:3)\n".repeat(30)),
-                1 => format!("<testcase classname=\"a.B\" name=\"t{i}\"><skipped/></testcase>"),
-                _ => format!("<testcase classname=\"a.B\" name=\"test number {i}\" time=\"0.25\" file=\"src/b.rs\" line=\"{i}\"/>"),
-            })
+    /// A report whose document spans several chunks: `tests` cases of ~1 KB of output each.
+    fn large_report(tests: usize) -> FileReport {
+        let output = "x".repeat(1000);
+        let cases: String = (0..tests)
+            .map(|i| format!("<testcase name=\"t{i}\"><failure>{output}</failure></testcase>"))
             .collect();
-        let files = [report(&format!(
-            "<testsuite name=\"suite\">{cases}</testsuite>"
-        ))];
-        let (estimate, actual) = (estimated_len(&files) as f64, write(&files, 0).len() as f64);
-        assert!(
-            (1.0..1.5).contains(&(estimate / actual)),
-            "{estimate} for {actual}"
+        report(&format!("<testsuite name=\"s\">{cases}</testsuite>"))
+    }
+
+    #[test]
+    fn the_chunks_make_up_the_document_each_but_the_last_a_full_chunk() {
+        let files = [large_report(3000)];
+        let mut chunks = Vec::new();
+        let written: Result<(), ()> = write_chunks(&files, 7, |chunk| {
+            chunks.push(chunk.to_owned());
+            Ok(())
+        });
+        assert_eq!(written, Ok(()));
+        assert_eq!(chunks.len(), 4, "about 3.4 MB in 1 MiB chunks");
+        let (last, full) = chunks.split_last().unwrap();
+        assert!(full
+            .iter()
+            .all(|c| (CHUNK_BYTES..CHUNK_BYTES + 2048).contains(&c.len())));
+        assert!(!last.is_empty() && last.len() < CHUNK_BYTES);
+        let doc = chunks.concat();
+        assert_eq!(doc, write(&files, 7));
+        let value: serde_json::Value = serde_json::from_str(&doc).unwrap();
+        assert_eq!(
+            value["results"]["tests"].as_array().map(Vec::len),
+            Some(3000)
         );
+    }
+
+    #[test]
+    fn a_failing_sink_stops_the_document_at_its_error() {
+        let files = [large_report(3000)];
+        let mut calls = 0;
+        let written = write_chunks(&files, 7, |_| {
+            calls += 1;
+            Err("disk full")
+        });
+        assert_eq!((written, calls), (Err("disk full"), 1));
     }
 
     #[test]
