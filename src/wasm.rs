@@ -1,5 +1,6 @@
 //! The action's entry into the core: JSON and bytes in, JSON out. The only `#[wasm_bindgen]`.
 
+use std::io::{BufReader, Read};
 use std::sync::Once;
 
 use serde::{Deserialize, Serialize};
@@ -148,11 +149,15 @@ pub async fn run(
         .map(|(file, bytes)| match file.read_error {
             Some(reason) => FileReport::unreadable(file.path, &reason),
             None => {
-                let bytes = bytes_of(bytes);
+                let bytes = JsBytes::new(bytes);
                 FileReport {
                     path: file.path,
-                    result: parse::parse_bytes(&bytes, config.format),
-                    original: keep_originals.then_some(bytes),
+                    // Copied whole only to be uploaded as it is; most runs upload nothing.
+                    original: keep_originals.then(|| bytes.array.to_vec()),
+                    result: parse::parse(
+                        BufReader::with_capacity(READ_BUFFER_BYTES, bytes),
+                        config.format,
+                    ),
                 }
             }
         })
@@ -189,6 +194,37 @@ pub async fn run(
             JsError::new(&format!("could not write the CTRF file: {reason}"))
         })?;
     Ok(json)
+}
+
+/// Bytes a report is copied into wasm memory in, as the parse reads it (the parser's own
+/// minimum: [`parse::DETECT_PREFIX_BYTES`] for detecting the format).
+const READ_BUFFER_BYTES: usize = 256 * 1024;
+
+/// A report's `Uint8Array` read in pieces: the report is never copied into wasm memory whole (a
+/// second copy of up to hundreds of MB, fresh memory that the first call paid for page by page).
+struct JsBytes {
+    array: js_sys::Uint8Array,
+    at: u32,
+}
+
+impl JsBytes {
+    fn new(value: JsValue) -> JsBytes {
+        let array = value
+            .dyn_into::<js_sys::Uint8Array>()
+            .unwrap_or_else(|other| js_sys::Uint8Array::new(&other));
+        JsBytes { array, at: 0 }
+    }
+}
+
+impl Read for JsBytes {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let wanted = u32::try_from(buf.len()).unwrap_or(u32::MAX);
+        let end = self.array.length().min(self.at.saturating_add(wanted));
+        let n = (end - self.at) as usize;
+        self.array.subarray(self.at, end).copy_to(&mut buf[..n]);
+        self.at = end;
+        Ok(n)
+    }
 }
 
 /// The bytes of a `Uint8Array` (Node's `Buffer` is one), copied once into wasm memory.

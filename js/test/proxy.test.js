@@ -90,6 +90,12 @@ test('HTTP_PROXY carries every upload request; NO_PROXY exempts the host', async
 
     const state = await (await fetch(`${fakes.url}/_fake/state/testnod`)).json();
     assert.equal(state.runs.length, 2, 'both runs uploaded');
+    // TestNod gets the report as it is: the core copies the original beside its streamed parse.
+    const original = readFileSync(path.join(here, 'fixtures', 'passing.xml'), 'utf8');
+    assert.deepEqual(
+      state.runs.map((run) => run.uploads.map((upload) => upload.file_utf8)),
+      [[original], [original]],
+    );
   } finally {
     proxy.stop();
     await fakes.stop();
