@@ -1,8 +1,9 @@
 //! The native rows of `bench/peers.sh` (issue 12): a raw single pass over the bytes (read the file,
 //! count `<` with memchr) as the ceiling, and our parser on the same file, in memory and streamed.
 //! `BENCH_FILE=path cargo bench --bench scan` prints one JSON line per row. With `BENCH_ONCE=1` it
-//! parses the file once in memory and prints nothing else: the run to profile under callgrind
-//! (bench/PROFILE.md); `BENCH_ONCE=action` does the action's whole work once instead.
+//! parses the file once from memory as the action does and prints nothing else: the run to
+//! profile under callgrind (bench/PROFILE.md); `BENCH_ONCE=action` does the action's whole work
+//! once instead.
 #![allow(clippy::disallowed_methods)]
 
 use std::fs::File;
@@ -12,13 +13,36 @@ use std::time::Instant;
 use test_report::config::RawConfig;
 use test_report::convert;
 use test_report::http::recording::{block_on, RecordingClient};
-use test_report::parse::{parse, parse_bytes, FormatChoice};
+use test_report::parse::{parse, FormatChoice, ParseError};
 use test_report::pipeline::{self, EnvMap, FileReport, Inputs};
 
 /// Best of this many rounds: the machines are noisy.
 const ROUNDS: usize = 5;
-/// Our CLI's read buffer (src/cli/mod.rs), so the streamed row is what users get.
+/// Our CLI's read buffer (src/cli/mod.rs), and the pieces the action's core copies a report in
+/// (src/wasm.rs), so the rows are what users get.
 const READ_BUFFER_BYTES: usize = 256 * 1024;
+
+/// A report held in memory, read as the action's core reads its `Uint8Array`: in pieces.
+fn parse_streamed(
+    bytes: &[u8],
+) -> Result<(test_report::parse::Format, test_report::parse::Parsed), ParseError> {
+    parse(
+        BufReader::with_capacity(READ_BUFFER_BYTES, bytes),
+        FormatChoice::Auto,
+    )
+}
+
+/// Every test of `files` as CTRF, the chunks dropped as they come (the action writes them to
+/// its file, outside the timed work): answers the document's bytes.
+fn ctrf_bytes(files: &[FileReport]) -> u64 {
+    let mut bytes = 0;
+    let written: Result<(), std::convert::Infallible> =
+        convert::ctrf::write_chunks(files, 0, |chunk| {
+            bytes += chunk.len() as u64;
+            Ok(())
+        });
+    written.map_or(0, |()| bytes)
+}
 
 fn best(mut run: impl FnMut() -> u64) -> (f64, u64) {
     let mut best = f64::MAX;
@@ -36,10 +60,7 @@ fn row(name: &str, ms: f64, tests: u64) {
 }
 
 fn tests_in(
-    result: Result<
-        (test_report::parse::Format, test_report::parse::Parsed),
-        test_report::parse::ParseError,
-    >,
+    result: Result<(test_report::parse::Format, test_report::parse::Parsed), ParseError>,
 ) -> u64 {
     result
         .map(|(_, parsed)| parsed.runs.iter().map(|r| r.totals().tests).sum())
@@ -55,21 +76,16 @@ fn main() {
         let bytes = std::fs::read(&path).unwrap_or_default();
         let inputs = action_inputs(&path, &bytes);
         let outcome = block_on(pipeline::run(&inputs, &RecordingClient::new()));
-        let ctrf = convert::ctrf::write(&inputs.files, 0);
         row(
             "native action work (once)",
-            ctrf.len() as f64,
+            ctrf_bytes(&inputs.files) as f64,
             outcome.map_or(0, |o| o.report.totals.tests),
         );
         return;
     }
     if std::env::var_os("BENCH_ONCE").is_some() {
         let bytes = std::fs::read(&path).unwrap_or_default();
-        row(
-            "native parse (once)",
-            0.0,
-            tests_in(parse_bytes(&bytes, FormatChoice::Auto)),
-        );
+        row("native parse (once)", 0.0, tests_in(parse_streamed(&bytes)));
         return;
     }
     let (ms, opens) = best(|| {
@@ -93,7 +109,7 @@ fn main() {
     let (ms, tests) = best(|| {
         let inputs = action_inputs(&path, &bytes);
         let outcome = block_on(pipeline::run(&inputs, &RecordingClient::new()));
-        std::hint::black_box(convert::ctrf::write(&inputs.files, 0));
+        std::hint::black_box(ctrf_bytes(&inputs.files));
         outcome.map_or(0, |o| o.report.totals.tests)
     });
     row(
@@ -105,14 +121,14 @@ fn main() {
         let inputs = action_inputs(&path, &bytes);
         inputs.files.iter().map(|f| f.totals().tests).sum()
     });
-    row("native: … parse (in memory)", ms, tests);
+    row("native: … parse (from memory, in pieces)", ms, tests);
     let inputs = action_inputs(&path, &bytes);
     let (ms, tests) = best(|| {
         let outcome = block_on(pipeline::run(&inputs, &RecordingClient::new()));
         outcome.map_or(0, |o| o.report.totals.tests)
     });
     row("native: … summary, annotations, outputs", ms, tests);
-    let (ms, _) = best(|| convert::ctrf::write(&inputs.files, 0).len() as u64);
+    let (ms, _) = best(|| ctrf_bytes(&inputs.files));
     row("native: … CTRF for ctrf-file", ms, tests);
 }
 
@@ -130,7 +146,7 @@ fn action_inputs(path: &std::ffi::OsStr, bytes: &[u8]) -> Inputs {
         patterns: vec![path.clone()],
         files: vec![FileReport {
             path,
-            result: parse_bytes(bytes, FormatChoice::Auto),
+            result: parse_streamed(bytes),
             original: None,
         }],
         env: EnvMap::new(),
