@@ -19,7 +19,7 @@ use super::json;
 use super::junit::{MAX_MESSAGE_BYTES, MAX_OUTPUT_BYTES, MAX_TRACE_BYTES, SUITE_PATH_SEPARATOR};
 use super::source::Source;
 use super::{ParseError, Parsed};
-use crate::model::{Case, Location, Problem, Status, Suite, TestRun};
+use crate::model::{Case, Location, Problem, Status, SuitesByName, TestRun};
 
 const WHAT: &str = "the CTRF report";
 
@@ -33,7 +33,7 @@ pub fn parse<R: BufRead>(source: Source<R>) -> Result<Parsed, ParseError> {
         ));
     };
     let tool = json::str_of(&results["tool"], "name").unwrap_or("ctrf");
-    let mut suites: Vec<Suite> = Vec::new();
+    let mut suites = SuitesByName::default();
     for test in tests {
         let suite = match test.get("suite") {
             Some(Value::Array(names)) => names
@@ -44,15 +44,7 @@ pub fn parse<R: BufRead>(source: Source<R>) -> Result<Parsed, ParseError> {
             Some(Value::String(s)) if !s.trim().is_empty() => s.clone(),
             _ => tool.to_owned(),
         };
-        let case = case_of(test);
-        match suites.iter_mut().find(|s| s.name == suite) {
-            Some(s) => s.push_case(case),
-            None => suites.push(Suite {
-                name: suite,
-                cases: vec![case],
-                ..Suite::default()
-            }),
-        }
+        suites.push(&suite, case_of(test));
     }
     let summary = &results["summary"];
     let declared = match (
@@ -64,7 +56,7 @@ pub fn parse<R: BufRead>(source: Source<R>) -> Result<Parsed, ParseError> {
     };
     let run = TestRun {
         name: Some(tool.to_owned()),
-        suites,
+        suites: suites.into_suites(),
         declared_duration: declared,
     };
     let stated = |key: &str| summary.get(key).and_then(Value::as_u64);

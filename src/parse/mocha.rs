@@ -20,7 +20,7 @@ use super::json;
 use super::junit::{MAX_MESSAGE_BYTES, MAX_TRACE_BYTES};
 use super::source::Source;
 use super::{ParseError, Parsed};
-use crate::model::{Case, Location, Problem, Status, Suite, TestRun};
+use crate::model::{Case, Location, Problem, Status, SuitesByName, TestRun};
 
 const WHAT: &str = "the Mocha JSON report";
 
@@ -74,19 +74,21 @@ pub fn parse<R: BufRead>(source: Source<R>) -> Result<Parsed, ParseError> {
     };
     let pending: HashSet<_> = doc.pending.iter().map(key).collect();
     let known: HashSet<_> = tests.iter().map(key).collect();
-    let mut suites: Vec<Suite> = Vec::new();
+    let mut suites = SuitesByName::default();
     for test in tests {
         let skipped =
             pending.contains(&key(test)) || test.get("pending") == Some(&Value::Bool(true));
-        push(&mut suites, case_of(test, skipped, false));
+        let (suite, case) = case_of(test, skipped, false);
+        suites.push(&suite, case);
     }
     for hook in doc.failures.iter().filter(|f| !known.contains(&key(f))) {
-        push(&mut suites, case_of(hook, false, true));
+        let (suite, case) = case_of(hook, false, true);
+        suites.push(&suite, case);
     }
     let stats = &doc.stats;
     let run = TestRun {
         name: None,
-        suites,
+        suites: suites.into_suites(),
         declared_duration: json::millis(stats.get("duration")),
     };
     let declared = |key: &str| stats.get(key).and_then(Value::as_u64);
@@ -114,17 +116,6 @@ pub fn parse<R: BufRead>(source: Source<R>) -> Result<Parsed, ParseError> {
         runs: vec![run],
         diagnostics: diagnostics.into_iter().collect(),
     })
-}
-
-fn push(suites: &mut Vec<Suite>, (suite, case): (String, Case)) {
-    match suites.iter_mut().find(|s| s.name == suite) {
-        Some(s) => s.push_case(case),
-        None => suites.push(Suite {
-            name: suite,
-            cases: vec![case],
-            ..Suite::default()
-        }),
-    }
 }
 
 fn case_of(test: &Value, skipped: bool, hook: bool) -> (String, Case) {

@@ -20,7 +20,7 @@ use super::json;
 use super::junit::{MAX_MESSAGE_BYTES, MAX_TRACE_BYTES, SUITE_PATH_SEPARATOR};
 use super::source::Source;
 use super::{ParseError, Parsed};
-use crate::model::{Case, Problem, Status, Suite, TestRun};
+use crate::model::{Case, Problem, Status, SuitesByName, TestRun};
 
 const WHAT: &str = "the Newman JSON report";
 
@@ -34,7 +34,7 @@ pub fn parse<R: BufRead>(source: Source<R>) -> Result<Parsed, ParseError> {
     };
     let mut paths = HashMap::new();
     folders(&doc["collection"], &mut Vec::new(), &mut paths);
-    let mut suites: Vec<Suite> = Vec::new();
+    let mut suites = SuitesByName::default();
     for execution in executions {
         let item = &execution["item"];
         let name = json::str_of(item, "name").unwrap_or("(unnamed request)");
@@ -42,14 +42,8 @@ pub fn parse<R: BufRead>(source: Source<R>) -> Result<Parsed, ParseError> {
             .and_then(|id| paths.get(id))
             .cloned()
             .unwrap_or_else(|| name.to_owned());
-        let cases = cases_of(execution, name);
-        match suites.iter_mut().find(|s| s.name == suite_name) {
-            Some(s) => s.cases.extend(cases),
-            None => suites.push(Suite {
-                name: suite_name,
-                cases,
-                ..Suite::default()
-            }),
+        for case in cases_of(execution, name) {
+            suites.push(&suite_name, case);
         }
     }
     let timings = &doc["run"]["timings"];
@@ -62,7 +56,7 @@ pub fn parse<R: BufRead>(source: Source<R>) -> Result<Parsed, ParseError> {
     };
     let run = TestRun {
         name: json::str_of(&doc["collection"]["info"], "name").map(str::to_owned),
-        suites,
+        suites: suites.into_suites(),
         declared_duration: declared,
     };
     let assertions = &doc["run"]["stats"]["assertions"];

@@ -17,7 +17,7 @@ use super::json;
 use super::junit::{MAX_MESSAGE_BYTES, MAX_TRACE_BYTES};
 use super::source::Source;
 use super::{ParseError, Parsed};
-use crate::model::{Case, Location, Problem, Status, Suite, TestRun};
+use crate::model::{Case, Location, Problem, Status, Suite, SuitesByName, TestRun};
 
 const WHAT: &str = "the RSpec JSON report";
 
@@ -36,18 +36,10 @@ pub fn parse<R: BufRead>(source: Source<R>) -> Result<Parsed, ParseError> {
             "an object with an \"examples\" array",
         ));
     };
-    let mut suites: Vec<Suite> = Vec::new();
+    let mut suites = SuitesByName::default();
     for example in examples {
         let file = json::str_of(example, "file_path").unwrap_or_default();
-        let case = case_of(example);
-        match suites.iter_mut().find(|s| s.name == file) {
-            Some(s) => s.push_case(case),
-            None => suites.push(Suite {
-                name: file.to_owned(),
-                cases: vec![case],
-                ..Suite::default()
-            }),
-        }
+        suites.push(file, case_of(example));
     }
     let summary = doc.get("summary");
     let outside = summary
@@ -57,7 +49,7 @@ pub fn parse<R: BufRead>(source: Source<R>) -> Result<Parsed, ParseError> {
         .min(MAX_OUTSIDE_ERRORS);
     let mut run = TestRun {
         name: None,
-        suites,
+        suites: suites.into_suites(),
         declared_duration: json::seconds(summary.and_then(|s| s.get("duration"))),
     };
     let declared = |key: &str| summary.and_then(|s| s.get(key)).and_then(Value::as_u64);

@@ -25,7 +25,9 @@ use super::mocha::RUNTIME_ERRORS;
 use super::source::{EventTooLarge, Source};
 use super::{ParseError, ParseErrorKind, Parsed};
 use crate::diagnostic::Diagnostic;
-use crate::model::{clean_text, truncate_utf8, Case, Location, Problem, Status, Suite, TestRun};
+use crate::model::{
+    clean_text, truncate_utf8, Case, Location, Problem, Status, SuitesByName, TestRun,
+};
 
 /// Spaces of indentation per subtest level (TAP 14).
 const SUBTEST_INDENT: usize = 4;
@@ -437,23 +439,14 @@ impl Reader {
                 )));
             }
         }
-        let mut suites: Vec<Suite> = Vec::new();
+        let mut suites = SuitesByName::default();
         for point in self.levels.into_iter().flatten() {
-            let name = point.path.join(SUITE_PATH_SEPARATOR);
-            let case = point.case;
-            match suites.iter_mut().find(|s| s.name == name) {
-                Some(s) => s.push_case(case),
-                None => suites.push(Suite {
-                    name,
-                    cases: vec![case],
-                    ..Suite::default()
-                }),
-            }
+            suites.push(&point.path.join(SUITE_PATH_SEPARATOR), point.case);
         }
         Ok(Parsed {
             runs: vec![TestRun {
                 name: None,
-                suites,
+                suites: suites.into_suites(),
                 declared_duration: None,
             }],
             diagnostics,
