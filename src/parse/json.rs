@@ -6,6 +6,7 @@
 //! line at a time with each line bounded by [`MAX_LINE_BYTES`], so memory follows the tests kept,
 //! not the stream: a 300 MB `go test -json` stream is never held whole.
 
+use std::borrow::Cow;
 use std::io::{BufRead, Read};
 use std::time::Duration;
 
@@ -45,36 +46,162 @@ fn io_error(err: &std::io::Error, line: Option<u64>, bound: u64, unit: &str) -> 
 }
 
 /// Reads one whole JSON document into `T` (a [`Value`], or a struct that skips what it ignores).
-///
-/// The bytes are read whole first and parsed from the slice: serde_json's reader path takes
-/// every byte through a call of its own, 3–4× slower (issue 12), and the document's values
-/// take several times its bytes anyway.
+/// See [`read_bytes`] and [`from_bytes`], for documents whose strings stay in their bytes.
 pub fn read_document<T: serde::de::DeserializeOwned, R: BufRead>(
     source: Source<R>,
     what: &str,
 ) -> Result<T, ParseError> {
-    read_document_within(source, what, MAX_DOCUMENT_BYTES)
+    from_bytes(&read_bytes(source)?, what)
 }
 
-fn read_document_within<T: serde::de::DeserializeOwned, R: BufRead>(
-    mut source: Source<R>,
-    what: &str,
-    limit: u64,
-) -> Result<T, ParseError> {
+/// The bytes of one whole JSON document, at most [`MAX_DOCUMENT_BYTES`]. Read whole and parsed
+/// from the slice: serde_json's reader path takes every byte through a call of its own, 3–4×
+/// slower (issue 12), and a slice lets strings without escapes be borrowed, not copied.
+pub fn read_bytes<R: BufRead>(source: Source<R>) -> Result<Vec<u8>, ParseError> {
+    read_bytes_within(source, MAX_DOCUMENT_BYTES)
+}
+
+fn read_bytes_within<R: BufRead>(mut source: Source<R>, limit: u64) -> Result<Vec<u8>, ParseError> {
     source.set_limit(limit);
     let mut bytes = Vec::new();
-    if let Err(e) = source.read_to_end(&mut bytes) {
-        return Err(io_error(
+    match source.read_to_end(&mut bytes) {
+        Ok(_) => Ok(bytes),
+        Err(e) => Err(io_error(
             &e,
             Some(source.line()),
             limit,
             "the JSON document",
-        ));
+        )),
     }
-    let mut de = serde_json::Deserializer::from_slice(&bytes);
-    let value = serde::Deserialize::deserialize(&mut de).map_err(|e| document_error(e, what))?;
-    de.end().map_err(|e| document_error(e, what))?;
+}
+
+/// One JSON document from its bytes; `what` names it in errors. The bytes are checked as UTF-8
+/// once, vectorized, so the parser reads a `str` and does not check each string again (a
+/// scalar check per string was a twentieth of a Mocha report's parse); invalid bytes go to the
+/// parser as they are, which says where they are.
+pub fn from_bytes<'a, T: serde::Deserialize<'a>>(
+    bytes: &'a [u8],
+    what: &str,
+) -> Result<T, ParseError> {
+    let parsed = match simdutf8::basic::from_utf8(bytes) {
+        Ok(text) => deserialize(&mut serde_json::Deserializer::from_str(text)),
+        Err(_) => deserialize(&mut serde_json::Deserializer::from_slice(bytes)),
+    };
+    parsed.map_err(|e| document_error(e, what))
+}
+
+fn deserialize<'a, T: serde::Deserialize<'a>, R: serde_json::de::Read<'a>>(
+    de: &mut serde_json::Deserializer<R>,
+) -> Result<T, serde_json::Error> {
+    let value = T::deserialize(&mut *de)?;
+    de.end()?;
     Ok(value)
+}
+
+/// A field of a typed document read as leniently as the [`Value`] helpers read one: a string,
+/// number or boolean is kept (a string borrowed from the document when it has no escapes), and
+/// anything else (`null`, an object, an array) is skipped as if absent instead of failing the
+/// document. Typed entries instead of [`Value`]s: a `Value` allocates every key and string of
+/// every test, several times the document's size (issue 12).
+#[derive(Debug, Default, Clone, PartialEq)]
+pub enum Field<'a> {
+    #[default]
+    Absent,
+    Str(Cow<'a, str>),
+    Num(serde_json::Number),
+    Bool(bool),
+}
+
+impl Field<'_> {
+    /// A non-blank string, as [`str_of`].
+    pub fn str(&self) -> Option<&str> {
+        match self {
+            Field::Str(s) if !s.trim().is_empty() => Some(s),
+            _ => None,
+        }
+    }
+
+    /// A non-negative integer, as [`Value::as_u64`].
+    pub fn u64(&self) -> Option<u64> {
+        match self {
+            Field::Num(n) => n.as_u64(),
+            _ => None,
+        }
+    }
+
+    /// Whether it is `true`.
+    pub fn is_true(&self) -> bool {
+        *self == Field::Bool(true)
+    }
+
+    /// A number of milliseconds, as [`millis`].
+    pub fn millis(&self) -> Option<Duration> {
+        match self {
+            Field::Num(n) => Duration::try_from_secs_f64(n.as_f64()? / 1000.0).ok(),
+            _ => None,
+        }
+    }
+}
+
+impl<'de: 'a, 'a> serde::Deserialize<'de> for Field<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(FieldVisitor(std::marker::PhantomData))
+    }
+}
+
+struct FieldVisitor<'a>(std::marker::PhantomData<&'a ()>);
+
+impl<'de: 'a, 'a> serde::de::Visitor<'de> for FieldVisitor<'a> {
+    type Value = Field<'a>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    fn visit_bool<E>(self, v: bool) -> Result<Field<'a>, E> {
+        Ok(Field::Bool(v))
+    }
+
+    fn visit_i64<E>(self, v: i64) -> Result<Field<'a>, E> {
+        Ok(Field::Num(v.into()))
+    }
+
+    fn visit_u64<E>(self, v: u64) -> Result<Field<'a>, E> {
+        Ok(Field::Num(v.into()))
+    }
+
+    fn visit_f64<E>(self, v: f64) -> Result<Field<'a>, E> {
+        Ok(serde_json::Number::from_f64(v).map_or(Field::Absent, Field::Num))
+    }
+
+    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Field<'a>, E> {
+        Ok(Field::Str(Cow::Borrowed(v)))
+    }
+
+    fn visit_str<E>(self, v: &str) -> Result<Field<'a>, E> {
+        Ok(Field::Str(Cow::Owned(v.to_owned())))
+    }
+
+    fn visit_string<E>(self, v: String) -> Result<Field<'a>, E> {
+        Ok(Field::Str(Cow::Owned(v)))
+    }
+
+    fn visit_unit<E>(self) -> Result<Field<'a>, E> {
+        Ok(Field::Absent)
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Field<'a>, A::Error> {
+        while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+        Ok(Field::Absent)
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Field<'a>, A::Error> {
+        while map
+            .next_entry::<serde::de::IgnoredAny, serde::de::IgnoredAny>()?
+            .is_some()
+        {}
+        Ok(Field::Absent)
+    }
 }
 
 fn document_error(err: serde_json::Error, what: &str) -> ParseError {
@@ -415,15 +542,45 @@ mod tests {
     use super::*;
 
     #[test]
+    fn typed_fields_read_what_value_helpers_read_and_bytes_not_utf8_say_where() {
+        #[derive(serde::Deserialize)]
+        struct Entry<'a> {
+            #[serde(borrow)]
+            a: Field<'a>,
+            #[serde(borrow)]
+            b: Field<'a>,
+            #[serde(borrow)]
+            c: Field<'a>,
+            #[serde(borrow, default)]
+            d: Field<'a>,
+        }
+        let doc = br#"[{"a": "x\"y", "b": 12, "c": {"nested": [1, {"k": null}]}, "d": true},
+            {"a": "  ", "b": 1.5, "c": null, "d": "true"},
+            {"a": "plain", "b": -3, "c": [[], {}]}]"#;
+        let entries: Vec<Entry> = from_bytes(doc, "the report").unwrap();
+        let value: Value = from_bytes(doc, "the report").unwrap();
+        for (entry, v) in entries.iter().zip(value.as_array().unwrap()) {
+            assert_eq!(entry.a.str(), str_of(v, "a"));
+            assert_eq!(entry.b.u64(), v.get("b").and_then(Value::as_u64));
+            assert_eq!(entry.b.millis(), millis(v.get("b")));
+            assert_eq!(entry.c, Field::Absent);
+            assert_eq!(entry.d.is_true(), v.get("d") == Some(&Value::Bool(true)));
+        }
+        assert!(matches!(entries[0].a, Field::Str(Cow::Owned(_))), "escaped: copied");
+        assert!(matches!(entries[2].a, Field::Str(Cow::Borrowed(_))), "plain: borrowed");
+
+        let err = from_bytes::<Value>(b"{\"a\":\n\"\xff\"}", "the report").unwrap_err();
+        assert_eq!((err.kind, err.line), (ParseErrorKind::Syntax, Some(2)));
+    }
+
+    #[test]
     fn a_document_past_the_bound_is_refused_where_reading_stopped() {
         let line = format!("\"{}\",\n", "x".repeat(1 << 19));
         let doc = format!("[\n{}\"end\"]", line.repeat(6));
-        let small: Result<Value, _> =
-            read_document_within(Source::new(doc.as_bytes()), "the report", 4 << 20);
-        assert_eq!(small.map(|v| v.as_array().map(Vec::len)), Ok(Some(7)));
-        let err =
-            read_document_within::<Value, _>(Source::new(doc.as_bytes()), "the report", 1 << 20)
-                .unwrap_err();
+        let small = read_bytes_within(Source::new(doc.as_bytes()), 4 << 20).unwrap();
+        let value: Value = from_bytes(&small, "the report").unwrap();
+        assert_eq!(value.as_array().map(Vec::len), Some(7));
+        let err = read_bytes_within(Source::new(doc.as_bytes()), 1 << 20).unwrap_err();
         assert_eq!(err.kind, ParseErrorKind::TooLarge);
         assert!(err.message.contains("larger than 1 MiB"), "{}", err.message);
         assert!(

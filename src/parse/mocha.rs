@@ -48,40 +48,66 @@ fn error_type(err: &Value) -> Option<&str> {
 /// The report's top level. Keys not named here are skipped without being kept: `passes` repeats
 /// most of `tests`, so not keeping it halves the memory a large report takes.
 #[derive(Deserialize)]
-struct Report {
+struct Report<'a> {
     #[serde(default)]
     stats: Value,
-    tests: Option<Vec<Value>>,
+    #[serde(borrow)]
+    tests: Option<Vec<Test<'a>>>,
+    #[serde(default, borrow)]
+    pending: Vec<Test<'a>>,
+    #[serde(default, borrow)]
+    failures: Vec<Test<'a>>,
+}
+
+/// One entry of `tests`, `pending` or `failures`: only what the rules read, typed, with strings
+/// left in the document's bytes (a [`Value`] per test took 8× the file).
+#[derive(Deserialize)]
+struct Test<'a> {
+    #[serde(default, borrow)]
+    title: json::Field<'a>,
+    #[serde(default, borrow, rename = "fullTitle")]
+    full_title: json::Field<'a>,
+    #[serde(default, borrow)]
+    file: json::Field<'a>,
+    #[serde(default, borrow)]
+    duration: json::Field<'a>,
+    #[serde(default, borrow, rename = "currentRetry")]
+    current_retry: json::Field<'a>,
+    #[serde(default, borrow)]
+    pending: json::Field<'a>,
+    /// `{}` for a passing test; what the assertion library threw otherwise.
     #[serde(default)]
-    pending: Vec<Value>,
-    #[serde(default)]
-    failures: Vec<Value>,
+    err: Value,
+}
+
+impl Test<'_> {
+    /// What identifies an entry across `tests`, `pending` and `failures`.
+    fn key(&self) -> (&str, &str) {
+        (
+            self.full_title.str().unwrap_or_default(),
+            self.file.str().unwrap_or_default(),
+        )
+    }
 }
 
 pub fn parse<R: BufRead>(source: Source<R>) -> Result<Parsed, ParseError> {
-    let doc: Report = json::read_document(source, WHAT)?;
+    let bytes = json::read_bytes(source)?;
+    let doc: Report = json::from_bytes(&bytes, WHAT)?;
     let Some(tests) = doc.tests.as_ref() else {
         return Err(json::not_this_format(
             "a Mocha JSON report",
             "an object with a \"tests\" array",
         ));
     };
-    let key = |t: &Value| {
-        (
-            json::str_of(t, "fullTitle").unwrap_or_default().to_owned(),
-            json::str_of(t, "file").unwrap_or_default().to_owned(),
-        )
-    };
-    let pending: HashSet<_> = doc.pending.iter().map(key).collect();
-    let known: HashSet<_> = tests.iter().map(key).collect();
+    let pending: HashSet<_> = doc.pending.iter().map(Test::key).collect();
+    let known: HashSet<_> = tests.iter().map(Test::key).collect();
     let mut suites = SuitesByName::default();
     for test in tests {
-        let skipped =
-            pending.contains(&key(test)) || test.get("pending") == Some(&Value::Bool(true));
+        let skipped = pending.contains(&test.key()) || test.pending.is_true();
         let (suite, case) = case_of(test, skipped, false);
         suites.push(&suite, case);
     }
-    for hook in doc.failures.iter().filter(|f| !known.contains(&key(f))) {
+    for hook in doc.failures.iter().filter(|f| !known.contains(&f.key())) {
         let (suite, case) = case_of(hook, false, true);
         suites.push(&suite, case);
     }
@@ -118,21 +144,16 @@ pub fn parse<R: BufRead>(source: Source<R>) -> Result<Parsed, ParseError> {
     })
 }
 
-fn case_of(test: &Value, skipped: bool, hook: bool) -> (String, Case) {
-    let title = json::str_of(test, "title").unwrap_or_default();
-    let full = json::str_of(test, "fullTitle").unwrap_or(title);
+fn case_of(test: &Test<'_>, skipped: bool, hook: bool) -> (String, Case) {
+    let title = test.title.str().unwrap_or_default();
+    let full = test.full_title.str().unwrap_or(title);
     let suite = full
         .strip_suffix(title)
         .map(str::trim_end)
         .filter(|s| !s.is_empty() && !title.is_empty())
         .unwrap_or_default();
-    let err = test
-        .get("err")
-        .filter(|e| e.as_object().is_some_and(|o| !o.is_empty()));
-    let retries = test
-        .get("currentRetry")
-        .and_then(Value::as_u64)
-        .unwrap_or(0);
+    let err = Some(&test.err).filter(|e| e.as_object().is_some_and(|o| !o.is_empty()));
+    let retries = test.current_retry.u64().unwrap_or(0);
     let status = if skipped {
         Status::Skipped
     } else if let Some(err) = err {
@@ -159,8 +180,8 @@ fn case_of(test: &Value, skipped: bool, hook: bool) -> (String, Case) {
         status,
     );
     case.classname = json::text(suite, MAX_MESSAGE_BYTES).map(Into::into);
-    case.duration = json::millis(test.get("duration"));
-    case.set_location(json::str_of(test, "file").map(|f| Location {
+    case.duration = test.duration.millis();
+    case.set_location(test.file.str().map(|f| Location {
         file: f.to_owned(),
         line: None,
     }));
