@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use super::source::{EventTooLarge, Source};
+use super::source::{count_newlines, EventTooLarge, Source};
 use super::xml::Text;
 use super::{Format, ParseError, ParseErrorKind};
 use crate::diagnostic::Diagnostic;
@@ -77,24 +77,19 @@ fn read_bytes_within<R: BufRead>(mut source: Source<R>, limit: u64) -> Result<Ve
 
 /// One JSON document from its bytes; `what` names it in errors. The bytes are checked as UTF-8
 /// once, vectorized, so the parser reads a `str` and does not check each string again (a
-/// scalar check per string was a twentieth of a Mocha report's parse); invalid bytes go to the
-/// parser as they are, which says where they are.
+/// scalar check per string was a twentieth of a Mocha report's parse).
 pub fn from_bytes<'a, T: serde::Deserialize<'a>>(
     bytes: &'a [u8],
     what: &str,
 ) -> Result<T, ParseError> {
-    let parsed = match simdutf8::basic::from_utf8(bytes) {
-        Ok(text) => deserialize(&mut serde_json::Deserializer::from_str(text)),
-        Err(_) => deserialize(&mut serde_json::Deserializer::from_slice(bytes)),
-    };
-    parsed.map_err(|e| document_error(e, what))
-}
-
-fn deserialize<'a, T: serde::Deserialize<'a>, R: serde_json::de::Read<'a>>(
-    de: &mut serde_json::Deserializer<R>,
-) -> Result<T, serde_json::Error> {
-    let value = T::deserialize(&mut *de)?;
-    de.end()?;
+    let text = simdutf8::compat::from_utf8(bytes).map_err(|e| ParseError {
+        kind: ParseErrorKind::Encoding,
+        line: Some(count_newlines(&bytes[..e.valid_up_to()]) + 1),
+        message: format!("not valid UTF-8 ({e}): re-encode the report as UTF-8"),
+    })?;
+    let mut de = serde_json::Deserializer::from_str(text);
+    let value = T::deserialize(&mut de).map_err(|e| document_error(e, what))?;
+    de.end().map_err(|e| document_error(e, what))?;
     Ok(value)
 }
 
@@ -132,6 +127,16 @@ impl Field<'_> {
     /// Whether it is `true`.
     pub fn is_true(&self) -> bool {
         *self == Field::Bool(true)
+    }
+
+    /// A number of seconds, as [`seconds`]: a number or a numeric string.
+    pub fn seconds(&self) -> Option<Duration> {
+        let secs = match self {
+            Field::Num(n) => n.as_f64()?,
+            Field::Str(s) => s.trim().trim_end_matches('s').parse().ok()?,
+            _ => return None,
+        };
+        Duration::try_from_secs_f64(secs).ok()
     }
 
     /// A number of milliseconds, as [`millis`].
@@ -556,21 +561,30 @@ mod tests {
         }
         let doc = br#"[{"a": "x\"y", "b": 12, "c": {"nested": [1, {"k": null}]}, "d": true},
             {"a": "  ", "b": 1.5, "c": null, "d": "true"},
-            {"a": "plain", "b": -3, "c": [[], {}]}]"#;
+            {"a": "plain", "b": -3, "c": [[], {}]},
+            {"a": " 2.5s", "b": 0, "c": {"x": "y"}}]"#;
         let entries: Vec<Entry> = from_bytes(doc, "the report").unwrap();
         let value: Value = from_bytes(doc, "the report").unwrap();
         for (entry, v) in entries.iter().zip(value.as_array().unwrap()) {
             assert_eq!(entry.a.str(), str_of(v, "a"));
             assert_eq!(entry.b.u64(), v.get("b").and_then(Value::as_u64));
             assert_eq!(entry.b.millis(), millis(v.get("b")));
+            assert_eq!(entry.b.seconds(), seconds(v.get("b")));
+            assert_eq!(entry.a.seconds(), seconds(v.get("a")));
             assert_eq!(entry.c, Field::Absent);
             assert_eq!(entry.d.is_true(), v.get("d") == Some(&Value::Bool(true)));
         }
-        assert!(matches!(entries[0].a, Field::Str(Cow::Owned(_))), "escaped: copied");
-        assert!(matches!(entries[2].a, Field::Str(Cow::Borrowed(_))), "plain: borrowed");
+        assert!(
+            matches!(entries[0].a, Field::Str(Cow::Owned(_))),
+            "escaped: copied"
+        );
+        assert!(
+            matches!(entries[2].a, Field::Str(Cow::Borrowed(_))),
+            "plain: borrowed"
+        );
 
         let err = from_bytes::<Value>(b"{\"a\":\n\"\xff\"}", "the report").unwrap_err();
-        assert_eq!((err.kind, err.line), (ParseErrorKind::Syntax, Some(2)));
+        assert_eq!((err.kind, err.line), (ParseErrorKind::Encoding, Some(2)));
     }
 
     #[test]

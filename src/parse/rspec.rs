@@ -11,6 +11,7 @@
 
 use std::io::BufRead;
 
+use serde::Deserialize;
 use serde_json::Value;
 
 use super::json;
@@ -28,9 +29,45 @@ pub const OUTSIDE_EXAMPLES: &str = "(error outside of examples)";
 /// before cases are made for it. RSpec stops after a handful of load errors in practice.
 pub const MAX_OUTSIDE_ERRORS: u64 = 10_000;
 
+/// The report's top level; other keys are skipped.
+#[derive(Deserialize)]
+struct Report<'a> {
+    #[serde(borrow)]
+    examples: Option<Vec<Example<'a>>>,
+    #[serde(default)]
+    summary: Value,
+    #[serde(default)]
+    messages: Value,
+}
+
+/// One example: only what the rules read, typed, with strings left in the document's bytes.
+#[derive(Deserialize)]
+struct Example<'a> {
+    #[serde(default, borrow)]
+    id: json::Field<'a>,
+    #[serde(default, borrow)]
+    description: json::Field<'a>,
+    #[serde(default, borrow)]
+    full_description: json::Field<'a>,
+    #[serde(default, borrow)]
+    status: json::Field<'a>,
+    #[serde(default, borrow)]
+    file_path: json::Field<'a>,
+    #[serde(default, borrow)]
+    line_number: json::Field<'a>,
+    #[serde(default, borrow)]
+    run_time: json::Field<'a>,
+    #[serde(default, borrow)]
+    pending_message: json::Field<'a>,
+    /// Present for failed examples only.
+    #[serde(default)]
+    exception: Value,
+}
+
 pub fn parse<R: BufRead>(source: Source<R>) -> Result<Parsed, ParseError> {
-    let doc: Value = json::read_document(source, WHAT)?;
-    let Some(examples) = doc.get("examples").and_then(Value::as_array) else {
+    let bytes = json::read_bytes(source)?;
+    let doc: Report = json::from_bytes(&bytes, WHAT)?;
+    let Some(examples) = doc.examples.as_ref() else {
         return Err(json::not_this_format(
             "an RSpec JSON report",
             "an object with an \"examples\" array",
@@ -38,21 +75,23 @@ pub fn parse<R: BufRead>(source: Source<R>) -> Result<Parsed, ParseError> {
     };
     let mut suites = SuitesByName::default();
     for example in examples {
-        let file = json::str_of(example, "file_path").unwrap_or_default();
-        suites.push(file, case_of(example));
+        suites.push(
+            example.file_path.str().unwrap_or_default(),
+            case_of(example),
+        );
     }
-    let summary = doc.get("summary");
+    let summary = &doc.summary;
     let outside = summary
-        .and_then(|s| s.get("errors_outside_of_examples_count"))
+        .get("errors_outside_of_examples_count")
         .and_then(Value::as_u64)
         .unwrap_or(0)
         .min(MAX_OUTSIDE_ERRORS);
     let mut run = TestRun {
         name: None,
         suites: suites.into_suites(),
-        declared_duration: json::seconds(summary.and_then(|s| s.get("duration"))),
+        declared_duration: json::seconds(summary.get("duration")),
     };
-    let declared = |key: &str| summary.and_then(|s| s.get(key)).and_then(Value::as_u64);
+    let declared = |key: &str| summary.get(key).and_then(Value::as_u64);
     let diagnostics = json::check_counters(
         WHAT,
         &[
@@ -75,8 +114,8 @@ pub fn parse<R: BufRead>(source: Source<R>) -> Result<Parsed, ParseError> {
     );
     if outside > 0 {
         let messages: Vec<&str> = doc
-            .get("messages")
-            .and_then(Value::as_array)
+            .messages
+            .as_array()
             .into_iter()
             .flatten()
             .filter_map(Value::as_str)
@@ -107,16 +146,16 @@ pub fn parse<R: BufRead>(source: Source<R>) -> Result<Parsed, ParseError> {
     })
 }
 
-fn case_of(example: &Value) -> Case {
-    let description = json::str_of(example, "description").unwrap_or_default();
-    let full = json::str_of(example, "full_description").unwrap_or(description);
+fn case_of(example: &Example<'_>) -> Case {
+    let description = example.description.str().unwrap_or_default();
+    let full = example.full_description.str().unwrap_or(description);
     let group = full
         .strip_suffix(description)
         .map(str::trim_end)
         .filter(|g| !g.is_empty() && !description.is_empty());
-    let exception = example.get("exception").filter(|e| e.is_object());
+    let exception = Some(&example.exception).filter(|e| e.is_object());
     let class = exception.and_then(|e| json::str_of(e, "class"));
-    let status = match json::str_of(example, "status") {
+    let status = match example.status.str() {
         Some("passed") => Status::Passed,
         Some("pending") => Status::Skipped,
         _ => match class {
@@ -136,26 +175,37 @@ fn case_of(example: &Value) -> Case {
     };
     let mut case = Case::new(
         json::text(name, MAX_MESSAGE_BYTES)
-            .or_else(|| json::text_of(example, "id", MAX_MESSAGE_BYTES))
+            .or_else(|| {
+                example
+                    .id
+                    .str()
+                    .and_then(|id| json::text(id, MAX_MESSAGE_BYTES))
+            })
             .unwrap_or_else(|| super::junit::UNNAMED_TEST.to_owned()),
         status,
     );
     case.classname = group
         .and_then(|g| json::text(g, MAX_MESSAGE_BYTES))
         .map(Into::into);
-    case.duration = json::seconds(example.get("run_time"));
-    case.set_location(json::str_of(example, "file_path").map(|f| Location {
-        file: f.trim_start_matches("./").to_owned(),
-        line: json::line_of(example, "line_number"),
+    case.duration = example.run_time.seconds();
+    case.set_location(example.file_path.str().map(|f| {
+        Location {
+            file: f.trim_start_matches("./").to_owned(),
+            line: example
+                .line_number
+                .u64()
+                .and_then(|n| u32::try_from(n).ok()),
+        }
     }));
-    if let Some(id) = json::str_of(example, "id") {
+    if let Some(id) = example.id.str() {
         case.details_mut()
             .properties
             .push(("id".into(), id.to_owned()));
     }
     match status {
         Status::Skipped => case.details_mut().problems.push(Problem {
-            message: json::text_of(example, "pending_message", MAX_MESSAGE_BYTES)
+            message: (example.pending_message.str())
+                .and_then(|m| json::text(m, MAX_MESSAGE_BYTES))
                 .or_else(|| Some("pending".into())),
             ..Problem::default()
         }),
