@@ -13,6 +13,7 @@
 
 use std::io::BufRead;
 
+use serde::Deserialize;
 use serde_json::Value;
 
 use super::json;
@@ -23,30 +24,96 @@ use crate::model::{Case, Location, Problem, Status, SuitesByName, TestRun};
 
 const WHAT: &str = "the CTRF report";
 
+/// The document; everything but `results` is skipped.
+#[derive(Deserialize)]
+struct Report<'a> {
+    #[serde(borrow)]
+    results: Option<Results<'a>>,
+}
+
+#[derive(Deserialize)]
+struct Results<'a> {
+    #[serde(default)]
+    tool: Value,
+    #[serde(default)]
+    summary: Value,
+    #[serde(borrow)]
+    tests: Option<Vec<Test<'a>>>,
+}
+
+/// One test: the scalars typed, with strings left in the document's bytes (a [`Value`] per test
+/// took 8× the file); the parts most tests lack stay [`Value`]s, `null` when absent.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Test<'a> {
+    #[serde(default, borrow)]
+    name: json::Field<'a>,
+    #[serde(default, borrow)]
+    status: json::Field<'a>,
+    #[serde(default, borrow)]
+    raw_status: json::Field<'a>,
+    #[serde(default, borrow)]
+    duration: json::Field<'a>,
+    #[serde(default, borrow)]
+    file_path: json::Field<'a>,
+    #[serde(default, borrow)]
+    line: json::Field<'a>,
+    #[serde(default, borrow, rename = "type")]
+    kind: json::Field<'a>,
+    #[serde(default, borrow)]
+    browser: json::Field<'a>,
+    #[serde(default, borrow)]
+    device: json::Field<'a>,
+    #[serde(default, borrow)]
+    message: json::Field<'a>,
+    #[serde(default, borrow)]
+    trace: json::Field<'a>,
+    #[serde(default, borrow)]
+    retries: json::Field<'a>,
+    #[serde(default, borrow)]
+    flaky: json::Field<'a>,
+    #[serde(default)]
+    suite: Value,
+    #[serde(default)]
+    tags: Value,
+    #[serde(default)]
+    parameters: Value,
+    #[serde(default)]
+    retry_attempts: Value,
+    #[serde(default)]
+    stdout: Value,
+    #[serde(default)]
+    stderr: Value,
+}
+
 pub fn parse<R: BufRead>(source: Source<R>) -> Result<Parsed, ParseError> {
-    let doc: Value = json::read_document(source, WHAT)?;
-    let results = &doc["results"];
-    let Some(tests) = results.get("tests").and_then(Value::as_array) else {
+    let bytes = json::read_bytes(source)?;
+    let doc: Report = json::from_bytes(&bytes, WHAT)?;
+    let Some((results, tests)) = doc
+        .results
+        .as_ref()
+        .and_then(|r| Some((r, r.tests.as_ref()?)))
+    else {
         return Err(json::not_this_format(
             "a CTRF report",
             "an object with \"results\": {\"tests\": [...]}",
         ));
     };
-    let tool = json::str_of(&results["tool"], "name").unwrap_or("ctrf");
+    let tool = json::str_of(&results.tool, "name").unwrap_or("ctrf");
     let mut suites = SuitesByName::default();
     for test in tests {
-        let suite = match test.get("suite") {
-            Some(Value::Array(names)) => names
+        let suite = match &test.suite {
+            Value::Array(names) => names
                 .iter()
                 .filter_map(Value::as_str)
                 .collect::<Vec<_>>()
                 .join(SUITE_PATH_SEPARATOR),
-            Some(Value::String(s)) if !s.trim().is_empty() => s.clone(),
+            Value::String(s) if !s.trim().is_empty() => s.clone(),
             _ => tool.to_owned(),
         };
         suites.push(&suite, case_of(test));
     }
-    let summary = &results["summary"];
+    let summary = &results.summary;
     let declared = match (
         summary.get("start").and_then(Value::as_f64),
         summary.get("stop").and_then(Value::as_f64),
@@ -82,8 +149,8 @@ pub fn parse<R: BufRead>(source: Source<R>) -> Result<Parsed, ParseError> {
     })
 }
 
-fn lines(v: &Value, key: &str, cap: usize) -> Option<String> {
-    match v.get(key)? {
+fn lines(v: &Value, cap: usize) -> Option<String> {
+    match v {
         Value::Array(items) => {
             let joined: Vec<&str> = items.iter().filter_map(Value::as_str).collect();
             json::text(&joined.join("\n"), cap)
@@ -93,8 +160,8 @@ fn lines(v: &Value, key: &str, cap: usize) -> Option<String> {
     }
 }
 
-fn case_of(test: &Value) -> Case {
-    let raw = json::str_of(test, "rawStatus").unwrap_or_default();
+fn case_of(test: &Test<'_>) -> Case {
+    let raw = test.raw_status.str().unwrap_or_default();
     let erroneous = [
         "error",
         "broken",
@@ -107,8 +174,8 @@ fn case_of(test: &Value) -> Case {
     .any(|w| raw.to_ascii_lowercase().contains(w));
     // CTRF 1.0 lists earlier attempts in `retryAttempts`; older reporters only count `retries`.
     let earlier: Vec<Problem> = test
-        .get("retryAttempts")
-        .and_then(Value::as_array)
+        .retry_attempts
+        .as_array()
         .into_iter()
         .flatten()
         .filter(|a| matches!(json::str_of(a, "status"), Some("failed" | "other")))
@@ -118,13 +185,9 @@ fn case_of(test: &Value) -> Case {
             trace: json::text_of(a, "trace", MAX_TRACE_BYTES),
         })
         .collect();
-    let retries = test
-        .get("retries")
-        .and_then(Value::as_u64)
-        .unwrap_or(0)
-        .max(earlier.len() as u64);
-    let flaky = test.get("flaky") == Some(&Value::Bool(true)) || !earlier.is_empty();
-    let status = match json::str_of(test, "status") {
+    let retries = test.retries.u64().unwrap_or(0).max(earlier.len() as u64);
+    let flaky = test.flaky.is_true() || !earlier.is_empty();
+    let status = match test.status.str() {
         Some("passed") if flaky => Status::Flaky {
             attempts: u32::try_from(retries.max(1) + 1).unwrap_or(u32::MAX),
         },
@@ -135,33 +198,35 @@ fn case_of(test: &Value) -> Case {
         _ => Status::Skipped,
     };
     let mut case = Case::new(
-        json::text_of(test, "name", MAX_MESSAGE_BYTES)
+        (test.name.str())
+            .and_then(|name| json::text(name, MAX_MESSAGE_BYTES))
             .unwrap_or_else(|| super::junit::UNNAMED_TEST.to_owned()),
         status,
     );
-    case.duration = json::millis(test.get("duration"));
-    case.set_location(json::str_of(test, "filePath").map(|f| Location {
+    case.duration = test.duration.millis();
+    case.set_location(test.file_path.str().map(|f| Location {
         file: f.to_owned(),
-        line: json::line_of(test, "line"),
+        line: test.line.u64().and_then(|n| u32::try_from(n).ok()),
     }));
-    for key in ["type", "browser", "device", "rawStatus"] {
-        if let Some(v) = json::str_of(test, key) {
+    let properties = [
+        ("type", &test.kind),
+        ("browser", &test.browser),
+        ("device", &test.device),
+        ("rawStatus", &test.raw_status),
+    ];
+    for (key, field) in properties {
+        if let Some(v) = field.str() {
             case.details_mut()
                 .properties
                 .push((key.to_owned(), v.to_owned()));
         }
     }
-    for tag in test
-        .get("tags")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-    {
+    for tag in test.tags.as_array().into_iter().flatten() {
         case.details_mut()
             .properties
             .push(("tag".to_owned(), json::scalar_text(tag)));
     }
-    if let Some(params) = test.get("parameters").and_then(Value::as_object) {
+    if let Some(params) = test.parameters.as_object() {
         for (k, v) in params {
             case.details_mut()
                 .properties
@@ -169,9 +234,9 @@ fn case_of(test: &Value) -> Case {
         }
     }
     let problem = Problem {
-        message: json::text_of(test, "message", MAX_MESSAGE_BYTES),
+        message: (test.message.str()).and_then(|m| json::text(m, MAX_MESSAGE_BYTES)),
         kind: None,
-        trace: json::text_of(test, "trace", MAX_TRACE_BYTES),
+        trace: (test.trace.str()).and_then(|t| json::text(t, MAX_TRACE_BYTES)),
     };
     match status {
         Status::Passed => {}
@@ -183,7 +248,7 @@ fn case_of(test: &Value) -> Case {
         }
         Status::Skipped => case.details_mut().problems.push(Problem {
             message: problem.message.or_else(|| {
-                json::str_of(test, "status")
+                (test.status.str())
                     .map(|s| {
                         if s == "other" && !raw.is_empty() {
                             raw
@@ -198,8 +263,8 @@ fn case_of(test: &Value) -> Case {
         Status::Failed | Status::Errored => {
             case.set_retries(earlier);
             case.details_mut().problems.push(problem);
-            case.set_stdout(lines(test, "stdout", MAX_OUTPUT_BYTES));
-            case.set_stderr(lines(test, "stderr", MAX_OUTPUT_BYTES));
+            case.set_stdout(lines(&test.stdout, MAX_OUTPUT_BYTES));
+            case.set_stderr(lines(&test.stderr, MAX_OUTPUT_BYTES));
         }
     }
     json::describe_attempts(&mut case);
