@@ -8,7 +8,6 @@ use wasm_bindgen::prelude::*;
 
 use crate::config::RawConfig;
 use crate::convert;
-use crate::http::recording::RecordingClient;
 use crate::http::wasm::WasmClient;
 use crate::http::HttpClient;
 use crate::parse;
@@ -171,13 +170,13 @@ pub async fn run(
         repo_files: input.repo_files,
     };
     let now_ms = WasmClient::new().now_ms();
-    let (outcome, dry_run_requests) = if input.dry_run {
-        let client = RecordingClient::answering(dry_run::respond);
-        let outcome = pipeline::run(&inputs, &client).await;
-        (outcome, dry_run::describe(client.requests()))
+    let client = if input.dry_run {
+        WasmClient::answering(dry_run::respond)
     } else {
-        (pipeline::run(&inputs, &WasmClient::new()).await, Vec::new())
+        WasmClient::new()
     };
+    let outcome = pipeline::run(&inputs, &client).await;
+    let dry_run_requests = dry_run::describe(client.recorded());
     let output = WasmOutput {
         outcome: &outcome,
         spool: outcome.spool.as_ref().map(WasmSpool::of),

@@ -17,7 +17,7 @@ pub struct Recorded {
 }
 
 /// Answers requests the script does not cover.
-type Responder = fn(&Recorded) -> Response<Body>;
+pub type Responder = fn(&Recorded) -> Response<Body>;
 
 #[derive(Debug, Default)]
 pub struct RecordingClient {
