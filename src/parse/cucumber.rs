@@ -15,9 +15,11 @@
 //! - Tags become `tag` properties. A scenario repeated with the same `id` and line (`--retry`) is
 //!   one test: failed then passed is flaky, otherwise the last attempt decides.
 
+use std::collections::HashMap;
 use std::io::BufRead;
 use std::time::Duration;
 
+use serde::Deserialize;
 use serde_json::Value;
 
 use super::json;
@@ -28,14 +30,87 @@ use crate::model::{Case, Location, Problem, Status, Suite, TestRun};
 
 const WHAT: &str = "the Cucumber JSON report";
 
+/// A feature: only what the rules read, typed, with strings left in the document's bytes.
+/// Embeddings (screenshots, often most of a report's bytes) and step output are skipped unread.
+#[derive(Deserialize)]
+struct Feature<'a> {
+    #[serde(default, borrow)]
+    name: json::Field<'a>,
+    #[serde(default, borrow)]
+    uri: json::Field<'a>,
+    #[serde(default)]
+    tags: Value,
+    #[serde(default, borrow)]
+    elements: json::List<Element<'a>>,
+}
+
+/// A scenario or a background.
+#[derive(Deserialize)]
+struct Element<'a> {
+    #[serde(default, borrow, rename = "type")]
+    kind: json::Field<'a>,
+    #[serde(default, borrow)]
+    name: json::Field<'a>,
+    #[serde(default, borrow)]
+    keyword: json::Field<'a>,
+    #[serde(default, borrow)]
+    id: json::Field<'a>,
+    #[serde(default, borrow)]
+    line: json::Field<'a>,
+    #[serde(default)]
+    tags: Value,
+    #[serde(default, borrow)]
+    before: json::List<Step<'a>>,
+    #[serde(default, borrow)]
+    after: json::List<Step<'a>>,
+    #[serde(default, borrow)]
+    steps: json::List<Step<'a>>,
+}
+
+/// A step or a hook.
+#[derive(Deserialize)]
+struct Step<'a> {
+    #[serde(default, borrow)]
+    keyword: json::Field<'a>,
+    #[serde(default, borrow)]
+    name: json::Field<'a>,
+    #[serde(default, borrow)]
+    hidden: json::Field<'a>,
+    #[serde(default, borrow)]
+    result: Option<StepResult<'a>>,
+    #[serde(default, borrow, rename = "match")]
+    matched: Option<StepMatch<'a>>,
+    #[serde(default, borrow)]
+    before: json::List<Step<'a>>,
+    #[serde(default, borrow)]
+    after: json::List<Step<'a>>,
+}
+
+#[derive(Deserialize)]
+struct StepResult<'a> {
+    #[serde(default, borrow)]
+    status: json::Field<'a>,
+    #[serde(default, borrow)]
+    duration: json::Field<'a>,
+    #[serde(default, borrow)]
+    error_message: json::Field<'a>,
+}
+
+#[derive(Deserialize)]
+struct StepMatch<'a> {
+    #[serde(default, borrow)]
+    location: json::Field<'a>,
+}
+
 pub fn parse<R: BufRead>(source: Source<R>) -> Result<Parsed, ParseError> {
-    let doc: Value = json::read_document(source, WHAT)?;
-    let Some(features) = doc.as_array() else {
+    let bytes = json::read_bytes(source)?;
+    let json::List(features): json::List<Feature> = json::from_bytes(&bytes, WHAT)?;
+    if features.is_empty() && !bytes.trim_ascii_start().starts_with(b"[") {
         return Err(json::not_this_format(
             "a Cucumber JSON report",
             "an array of features with \"elements\"",
         ));
-    };
+    }
     let suites = features.iter().map(suite_of).collect();
     Ok(Parsed {
         runs: vec![TestRun {
@@ -76,20 +151,19 @@ struct Scenario {
 }
 
 impl Scenario {
-    fn add(&mut self, step: &Value, hook: bool) {
-        let result = &step["result"];
-        let status = json::str_of(result, "status").unwrap_or("skipped");
+    fn add(&mut self, step: &Step<'_>, hook: bool) {
+        let result = step.result.as_ref();
+        let status = result.and_then(|r| r.status.str()).unwrap_or("skipped");
         let sev = severity(status, hook);
         self.worst = self.worst.max(Some(sev));
-        self.nanos += result
-            .get("duration")
-            .and_then(Value::as_f64)
-            .unwrap_or(0.0);
-        let keyword = json::str_of(step, "keyword").unwrap_or_default().trim();
+        self.nanos += result.and_then(|r| r.duration.f64()).unwrap_or(0.0);
+        let keyword = step.keyword.str().unwrap_or_default().trim();
         let name = if hook {
-            json::str_of(&step["match"], "location").unwrap_or("hook")
+            (step.matched.as_ref())
+                .and_then(|m| m.location.str())
+                .unwrap_or("hook")
         } else {
-            json::str_of(step, "name").unwrap_or_default()
+            step.name.str().unwrap_or_default()
         };
         let label = if hook { "Hook" } else { keyword };
         if self.transcript.len() < MAX_OUTPUT_BYTES {
@@ -97,7 +171,7 @@ impl Scenario {
                 .push_str(&format!("{status:>9} {label} {name}\n"));
         }
         if matches!(sev, Severity::Failed | Severity::Errored) {
-            let message = json::str_of(result, "error_message");
+            let message = result.and_then(|r| r.error_message.str());
             let what = match status {
                 "undefined" => {
                     format!("undefined step: {keyword} {name} (no step definition matches)")
@@ -119,22 +193,25 @@ impl Scenario {
     }
 }
 
-fn items<'a>(v: &'a Value, key: &str) -> impl Iterator<Item = &'a Value> {
-    v.get(key).and_then(Value::as_array).into_iter().flatten()
+fn tags(v: &Value) -> impl Iterator<Item = String> + '_ {
+    v.as_array().into_iter().flatten().filter_map(tag)
 }
 
-fn suite_of(feature: &Value) -> Suite {
-    let name = json::text_of(feature, "name", MAX_MESSAGE_BYTES)
-        .or_else(|| json::text_of(feature, "uri", MAX_MESSAGE_BYTES))
+fn suite_of(feature: &Feature<'_>) -> Suite {
+    let name = (feature.name.str())
+        .or_else(|| feature.uri.str())
+        .and_then(|n| json::text(n, MAX_MESSAGE_BYTES))
         .unwrap_or_default();
-    let uri = json::str_of(feature, "uri");
-    let feature_tags: Vec<String> = items(feature, "tags").filter_map(tag).collect();
-    let mut cases: Vec<(String, Case)> = Vec::new();
+    let uri = feature.uri.str();
+    let feature_tags: Vec<String> = tags(&feature.tags).collect();
+    let mut cases: Vec<Case> = Vec::new();
+    // Where each retried scenario (same id and line) sits in `cases`.
+    let mut attempts: HashMap<String, usize> = HashMap::new();
     // Cucumber-Ruby and -JVM write the background before each scenario it ran for, with the
     // scenario's `before` hooks on it.
-    let mut background: Option<&Value> = None;
-    for element in items(feature, "elements") {
-        if json::str_of(element, "type") == Some("background") {
+    let mut background: Option<&Element> = None;
+    for element in &feature.elements.0 {
+        if element.kind.str() == Some("background") {
             background = Some(element);
             continue;
         }
@@ -146,29 +223,26 @@ fn suite_of(feature: &Value) -> Suite {
         };
         let background = background.take();
         let owners = background.into_iter().chain(std::iter::once(element));
-        for hook in owners.flat_map(|e| items(e, "before")) {
+        for hook in owners.flat_map(|e| &e.before.0) {
             scenario.add(hook, true);
         }
-        let background_steps = background.into_iter().flat_map(|b| items(b, "steps"));
-        for step in background_steps.chain(items(element, "steps")) {
-            for hook in items(step, "before") {
+        let background_steps = background.into_iter().flat_map(|b| &b.steps.0);
+        for step in background_steps.chain(&element.steps.0) {
+            for hook in &step.before.0 {
                 scenario.add(hook, true);
             }
             // cucumber-js writes hooks as hidden steps with keyword `Before`/`After`.
-            let hook = step.get("hidden") == Some(&Value::Bool(true))
-                || matches!(
-                    json::str_of(step, "keyword").map(str::trim),
-                    Some("Before" | "After")
-                );
+            let hook = step.hidden.is_true()
+                || matches!(step.keyword.str().map(str::trim), Some("Before" | "After"));
             scenario.add(step, hook);
-            for hook in items(step, "after") {
+            for hook in &step.after.0 {
                 scenario.add(hook, true);
             }
         }
         for hook in background
             .into_iter()
             .chain(std::iter::once(element))
-            .flat_map(|e| items(e, "after"))
+            .flat_map(|e| &e.after.0)
         {
             scenario.add(hook, true);
         }
@@ -183,13 +257,9 @@ fn suite_of(feature: &Value) -> Suite {
         case.duration = Duration::try_from_secs_f64(scenario.nanos / 1e9).ok();
         case.set_location(uri.map(|u| Location {
             file: u.to_owned(),
-            line: json::line_of(element, "line"),
+            line: line_of(element),
         }));
-        for t in feature_tags
-            .iter()
-            .cloned()
-            .chain(items(element, "tags").filter_map(tag))
-        {
+        for t in feature_tags.iter().cloned().chain(tags(&element.tags)) {
             if !case.properties().iter().any(|(_, v)| *v == t) {
                 case.details_mut().properties.push(("tag".to_owned(), t));
             }
@@ -214,19 +284,21 @@ fn suite_of(feature: &Value) -> Suite {
         }
         let id = format!(
             "{}:{}",
-            json::str_of(element, "id").unwrap_or_default(),
-            json::line_of(element, "line").unwrap_or_default()
+            element.id.str().unwrap_or_default(),
+            line_of(element).unwrap_or_default()
         );
-        match cases
-            .iter_mut()
-            .find(|(k, _)| *k == id && !id.starts_with(':'))
-        {
-            Some((_, earlier)) => fold(earlier, case),
-            None => cases.push((id, case)),
+        let earlier = (!id.starts_with(':'))
+            .then(|| attempts.get(&id))
+            .flatten()
+            .and_then(|&i| cases.get_mut(i));
+        match earlier {
+            Some(earlier) => fold(earlier, case),
+            None => {
+                attempts.insert(id, cases.len());
+                cases.push(case);
+            }
         }
     }
-    // collect() reuses the (id, case) buffer, larger than the cases need.
-    let mut cases: Vec<Case> = cases.into_iter().map(|(_, c)| c).collect();
     cases.shrink_to_fit();
     Suite {
         name,
@@ -237,17 +309,24 @@ fn suite_of(feature: &Value) -> Suite {
 
 /// The scenario's name. Cucumber-Ruby and -JVM leave an outline's `<placeholders>` in the names
 /// of its example rows; the row number at the end of the `id` tells the rows apart.
-fn scenario_name(element: &Value) -> String {
-    let name = json::text_of(element, "name", MAX_MESSAGE_BYTES)
+fn scenario_name(element: &Element<'_>) -> String {
+    let name = (element.name.str())
+        .and_then(|n| json::text(n, MAX_MESSAGE_BYTES))
         .unwrap_or_else(|| super::junit::UNNAMED_TEST.to_owned());
-    let outline = json::str_of(element, "keyword").is_some_and(|k| k.contains("Outline"));
-    let row = json::str_of(element, "id")
+    let outline = element.keyword.str().is_some_and(|k| k.contains("Outline"));
+    let row = element
+        .id
+        .str()
         .and_then(|id| id.rsplit(';').next())
         .filter(|r| r.parse::<u32>().is_ok());
     match row {
         Some(row) if outline && name.contains('<') => format!("{name} (example row {row})"),
         _ => name,
     }
+}
+
+fn line_of(element: &Element<'_>) -> Option<u32> {
+    element.line.u64().and_then(|n| u32::try_from(n).ok())
 }
 
 fn tag(v: &Value) -> Option<String> {
@@ -278,6 +357,30 @@ fn fold(earlier: &mut Case, next: Case) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn embeddings_are_skipped_and_only_an_array_is_a_report() {
+        let doc = r#"[{"name":"F","elements":[{"type":"scenario","id":"f;a","line":3,"name":"a",
+          "steps":[{"keyword":"Then ","name":"shot","embeddings":[{"mime_type":"image/png","data":"iVBORw0KGgo="}],
+            "output":["log"],"result":{"status":"failed","error_message":"boom","duration":5e6}}]}]}]"#;
+        let parsed = parse(Source::new(doc.as_bytes())).unwrap();
+        let case = parsed.runs[0].cases().next().unwrap();
+        assert_eq!(
+            (case.status, case.headline()),
+            (Status::Failed, Some("boom"))
+        );
+        assert_eq!(case.duration, Some(Duration::from_millis(5)));
+        let err = parse(Source::new(br#"{"elements": []}"#.as_slice())).unwrap_err();
+        assert!(
+            err.message.contains("a Cucumber JSON report"),
+            "{}",
+            err.message
+        );
+        assert!(
+            parse(Source::new(b" []".as_slice())).is_ok(),
+            "no features is a report"
+        );
+    }
 
     #[test]
     fn background_hooks_and_worst_step_decide() {

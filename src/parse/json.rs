@@ -124,6 +124,14 @@ impl Field<'_> {
         }
     }
 
+    /// A number, as [`Value::as_f64`].
+    pub fn f64(&self) -> Option<f64> {
+        match self {
+            Field::Num(n) => n.as_f64(),
+            _ => None,
+        }
+    }
+
     /// Whether it is `true`.
     pub fn is_true(&self) -> bool {
         *self == Field::Bool(true)
@@ -145,6 +153,71 @@ impl Field<'_> {
             Field::Num(n) => Duration::try_from_secs_f64(n.as_f64()? / 1000.0).ok(),
             _ => None,
         }
+    }
+}
+
+/// An array field read leniently, as [`Value::as_array`] is: its elements when it is an array,
+/// nothing for any other value.
+#[derive(Debug)]
+pub struct List<T>(pub Vec<T>);
+
+impl<T> Default for List<T> {
+    fn default() -> List<T> {
+        List(Vec::new())
+    }
+}
+
+impl<'de, T: serde::Deserialize<'de>> serde::Deserialize<'de> for List<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(ListVisitor(std::marker::PhantomData))
+    }
+}
+
+struct ListVisitor<T>(std::marker::PhantomData<T>);
+
+impl<'de, T: serde::Deserialize<'de>> serde::de::Visitor<'de> for ListVisitor<T> {
+    type Value = List<T>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<List<T>, A::Error> {
+        let mut items = Vec::new();
+        while let Some(item) = seq.next_element()? {
+            items.push(item);
+        }
+        Ok(List(items))
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<List<T>, A::Error> {
+        FieldVisitor(std::marker::PhantomData)
+            .visit_map(map)
+            .map(|_| List::default())
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<List<T>, E> {
+        Ok(List::default())
+    }
+
+    fn visit_i64<E>(self, _: i64) -> Result<List<T>, E> {
+        Ok(List::default())
+    }
+
+    fn visit_u64<E>(self, _: u64) -> Result<List<T>, E> {
+        Ok(List::default())
+    }
+
+    fn visit_f64<E>(self, _: f64) -> Result<List<T>, E> {
+        Ok(List::default())
+    }
+
+    fn visit_str<E>(self, _: &str) -> Result<List<T>, E> {
+        Ok(List::default())
+    }
+
+    fn visit_unit<E>(self) -> Result<List<T>, E> {
+        Ok(List::default())
     }
 }
 
@@ -585,6 +658,21 @@ mod tests {
 
         let err = from_bytes::<Value>(b"{\"a\":\n\"\xff\"}", "the report").unwrap_err();
         assert_eq!((err.kind, err.line), (ParseErrorKind::Encoding, Some(2)));
+    }
+
+    #[test]
+    fn lists_read_arrays_and_skip_anything_else() {
+        #[derive(serde::Deserialize)]
+        struct Entry {
+            #[serde(default)]
+            l: List<u32>,
+        }
+        let doc = br#"[{"l": [1, 2]}, {"l": null}, {"l": {"a": [1]}}, {"l": "x"}, {"l": 3.5},
+            {"l": true}, {}, {"l": []}]"#;
+        let entries: Vec<Entry> = from_bytes(doc, "the report").unwrap();
+        let lengths: Vec<usize> = entries.iter().map(|e| e.l.0.len()).collect();
+        assert_eq!(lengths, [2, 0, 0, 0, 0, 0, 0, 0]);
+        assert_eq!(entries[0].l.0, [1, 2]);
     }
 
     #[test]
