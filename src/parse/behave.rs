@@ -13,6 +13,7 @@
 use std::io::BufRead;
 use std::time::Duration;
 
+use serde::Deserialize;
 use serde_json::Value;
 
 use super::json;
@@ -23,14 +24,64 @@ use crate::model::{Case, Location, Problem, Status, Suite, TestRun};
 
 const WHAT: &str = "the behave JSON report";
 
+/// A feature: only what the rules read, typed, with strings left in the document's bytes.
+#[derive(Deserialize)]
+struct Feature<'a> {
+    #[serde(default, borrow)]
+    name: json::Field<'a>,
+    #[serde(default)]
+    tags: Value,
+    #[serde(default, borrow)]
+    elements: json::List<Element<'a>>,
+}
+
+/// A scenario or a background.
+#[derive(Deserialize)]
+struct Element<'a> {
+    #[serde(default, borrow, rename = "type")]
+    kind: json::Field<'a>,
+    #[serde(default, borrow)]
+    status: json::Field<'a>,
+    #[serde(default, borrow)]
+    name: json::Field<'a>,
+    #[serde(default, borrow)]
+    location: json::Field<'a>,
+    #[serde(default)]
+    tags: Value,
+    #[serde(default, borrow)]
+    steps: json::List<Step<'a>>,
+}
+
+#[derive(Deserialize)]
+struct Step<'a> {
+    #[serde(default, borrow)]
+    keyword: json::Field<'a>,
+    #[serde(default, borrow)]
+    name: json::Field<'a>,
+    #[serde(default, borrow)]
+    result: Option<StepResult<'a>>,
+}
+
+#[derive(Deserialize)]
+struct StepResult<'a> {
+    #[serde(default, borrow)]
+    status: json::Field<'a>,
+    #[serde(default, borrow)]
+    duration: json::Field<'a>,
+    /// A string, or a list of lines in older versions.
+    #[serde(default)]
+    error_message: Value,
+}
+
 pub fn parse<R: BufRead>(source: Source<R>) -> Result<Parsed, ParseError> {
-    let doc: Value = json::read_document(source, WHAT)?;
-    let Some(features) = doc.as_array() else {
+    let bytes = json::read_bytes(source)?;
+    let json::List(features): json::List<Feature> = json::from_bytes(&bytes, WHAT)?;
+    if features.is_empty() && !bytes.trim_ascii_start().starts_with(b"[") {
         return Err(json::not_this_format(
             "a behave JSON report",
             "an array of features with \"elements\"",
         ));
-    };
+    }
     let suites = features.iter().map(suite_of).collect();
     Ok(Parsed {
         runs: vec![TestRun {
@@ -42,13 +93,17 @@ pub fn parse<R: BufRead>(source: Source<R>) -> Result<Parsed, ParseError> {
     })
 }
 
-fn items<'a>(v: &'a Value, key: &str) -> impl Iterator<Item = &'a Value> {
-    v.get(key).and_then(Value::as_array).into_iter().flatten()
+fn tags(v: &Value) -> impl Iterator<Item = String> + '_ {
+    v.as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .map(str::to_owned)
 }
 
 /// `features/x.feature:12` → location.
-fn location(v: &Value) -> Option<Location> {
-    let raw = json::str_of(v, "location")?;
+fn location(element: &Element<'_>) -> Option<Location> {
+    let raw = element.location.str()?;
     Some(match raw.rsplit_once(':') {
         Some((file, line)) if line.parse::<u32>().is_ok() => Location {
             file: file.to_owned(),
@@ -62,8 +117,8 @@ fn location(v: &Value) -> Option<Location> {
 }
 
 /// behave writes `error_message` as a string, or as a list of lines in older versions.
-fn error_message(result: &Value) -> Option<String> {
-    match result.get("error_message")? {
+fn error_message(result: &StepResult<'_>) -> Option<String> {
+    match &result.error_message {
         Value::String(s) => Some(s.clone()),
         Value::Array(lines) => Some(
             lines
@@ -76,14 +131,13 @@ fn error_message(result: &Value) -> Option<String> {
     }
 }
 
-fn suite_of(feature: &Value) -> Suite {
-    let name = json::text_of(feature, "name", MAX_MESSAGE_BYTES).unwrap_or_default();
-    let feature_tags: Vec<String> = items(feature, "tags")
-        .filter_map(Value::as_str)
-        .map(str::to_owned)
-        .collect();
-    let cases = items(feature, "elements")
-        .filter(|e| json::str_of(e, "type") != Some("background"))
+fn suite_of(feature: &Feature<'_>) -> Suite {
+    let name = (feature.name.str())
+        .and_then(|n| json::text(n, MAX_MESSAGE_BYTES))
+        .unwrap_or_default();
+    let feature_tags: Vec<String> = tags(&feature.tags).collect();
+    let cases = (feature.elements.0.iter())
+        .filter(|e| e.kind.str() != Some("background"))
         .map(|e| case_of(e, &name, &feature_tags))
         .collect();
     Suite {
@@ -93,8 +147,8 @@ fn suite_of(feature: &Value) -> Suite {
     }
 }
 
-fn case_of(element: &Value, feature: &str, feature_tags: &[String]) -> Case {
-    let raw = json::str_of(element, "status").unwrap_or("untested");
+fn case_of(element: &Element<'_>, feature: &str, feature_tags: &[String]) -> Case {
+    let raw = element.status.str().unwrap_or("untested");
     let status = match raw {
         "passed" => Status::Passed,
         "failed" => Status::Failed,
@@ -102,7 +156,8 @@ fn case_of(element: &Value, feature: &str, feature_tags: &[String]) -> Case {
         _ => Status::Skipped,
     };
     let mut case = Case::new(
-        json::text_of(element, "name", MAX_MESSAGE_BYTES)
+        (element.name.str())
+            .and_then(|n| json::text(n, MAX_MESSAGE_BYTES))
             .map(|n| n.trim_end().to_owned())
             .unwrap_or_else(|| super::junit::UNNAMED_TEST.to_owned()),
         status,
@@ -111,21 +166,18 @@ fn case_of(element: &Value, feature: &str, feature_tags: &[String]) -> Case {
     case.set_location(location(element));
     let mut seconds = 0.0;
     let mut transcript = String::new();
-    for step in items(element, "steps") {
-        let result = &step["result"];
-        let step_status = json::str_of(result, "status").unwrap_or("untested");
-        seconds += result
-            .get("duration")
-            .and_then(Value::as_f64)
-            .unwrap_or(0.0);
-        let keyword = json::str_of(step, "keyword").unwrap_or_default();
-        let step_name = json::str_of(step, "name").unwrap_or_default();
+    for step in &element.steps.0 {
+        let result = step.result.as_ref();
+        let step_status = result.and_then(|r| r.status.str()).unwrap_or("untested");
+        seconds += result.and_then(|r| r.duration.f64()).unwrap_or(0.0);
+        let keyword = step.keyword.str().unwrap_or_default();
+        let step_name = step.name.str().unwrap_or_default();
         if transcript.len() < MAX_OUTPUT_BYTES {
             transcript.push_str(&format!("{step_status:>9} {keyword} {step_name}\n"));
         }
         if matches!(step_status, "failed" | "error" | "undefined") {
             let what = format!("{keyword} {step_name}");
-            let message = error_message(result);
+            let message = result.and_then(error_message);
             let headline = match (step_status, message.as_deref()) {
                 ("undefined", _) => format!("undefined step: {what} (no step definition matches)"),
                 (_, Some(m)) if !m.trim().is_empty() => m.lines().next().unwrap_or(m).to_owned(),
@@ -139,11 +191,7 @@ fn case_of(element: &Value, feature: &str, feature_tags: &[String]) -> Case {
         }
     }
     case.duration = Duration::try_from_secs_f64(seconds).ok();
-    for t in feature_tags.iter().cloned().chain(
-        items(element, "tags")
-            .filter_map(Value::as_str)
-            .map(str::to_owned),
-    ) {
+    for t in feature_tags.iter().cloned().chain(tags(&element.tags)) {
         case.details_mut().properties.push(("tag".to_owned(), t));
     }
     match status {
