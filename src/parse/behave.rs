@@ -25,51 +25,41 @@ use crate::model::{Case, Location, Problem, Status, Suite, TestRun};
 const WHAT: &str = "the behave JSON report";
 
 /// A feature: only what the rules read, typed, with strings left in the document's bytes.
-#[derive(Deserialize)]
+#[derive(Default, Deserialize)]
+#[serde(default, bound(deserialize = "'de: 'a"))]
 struct Feature<'a> {
-    #[serde(default, borrow)]
     name: json::Field<'a>,
-    #[serde(default)]
     tags: Value,
-    #[serde(default, borrow)]
     elements: json::List<Element<'a>>,
 }
 
 /// A scenario or a background.
-#[derive(Deserialize)]
+#[derive(Default, Deserialize)]
+#[serde(default, bound(deserialize = "'de: 'a"))]
 struct Element<'a> {
-    #[serde(default, borrow, rename = "type")]
+    #[serde(rename = "type")]
     kind: json::Field<'a>,
-    #[serde(default, borrow)]
     status: json::Field<'a>,
-    #[serde(default, borrow)]
     name: json::Field<'a>,
-    #[serde(default, borrow)]
     location: json::Field<'a>,
-    #[serde(default)]
     tags: Value,
-    #[serde(default, borrow)]
     steps: json::List<Step<'a>>,
 }
 
-#[derive(Deserialize)]
+#[derive(Default, Deserialize)]
+#[serde(default, bound(deserialize = "'de: 'a"))]
 struct Step<'a> {
-    #[serde(default, borrow)]
     keyword: json::Field<'a>,
-    #[serde(default, borrow)]
     name: json::Field<'a>,
-    #[serde(default, borrow)]
     result: Option<StepResult<'a>>,
 }
 
-#[derive(Deserialize)]
+#[derive(Default, Deserialize)]
+#[serde(default, bound(deserialize = "'de: 'a"))]
 struct StepResult<'a> {
-    #[serde(default, borrow)]
     status: json::Field<'a>,
-    #[serde(default, borrow)]
     duration: json::Field<'a>,
     /// A string, or a list of lines in older versions.
-    #[serde(default)]
     error_message: Value,
 }
 

@@ -25,64 +25,44 @@ use crate::model::{Case, Location, Problem, Status, SuitesByName, TestRun};
 const WHAT: &str = "the CTRF report";
 
 /// The document; everything but `results` is skipped.
-#[derive(Deserialize)]
+#[derive(Default, Deserialize)]
+#[serde(default, bound(deserialize = "'de: 'a"))]
 struct Report<'a> {
-    #[serde(borrow)]
     results: Option<Results<'a>>,
 }
 
-#[derive(Deserialize)]
+#[derive(Default, Deserialize)]
+#[serde(default, bound(deserialize = "'de: 'a"))]
 struct Results<'a> {
-    #[serde(default)]
     tool: Value,
-    #[serde(default)]
     summary: Value,
-    #[serde(borrow)]
     tests: Option<Vec<Test<'a>>>,
 }
 
 /// One test: the scalars typed, with strings left in the document's bytes (a [`Value`] per test
 /// took 8× the file); the parts most tests lack stay [`Value`]s, `null` when absent.
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Default, Deserialize)]
+#[serde(default, rename_all = "camelCase", bound(deserialize = "'de: 'a"))]
 struct Test<'a> {
-    #[serde(default, borrow)]
     name: json::Field<'a>,
-    #[serde(default, borrow)]
     status: json::Field<'a>,
-    #[serde(default, borrow)]
     raw_status: json::Field<'a>,
-    #[serde(default, borrow)]
     duration: json::Field<'a>,
-    #[serde(default, borrow)]
     file_path: json::Field<'a>,
-    #[serde(default, borrow)]
     line: json::Field<'a>,
-    #[serde(default, borrow, rename = "type")]
+    #[serde(rename = "type")]
     kind: json::Field<'a>,
-    #[serde(default, borrow)]
     browser: json::Field<'a>,
-    #[serde(default, borrow)]
     device: json::Field<'a>,
-    #[serde(default, borrow)]
     message: json::Field<'a>,
-    #[serde(default, borrow)]
     trace: json::Field<'a>,
-    #[serde(default, borrow)]
     retries: json::Field<'a>,
-    #[serde(default, borrow)]
     flaky: json::Field<'a>,
-    #[serde(default)]
     suite: Value,
-    #[serde(default)]
     tags: Value,
-    #[serde(default)]
     parameters: Value,
-    #[serde(default)]
     retry_attempts: Value,
-    #[serde(default)]
     stdout: Value,
-    #[serde(default)]
     stderr: Value,
 }
 

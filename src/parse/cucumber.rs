@@ -32,73 +32,56 @@ const WHAT: &str = "the Cucumber JSON report";
 
 /// A feature: only what the rules read, typed, with strings left in the document's bytes.
 /// Embeddings (screenshots, often most of a report's bytes) and step output are skipped unread.
-#[derive(Deserialize)]
+#[derive(Default, Deserialize)]
+#[serde(default, bound(deserialize = "'de: 'a"))]
 struct Feature<'a> {
-    #[serde(default, borrow)]
     name: json::Field<'a>,
-    #[serde(default, borrow)]
     uri: json::Field<'a>,
-    #[serde(default)]
     tags: Value,
-    #[serde(default, borrow)]
     elements: json::List<Element<'a>>,
 }
 
 /// A scenario or a background.
-#[derive(Deserialize)]
+#[derive(Default, Deserialize)]
+#[serde(default, bound(deserialize = "'de: 'a"))]
 struct Element<'a> {
-    #[serde(default, borrow, rename = "type")]
+    #[serde(rename = "type")]
     kind: json::Field<'a>,
-    #[serde(default, borrow)]
     name: json::Field<'a>,
-    #[serde(default, borrow)]
     keyword: json::Field<'a>,
-    #[serde(default, borrow)]
     id: json::Field<'a>,
-    #[serde(default, borrow)]
     line: json::Field<'a>,
-    #[serde(default)]
     tags: Value,
-    #[serde(default, borrow)]
     before: json::List<Step<'a>>,
-    #[serde(default, borrow)]
     after: json::List<Step<'a>>,
-    #[serde(default, borrow)]
     steps: json::List<Step<'a>>,
 }
 
 /// A step or a hook.
-#[derive(Deserialize)]
+#[derive(Default, Deserialize)]
+#[serde(default, bound(deserialize = "'de: 'a"))]
 struct Step<'a> {
-    #[serde(default, borrow)]
     keyword: json::Field<'a>,
-    #[serde(default, borrow)]
     name: json::Field<'a>,
-    #[serde(default, borrow)]
     hidden: json::Field<'a>,
-    #[serde(default, borrow)]
     result: Option<StepResult<'a>>,
-    #[serde(default, borrow, rename = "match")]
+    #[serde(rename = "match")]
     matched: Option<StepMatch<'a>>,
-    #[serde(default, borrow)]
     before: json::List<Step<'a>>,
-    #[serde(default, borrow)]
     after: json::List<Step<'a>>,
 }
 
-#[derive(Deserialize)]
+#[derive(Default, Deserialize)]
+#[serde(default, bound(deserialize = "'de: 'a"))]
 struct StepResult<'a> {
-    #[serde(default, borrow)]
     status: json::Field<'a>,
-    #[serde(default, borrow)]
     duration: json::Field<'a>,
-    #[serde(default, borrow)]
     error_message: json::Field<'a>,
 }
 
-#[derive(Deserialize)]
+#[derive(Default, Deserialize)]
+#[serde(default, bound(deserialize = "'de: 'a"))]
 struct StepMatch<'a> {
-    #[serde(default, borrow)]
     location: json::Field<'a>,
 }
 

@@ -47,36 +47,29 @@ fn error_type(err: &Value) -> Option<&str> {
 
 /// The report's top level. Keys not named here are skipped without being kept: `passes` repeats
 /// most of `tests`, so not keeping it halves the memory a large report takes.
-#[derive(Deserialize)]
+#[derive(Default, Deserialize)]
+#[serde(default, bound(deserialize = "'de: 'a"))]
 struct Report<'a> {
-    #[serde(default)]
     stats: Value,
-    #[serde(borrow)]
     tests: Option<Vec<Test<'a>>>,
-    #[serde(default, borrow)]
     pending: Vec<Test<'a>>,
-    #[serde(default, borrow)]
     failures: Vec<Test<'a>>,
 }
 
 /// One entry of `tests`, `pending` or `failures`: only what the rules read, typed, with strings
 /// left in the document's bytes (a [`Value`] per test took 8× the file).
-#[derive(Deserialize)]
+#[derive(Default, Deserialize)]
+#[serde(default, bound(deserialize = "'de: 'a"))]
 struct Test<'a> {
-    #[serde(default, borrow)]
     title: json::Field<'a>,
-    #[serde(default, borrow, rename = "fullTitle")]
+    #[serde(rename = "fullTitle")]
     full_title: json::Field<'a>,
-    #[serde(default, borrow)]
     file: json::Field<'a>,
-    #[serde(default, borrow)]
     duration: json::Field<'a>,
-    #[serde(default, borrow, rename = "currentRetry")]
+    #[serde(rename = "currentRetry")]
     current_retry: json::Field<'a>,
-    #[serde(default, borrow)]
     pending: json::Field<'a>,
     /// `{}` for a passing test; what the assertion library threw otherwise.
-    #[serde(default)]
     err: Value,
 }
 

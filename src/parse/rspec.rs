@@ -30,37 +30,27 @@ pub const OUTSIDE_EXAMPLES: &str = "(error outside of examples)";
 pub const MAX_OUTSIDE_ERRORS: u64 = 10_000;
 
 /// The report's top level; other keys are skipped.
-#[derive(Deserialize)]
+#[derive(Default, Deserialize)]
+#[serde(default, bound(deserialize = "'de: 'a"))]
 struct Report<'a> {
-    #[serde(borrow)]
     examples: Option<Vec<Example<'a>>>,
-    #[serde(default)]
     summary: Value,
-    #[serde(default)]
     messages: Value,
 }
 
 /// One example: only what the rules read, typed, with strings left in the document's bytes.
-#[derive(Deserialize)]
+#[derive(Default, Deserialize)]
+#[serde(default, bound(deserialize = "'de: 'a"))]
 struct Example<'a> {
-    #[serde(default, borrow)]
     id: json::Field<'a>,
-    #[serde(default, borrow)]
     description: json::Field<'a>,
-    #[serde(default, borrow)]
     full_description: json::Field<'a>,
-    #[serde(default, borrow)]
     status: json::Field<'a>,
-    #[serde(default, borrow)]
     file_path: json::Field<'a>,
-    #[serde(default, borrow)]
     line_number: json::Field<'a>,
-    #[serde(default, borrow)]
     run_time: json::Field<'a>,
-    #[serde(default, borrow)]
     pending_message: json::Field<'a>,
     /// Present for failed examples only.
-    #[serde(default)]
     exception: Value,
 }
 
