@@ -26,7 +26,7 @@ use super::json;
 use super::junit::{MAX_MESSAGE_BYTES, MAX_OUTPUT_BYTES, MAX_TRACE_BYTES};
 use super::source::Source;
 use super::{ParseError, Parsed};
-use crate::model::{Case, Location, Problem, Status, Suite, TestRun};
+use crate::model::{Case, Location, Problem, Status, Suite};
 
 const WHAT: &str = "the Cucumber JSON report";
 
@@ -86,23 +86,12 @@ struct StepMatch<'a> {
 }
 
 pub fn parse<R: BufRead>(source: Source<R>) -> Result<Parsed, ParseError> {
-    let bytes = json::read_bytes(source)?;
-    let json::List(features): json::List<Feature> = json::from_bytes(&bytes, WHAT)?;
-    if features.is_empty() && !bytes.trim_ascii_start().starts_with(b"[") {
-        return Err(json::not_this_format(
-            "a Cucumber JSON report",
-            "an array of features with \"elements\"",
-        ));
-    }
-    let suites = features.iter().map(suite_of).collect();
-    Ok(Parsed {
-        runs: vec![TestRun {
-            name: None,
-            suites,
-            declared_duration: None,
-        }],
-        diagnostics: Vec::new(),
-    })
+    json::read_features(
+        &json::read_bytes(source)?,
+        WHAT,
+        "a Cucumber JSON report",
+        suite_of,
+    )
 }
 
 /// How bad a step or hook result is; the worst decides the scenario.

@@ -14,9 +14,9 @@ use serde_json::Value;
 
 use super::source::{count_newlines, EventTooLarge, Source};
 use super::xml::Text;
-use super::{Format, ParseError, ParseErrorKind};
+use super::{Format, ParseError, ParseErrorKind, Parsed};
 use crate::diagnostic::Diagnostic;
-use crate::model::{Case, Problem, Status, TestRun};
+use crate::model::{Case, Problem, Status, Suite, TestRun};
 
 /// Largest single JSON document we read. The document becomes one in-memory value, so this
 /// bounds memory at a few times its size; the largest real single-document reports (Mocha and
@@ -91,6 +91,31 @@ pub fn from_bytes<'a, T: serde::Deserialize<'a>>(
     let value = T::deserialize(&mut de).map_err(|e| document_error(e, what))?;
     de.end().map_err(|e| document_error(e, what))?;
     Ok(value)
+}
+
+/// A Gherkin report (Cucumber's, behave's): an array of features, each read into one suite by
+/// `suite_of`. A document that is not an array is not `format`.
+pub fn read_features<'a, F: serde::Deserialize<'a>>(
+    bytes: &'a [u8],
+    what: &str,
+    format: &str,
+    suite_of: impl Fn(&F) -> Suite,
+) -> Result<Parsed, ParseError> {
+    if !bytes.trim_ascii_start().starts_with(b"[") {
+        return Err(not_this_format(
+            format,
+            "an array of features with \"elements\"",
+        ));
+    }
+    let features: Vec<F> = from_bytes(bytes, what)?;
+    Ok(Parsed {
+        runs: vec![TestRun {
+            name: None,
+            suites: features.iter().map(suite_of).collect(),
+            declared_duration: None,
+        }],
+        diagnostics: Vec::new(),
+    })
 }
 
 /// A field of a typed document read as leniently as the [`Value`] helpers read one: a string,
