@@ -208,10 +208,10 @@ struct JsBytes {
 
 impl JsBytes {
     fn new(value: JsValue) -> JsBytes {
-        let array = value
-            .dyn_into::<js_sys::Uint8Array>()
-            .unwrap_or_else(|other| js_sys::Uint8Array::new(&other));
-        JsBytes { array, at: 0 }
+        JsBytes {
+            array: uint8_array(value),
+            at: 0,
+        }
     }
 }
 
@@ -227,12 +227,17 @@ impl Read for JsBytes {
 }
 
 /// The bytes of a `Uint8Array` (Node's `Buffer` is one), copied once into wasm memory.
-/// `new Uint8Array(buffer)` would first copy them in JS: a whole report, a tenth of the call.
 fn bytes_of(value: JsValue) -> Vec<u8> {
-    match value.dyn_into::<js_sys::Uint8Array>() {
-        Ok(array) => array.to_vec(),
-        Err(other) => js_sys::Uint8Array::new(&other).to_vec(),
-    }
+    uint8_array(value).to_vec()
+}
+
+/// A value the wrapper passed as bytes, as the `Uint8Array` it is (Node's `Buffer` is one);
+/// anything else is viewed as one. `new Uint8Array(buffer)` for every value would first copy
+/// each report in JS: a whole report, a tenth of the call.
+fn uint8_array(value: JsValue) -> js_sys::Uint8Array {
+    value
+        .dyn_into::<js_sys::Uint8Array>()
+        .unwrap_or_else(|other| js_sys::Uint8Array::new(&other))
 }
 
 /// Resumes a spool: `payloads[i]` holds the bytes of `payload_names[i]`. Resolves to the

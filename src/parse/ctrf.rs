@@ -178,8 +178,7 @@ fn case_of(test: &Test<'_>) -> Case {
         _ => Status::Skipped,
     };
     let mut case = Case::new(
-        (test.name.str())
-            .and_then(|name| json::text(name, MAX_MESSAGE_BYTES))
+        (test.name.text(MAX_MESSAGE_BYTES))
             .unwrap_or_else(|| super::junit::UNNAMED_TEST.to_owned()),
         status,
     );
@@ -214,9 +213,9 @@ fn case_of(test: &Test<'_>) -> Case {
         }
     }
     let problem = Problem {
-        message: (test.message.str()).and_then(|m| json::text(m, MAX_MESSAGE_BYTES)),
+        message: test.message.text(MAX_MESSAGE_BYTES),
         kind: None,
-        trace: (test.trace.str()).and_then(|t| json::text(t, MAX_TRACE_BYTES)),
+        trace: test.trace.text(MAX_TRACE_BYTES),
     };
     match status {
         Status::Passed => {}

@@ -282,8 +282,7 @@ fn suite_of(feature: &Feature<'_>) -> Suite {
 /// The scenario's name. Cucumber-Ruby and -JVM leave an outline's `<placeholders>` in the names
 /// of its example rows; the row number at the end of the `id` tells the rows apart.
 fn scenario_name(element: &Element<'_>) -> String {
-    let name = (element.name.str())
-        .and_then(|n| json::text(n, MAX_MESSAGE_BYTES))
+    let name = (element.name.text(MAX_MESSAGE_BYTES))
         .unwrap_or_else(|| super::junit::UNNAMED_TEST.to_owned());
     let outline = element.keyword.str().is_some_and(|k| k.contains("Outline"));
     let row = element

@@ -132,7 +132,22 @@ pub enum Field<'a> {
     Bool(bool),
 }
 
-impl Field<'_> {
+impl<'a> Field<'a> {
+    /// A [`Value`] read as a field (its string borrowed), so both share one reading of each kind.
+    pub fn of(v: &'a Value) -> Field<'a> {
+        match v {
+            Value::String(s) => Field::Str(Cow::Borrowed(s)),
+            Value::Number(n) => Field::Num(n.clone()),
+            Value::Bool(b) => Field::Bool(*b),
+            Value::Null | Value::Array(_) | Value::Object(_) => Field::Absent,
+        }
+    }
+
+    /// A non-blank string as model text, as [`text_of`].
+    pub fn text(&self, cap: usize) -> Option<String> {
+        self.str().and_then(|s| text(s, cap))
+    }
+
     /// A non-blank string, as [`str_of`].
     pub fn str(&self) -> Option<&str> {
         match self {
@@ -554,18 +569,12 @@ pub fn text_of(v: &Value, key: &str, cap: usize) -> Option<String> {
 
 /// A number of seconds (as number or numeric string); negative and non-finite values are dropped.
 pub fn seconds(v: Option<&Value>) -> Option<Duration> {
-    let secs = match v? {
-        Value::Number(n) => n.as_f64()?,
-        Value::String(s) => s.trim().trim_end_matches('s').parse().ok()?,
-        _ => return None,
-    };
-    Duration::try_from_secs_f64(secs).ok()
+    Field::of(v?).seconds()
 }
 
 /// A number of milliseconds.
 pub fn millis(v: Option<&Value>) -> Option<Duration> {
-    let ms = v?.as_f64()?;
-    Duration::try_from_secs_f64(ms / 1000.0).ok()
+    Field::of(v?).millis()
 }
 
 /// A line number field.
@@ -672,6 +681,16 @@ mod tests {
             assert_eq!(entry.c, Field::Absent);
             assert_eq!(entry.d.is_true(), v.get("d") == Some(&Value::Bool(true)));
         }
+        assert_eq!(entries[0].b.millis(), Some(Duration::from_millis(12)));
+        assert_eq!(entries[1].b.seconds(), Some(Duration::from_millis(1500)));
+        assert_eq!(entries[3].a.seconds(), Some(Duration::from_millis(2500)));
+        assert_eq!(
+            (entries[2].b.millis(), entries[2].b.u64()),
+            (None, None),
+            "negative"
+        );
+        assert_eq!(entries[2].a.text(5), Some("plain".into()));
+        assert_eq!(entries[1].a.text(5), None, "blank");
         assert!(
             matches!(entries[0].a, Field::Str(Cow::Owned(_))),
             "escaped: copied"

@@ -165,12 +165,7 @@ fn case_of(example: &Example<'_>) -> Case {
     };
     let mut case = Case::new(
         json::text(name, MAX_MESSAGE_BYTES)
-            .or_else(|| {
-                example
-                    .id
-                    .str()
-                    .and_then(|id| json::text(id, MAX_MESSAGE_BYTES))
-            })
+            .or_else(|| example.id.text(MAX_MESSAGE_BYTES))
             .unwrap_or_else(|| super::junit::UNNAMED_TEST.to_owned()),
         status,
     );
@@ -194,8 +189,7 @@ fn case_of(example: &Example<'_>) -> Case {
     }
     match status {
         Status::Skipped => case.details_mut().problems.push(Problem {
-            message: (example.pending_message.str())
-                .and_then(|m| json::text(m, MAX_MESSAGE_BYTES))
+            message: (example.pending_message.text(MAX_MESSAGE_BYTES))
                 .or_else(|| Some("pending".into())),
             ..Problem::default()
         }),
