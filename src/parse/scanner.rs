@@ -585,56 +585,64 @@ impl<'a, R: BufRead> Scanner<'a, R> {
         // Past the bound by one byte at most: a refused token is not read further.
         let room = self.limit.saturating_add(1).saturating_sub(window.len());
         let want = self.chunk.max(window.len()).min(room.max(1));
+        // The scratch buffer keeps its length between reads, so it is zeroed only when it grows,
+        // and reads land in it directly: a read at least as long as a `BufReader`'s buffer
+        // bypasses that buffer (std's `BufReader::read`), which saves a copy of every byte.
         let mut fresh = std::mem::take(&mut self.scratch);
-        fresh.clear();
-        fresh.append(&mut self.pending);
+        let carried = self.pending.len();
         // The start of a cut character is not progress: read past it.
-        let want = want + fresh.len();
+        let want = want + carried;
+        if fresh.len() < want {
+            fresh.resize(want, 0);
+        }
+        fresh[..carried].copy_from_slice(&self.pending);
+        self.pending.clear();
+        let mut filled = carried;
         let Some(reader) = self.input.as_mut() else {
+            self.scratch = fresh;
             return Ok(false);
         };
         let mut ended = false;
-        while fresh.len() < want {
-            let available = match reader.fill_buf() {
-                Ok(available) => available,
+        while filled < want {
+            match reader.read(&mut fresh[filled..want]) {
+                Ok(0) => {
+                    ended = true;
+                    break;
+                }
+                Ok(n) => filled += n,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) => {
                     self.input = None;
                     self.broken = Some(read_error(&e, self.lines.last()));
-                    return Ok(!fresh.is_empty() && self.take_text(fresh, true));
+                    return Ok(filled > 0 && self.take_text(fresh, filled, true));
                 }
-            };
-            if available.is_empty() {
-                ended = true;
-                break;
             }
-            let n = available.len().min(want - fresh.len());
-            fresh.extend_from_slice(&available[..n]);
-            reader.consume(n);
         }
         if ended {
             self.input = None;
         }
-        Ok(self.take_text(fresh, ended) || !ended)
+        Ok(self.take_text(fresh, filled, ended) || !ended)
     }
 
-    /// Appends freshly read bytes to the window as text; whether any were appended.
-    fn take_text(&mut self, fresh: Vec<u8>, ended: bool) -> bool {
+    /// Appends the first `filled` bytes of `fresh`, a read, to the window as text; whether any
+    /// were appended.
+    fn take_text(&mut self, fresh: Vec<u8>, filled: usize, ended: bool) -> bool {
         let window = self.window.to_mut();
         let before = window.len();
-        match simdutf8::compat::from_utf8(&fresh) {
+        let read = &fresh[..filled];
+        match simdutf8::compat::from_utf8(read) {
             Ok(text) => window.push_str(text),
             Err(e) => {
                 let valid = e.valid_up_to();
-                if let Ok(text) = simdutf8::compat::from_utf8(&fresh[..valid]) {
+                if let Ok(text) = simdutf8::compat::from_utf8(&read[..valid]) {
                     window.push_str(text);
                 }
                 if e.error_len().is_none() && !ended {
                     // A character cut in two by the read: its start waits for the rest.
-                    self.pending.extend_from_slice(&fresh[valid..]);
+                    self.pending.extend_from_slice(&read[valid..]);
                 } else {
                     let line = self.lines.last() + count_newlines(window.as_bytes());
-                    self.broken = Some(encoding_error(&fresh[valid..], line));
+                    self.broken = Some(encoding_error(&read[valid..], line));
                     self.input = None;
                 }
             }
