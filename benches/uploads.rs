@@ -282,7 +282,7 @@ fn valueedge() -> Row {
         .enable_all()
         .build()
         .expect("a tokio runtime");
-    let client = NativeClient::new().expect("the native client");
+    let client = NativeClient::new();
     let started = Instant::now();
     let receipt = runtime.block_on(valueedge::upload(
         &client,

@@ -715,7 +715,7 @@ impl GithubTarget {
             .enable_all()
             .build()
             .map_err(|e| format!("cannot start the async runtime: {e}"))?;
-        let client = NativeClient::new().map_err(|e| e.to_string())?;
+        let client = NativeClient::new();
         let token = runtime
             .block_on(test_report::github::app::installation_token(
                 &client,
@@ -911,7 +911,7 @@ fn run(
         }
         return Ok(outcome);
     }
-    let client = progress::uploads(verbosity, NativeClient::new().map_err(|e| e.to_string())?);
+    let client = progress::uploads(verbosity, NativeClient::new());
     let outcome = runtime.block_on(pipeline::run(&inputs, &client));
     client.finish();
     Ok(outcome)

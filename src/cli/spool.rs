@@ -44,7 +44,7 @@ pub fn read(dir: &Path) -> Result<Spool, String> {
 /// is left.
 pub fn resume(dir: &Path, old: &Spool, config: &Config) -> Result<Resumed, String> {
     let runtime = runtime()?;
-    let client = NativeClient::new().map_err(|e| e.to_string())?;
+    let client = NativeClient::new();
     let resumed = runtime.block_on(spool::resume(&client, old, config, &ci()));
     for (name, _) in old.payloads() {
         let _ = std::fs::remove_file(dir.join(name));

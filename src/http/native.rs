@@ -1,6 +1,7 @@
 //! The native client: reqwest with rustls (ring) on tokio, system proxy settings honoured.
 #![allow(clippy::disallowed_methods)]
 
+use std::sync::OnceLock;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use super::{Body, HttpClient, Request, Response, TransportError};
@@ -14,20 +15,39 @@ pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 pub const USER_AGENT: &str = concat!("test-report/", env!("CARGO_PKG_VERSION"));
 
 pub struct NativeClient {
-    inner: reqwest::Client,
+    /// Built at the first request: loading the platform's root certificates was nine tenths of
+    /// a CLI run that sends nothing (`parse`, `convert`, a summary without services).
+    inner: OnceLock<Result<reqwest::Client, String>>,
+}
+
+impl Default for NativeClient {
+    fn default() -> NativeClient {
+        NativeClient::new()
+    }
 }
 
 impl NativeClient {
-    pub fn new() -> Result<NativeClient, TransportError> {
-        // rustls needs one process-wide crypto provider; a second install is harmless.
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        let inner = reqwest::Client::builder()
-            .user_agent(USER_AGENT)
-            .timeout(REQUEST_TIMEOUT)
-            .connect_timeout(CONNECT_TIMEOUT)
-            .build()
-            .map_err(|e| TransportError::Invalid(format!("cannot set up the HTTP client: {e}")))?;
-        Ok(NativeClient { inner })
+    pub fn new() -> NativeClient {
+        NativeClient {
+            inner: OnceLock::new(),
+        }
+    }
+
+    /// The reqwest client, built on first use; why it could not be, at every request.
+    fn client(&self) -> Result<&reqwest::Client, TransportError> {
+        self.inner
+            .get_or_init(|| {
+                // rustls needs one process-wide crypto provider; a second install is harmless.
+                let _ = rustls::crypto::ring::default_provider().install_default();
+                reqwest::Client::builder()
+                    .user_agent(USER_AGENT)
+                    .timeout(REQUEST_TIMEOUT)
+                    .connect_timeout(CONNECT_TIMEOUT)
+                    .build()
+                    .map_err(|e| format!("cannot set up the HTTP client: {e}"))
+            })
+            .as_ref()
+            .map_err(|why| TransportError::Invalid(why.clone()))
     }
 }
 
@@ -48,7 +68,7 @@ impl HttpClient for NativeClient {
     async fn send(&self, request: Request<Body>) -> Result<Response<Body>, TransportError> {
         let request = reqwest::Request::try_from(request).map_err(|e| classify(&e))?;
         let response = self
-            .inner
+            .client()?
             .execute(request)
             .await
             .map_err(|e| classify(&e))?;

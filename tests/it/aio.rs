@@ -258,7 +258,7 @@ fn pipeline_with(config: test_report::config::Config, files: Vec<FileReport>) ->
         .enable_all()
         .build()
         .unwrap();
-    runtime.block_on(pipeline::run(&inputs, &NativeClient::new().unwrap()))
+    runtime.block_on(pipeline::run(&inputs, &NativeClient::new()))
 }
 
 #[test]

@@ -352,7 +352,7 @@ fn a_batch_processed_but_unanswered_is_sent_again_and_not_stored_twice() {
         r#"[{"service":"testomatio","method":"POST","path_regex":"/testrun$","fault":{"stall_ms":1500}}]"#,
     );
     let client = Impatient {
-        inner: NativeClient::new().unwrap(),
+        inner: NativeClient::new(),
         limit: Duration::from_millis(400),
     };
     let receipt = send_with(&client, &fake);
@@ -380,7 +380,7 @@ fn a_connection_reset_after_the_body_is_retried_into_exactly_one_copy() {
         "/_fake/faults",
         r#"[{"service":"testomatio","method":"POST","path_regex":"/testrun$","times":2,"fault":{"reset":"after_body"}}]"#,
     );
-    let receipt = send_with(&NativeClient::new().unwrap(), &fake);
+    let receipt = send_with(&NativeClient::new(), &fake);
     assert!(receipt.errors.is_empty(), "{:?}", receipt.errors);
     let testruns = fake
         .requests("testomatio")

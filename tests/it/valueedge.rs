@@ -106,7 +106,7 @@ fn upload(config: &ValueedgeConfig, files: &[FileReport]) -> Receipt {
         .enable_all()
         .build()
         .unwrap();
-    let client = NativeClient::new().unwrap();
+    let client = NativeClient::new();
     runtime.block_on(valueedge::upload(
         &client,
         config,
@@ -548,7 +548,7 @@ fn the_pipeline_links_the_ci_run_and_sets_the_task_outputs() {
         .enable_all()
         .build()
         .unwrap();
-    let outcome = runtime.block_on(pipeline::run(&inputs, &NativeClient::new().unwrap()));
+    let outcome = runtime.block_on(pipeline::run(&inputs, &NativeClient::new()));
     assert_eq!(outcome.outputs["valueedge-task-id"], "1103");
     assert_eq!(outcome.outputs["valueedge-task-status"], "success");
     assert_eq!(outcome.exit_code, 0, "{:?}", outcome.failure);
