@@ -963,34 +963,21 @@ fn read_files(
         eprintln!("test-report: no report files match {}", patterns.join(", "));
     }
     let progress = Progress::parsing(verbosity, found.len());
-    let files: Vec<FileReport> = found
-        .into_iter()
+    let read = |f: &Found| {
+        let file = read_file(f, &cwd, sources.format, keep_originals);
+        progress.file_done(&describe(&file));
+        file
+    };
+    let large: Vec<bool> = found
+        .iter()
         .map(|f| match f {
-            Found::Missing(path) => {
-                FileReport::unreadable(paths::relative(&path, &cwd), "file does not exist")
-            }
             Found::File(path) => {
-                let shown = paths::relative(&path, &cwd);
-                match File::open(&path) {
-                    Ok(file) => FileReport {
-                        path: shown,
-                        result: parse::parse(
-                            BufReader::with_capacity(READ_BUFFER_BYTES, file),
-                            sources.format,
-                        ),
-                        // Read again rather than held from the parse: most runs upload nothing.
-                        original: if keep_originals {
-                            std::fs::read(&path).ok()
-                        } else {
-                            None
-                        },
-                    },
-                    Err(e) => FileReport::unreadable(shown, &e.to_string()),
-                }
+                std::fs::metadata(path).is_ok_and(|m| m.len() > PARALLEL_FILE_MAX_BYTES)
             }
+            Found::Missing(_) => false,
         })
-        .inspect(|file| progress.file_done(&describe(file)))
         .collect();
+    let files = in_parallel(&found, &large, read);
     if !files.is_empty() {
         let tests = files
             .iter()
@@ -1001,6 +988,89 @@ fn read_files(
         progress.parsed(files.len(), tests);
     }
     Ok(files)
+}
+
+/// Most report files parsed at once. Parsing is CPU work that scales with cores, and a CI job's
+/// reports are often hundreds of files (Surefire writes one per test class); each parse holds a
+/// 256 KiB read buffer and the model it builds, so eight stay within any runner's memory.
+const PARSE_THREADS_MAX: usize = 8;
+
+/// Files larger than this are parsed one at a time: the JSON document readers hold a document
+/// and its values while they read it (up to 11× the file, README "Performance"), and eight large
+/// ones at once could exhaust a small runner's memory where one at a time did not.
+const PARALLEL_FILE_MAX_BYTES: u64 = 8 << 20;
+
+/// `read` applied to every one of `found`, on up to [`PARSE_THREADS_MAX`] threads (one per core),
+/// each taking the next file as it finishes one, except the files `alone` marks, which are read
+/// one after the other once the others are done; the results in the order of `found`.
+fn in_parallel<T: Send>(
+    found: &[Found],
+    alone: &[bool],
+    read: impl Fn(&Found) -> T + Sync,
+) -> Vec<T> {
+    let workers = std::thread::available_parallelism()
+        .map_or(1, std::num::NonZeroUsize::get)
+        .min(PARSE_THREADS_MAX)
+        .min(found.len());
+    if workers <= 1 {
+        return found.iter().map(read).collect();
+    }
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let mut done: Vec<(usize, T)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..workers)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut mine = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(f) = found.get(i) else {
+                            return mine;
+                        };
+                        if !alone.get(i).copied().unwrap_or(false) {
+                            mine.push((i, read(f)));
+                        }
+                    }
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            // A parse that panicked is a bug: it goes on as the panic it was.
+            .flat_map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+            .collect()
+    });
+    let alone = found
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| alone.get(*i).copied().unwrap_or(false));
+    done.extend(alone.map(|(i, f)| (i, read(f))));
+    done.sort_unstable_by_key(|(i, _)| *i);
+    done.into_iter().map(|(_, t)| t).collect()
+}
+
+/// One report file, parsed, or why it could not be.
+fn read_file(found: &Found, cwd: &Path, format: FormatChoice, keep_originals: bool) -> FileReport {
+    match found {
+        Found::Missing(path) => {
+            FileReport::unreadable(paths::relative(path, cwd), "file does not exist")
+        }
+        Found::File(path) => {
+            let shown = paths::relative(path, cwd);
+            match File::open(path) {
+                Ok(file) => FileReport {
+                    path: shown,
+                    result: parse::parse(BufReader::with_capacity(READ_BUFFER_BYTES, file), format),
+                    // Read again rather than held from the parse: most runs upload nothing.
+                    original: if keep_originals {
+                        std::fs::read(path).ok()
+                    } else {
+                        None
+                    },
+                },
+                Err(e) => FileReport::unreadable(shown, &e.to_string()),
+            }
+        }
+    }
 }
 
 /// A file's path with its format and test count, or its error.
@@ -1084,4 +1154,41 @@ fn print_table(report: &Report) {
         let _ = writeln!(out, "{line}");
     }
     let _ = writeln!(out, "{}", row(&report.totals, "total"));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn files_read_in_parallel_come_back_in_their_order_and_large_ones_alone() {
+        let found: Vec<Found> = (0..64)
+            .map(|i| Found::File(PathBuf::from(format!("TEST-{i}.xml"))))
+            .collect();
+        // Every fifth file is large: read alone, after the others, yet in its place.
+        let large: Vec<bool> = (0..64u64).map(|i| i.is_multiple_of(5)).collect();
+        let in_flight = std::sync::atomic::AtomicUsize::new(0);
+        // Early files take longest, so the threads finish them last.
+        let read = |f: &Found| {
+            let (Found::File(path) | Found::Missing(path)) = f;
+            let name = path.display().to_string();
+            let i: u64 = name[5..name.len() - 4].parse().unwrap();
+            let others = in_flight.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let work = (0..(64 - i) * 20_000).fold(0u64, |a, n| a.wrapping_mul(31).wrapping_add(n));
+            in_flight.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+            let alone = others == 0;
+            (
+                name,
+                std::hint::black_box(work) != u64::MAX && (!i.is_multiple_of(5) || alone),
+            )
+        };
+        let read: Vec<(String, bool)> = in_parallel(&found, &large, read);
+        assert!(
+            read.iter().all(|(_, ok)| *ok),
+            "a large file was read beside others"
+        );
+        let names: Vec<String> = read.into_iter().map(|(n, _)| n).collect();
+        let expected: Vec<String> = (0..64).map(|i| format!("TEST-{i}.xml")).collect();
+        assert_eq!(names, expected);
+    }
 }
