@@ -7,21 +7,36 @@ use std::time::Duration;
 /// flattened, so a test named `<T>` or `a|b` neither vanishes nor breaks the table.
 pub fn inline(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 8);
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '|' => out.push_str("&#124;"),
-            '\n' | '\r' => out.push(' '),
-            '\\' | '`' | '*' | '_' | '[' | ']' | '#' | '~' => {
-                out.push('\\');
-                out.push(c);
-            }
-            c => out.push(c),
-        }
-    }
+    push_inline(&mut out, text);
     out
+}
+
+/// [`inline`], appended to `out`: runs without markup are copied whole (every byte that needs
+/// escaping is ASCII, so the runs end on character boundaries).
+pub fn push_inline(out: &mut String, text: &str) {
+    let mut start = 0;
+    for (i, b) in text.bytes().enumerate() {
+        let escaped = match b {
+            b'&' => "&amp;",
+            b'<' => "&lt;",
+            b'>' => "&gt;",
+            b'|' => "&#124;",
+            b'\n' | b'\r' => " ",
+            b'\\' => "\\\\",
+            b'`' => "\\`",
+            b'*' => "\\*",
+            b'_' => "\\_",
+            b'[' => "\\[",
+            b']' => "\\]",
+            b'#' => "\\#",
+            b'~' => "\\~",
+            _ => continue,
+        };
+        out.push_str(&text[start..i]);
+        out.push_str(escaped);
+        start = i + 1;
+    }
+    out.push_str(&text[start..]);
 }
 
 /// A fenced code block that no content can close early: the fence is longer than the longest
@@ -69,6 +84,36 @@ mod tests {
     #[test]
     fn inline_text_cannot_inject_markup() {
         assert_eq!(inline("a|b <img> *x*"), "a&#124;b &lt;img&gt; \\*x\\*");
+    }
+
+    /// What [`push_inline`]'s runs must agree with: the character-by-character escaping it
+    /// replaced.
+    fn inline_by_char(text: &str) -> String {
+        let mut out = String::new();
+        for c in text.chars() {
+            match c {
+                '&' => out.push_str("&amp;"),
+                '<' => out.push_str("&lt;"),
+                '>' => out.push_str("&gt;"),
+                '|' => out.push_str("&#124;"),
+                '\n' | '\r' => out.push(' '),
+                '\\' | '`' | '*' | '_' | '[' | ']' | '#' | '~' => {
+                    out.push('\\');
+                    out.push(c);
+                }
+                c => out.push(c),
+            }
+        }
+        out
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn inline_escapes_as_character_by_character(text in "(?s).{0,40}|[&<>|\\\\`*_#~\\[\\]\r\na-zé€ ]{0,40}") {
+            let mut appended = String::from("kept");
+            push_inline(&mut appended, &text);
+            proptest::prop_assert_eq!(&appended[4..], inline_by_char(&text));
+        }
     }
 
     #[test]

@@ -15,7 +15,7 @@
 use std::fmt::Write;
 use std::time::Duration;
 
-use super::markdown::{code_block, format_duration, inline};
+use super::markdown::{code_block, format_duration, inline, push_inline};
 use crate::config::{Config, SummaryTests};
 use crate::model::{truncate_utf8, Case, Status, Totals};
 use crate::pipeline::{Conclusion, EnvMap, FileReport, Receipts, Report};
@@ -255,24 +255,61 @@ fn write_files_table(out: &mut String, files: &[FileReport]) {
 
 /// Text for inside a single-backtick code span in a table: no backticks, no pipes, no newlines.
 fn code_span_text(s: &str) -> String {
-    truncate_utf8(s, MAX_PATH_BYTES)
-        .replace('`', "'")
-        .replace('|', "&#124;")
-        .replace(['\n', '\r'], " ")
+    let mut out = String::with_capacity(s.len().min(MAX_PATH_BYTES) + 8);
+    push_code_span_text(&mut out, s);
+    out
+}
+
+/// [`code_span_text`], appended to `out` in one pass.
+fn push_code_span_text(out: &mut String, s: &str) {
+    let s = truncate_utf8(s, MAX_PATH_BYTES);
+    let mut start = 0;
+    for (i, b) in s.bytes().enumerate() {
+        let replaced = match b {
+            b'`' => "'",
+            b'|' => "&#124;",
+            b'\n' | b'\r' => " ",
+            _ => continue,
+        };
+        out.push_str(&s[start..i]);
+        out.push_str(replaced);
+        start = i + 1;
+    }
+    out.push_str(&s[start..]);
 }
 
 /// The test's name as a person searches for it: `Class.method`, or `group › test` when either part
 /// reads like a sentence (jest, rspec), without repeating a classname the name already carries.
 pub(crate) fn display_name(case: &Case) -> String {
+    match display_parts(case) {
+        (Some((class, separator)), name) => [class, separator, name].concat(),
+        (None, name) => name.to_owned(),
+    }
+}
+
+/// [`display_name`] as Markdown text ([`push_inline`]), appended to `out` without building it.
+fn push_display_name(out: &mut String, case: &Case) {
+    let (class, name) = display_parts(case);
+    if let Some((class, separator)) = class {
+        push_inline(out, class);
+        // Neither separator holds markup.
+        out.push_str(separator);
+    }
+    push_inline(out, name);
+}
+
+/// The class and the separator before the name when [`display_name`] shows them, and the name.
+fn display_parts(case: &Case) -> (Option<(&str, &'static str)>, &str) {
     match case.classname.as_deref() {
         Some(class) if !class.is_empty() && !case.name.contains(class) => {
-            if class.contains(' ') || case.name.contains(' ') {
-                format!("{class} › {}", case.name)
+            let separator = if class.contains(' ') || case.name.contains(' ') {
+                " › "
             } else {
-                format!("{class}.{}", case.name)
-            }
+                "."
+            };
+            (Some((class, separator)), &case.name)
         }
-        _ => case.name.clone(),
+        _ => (None, &case.name),
     }
 }
 
@@ -351,22 +388,33 @@ fn write_section(
     }
     let _ = writeln!(out, "### {title} ({})\n", cases.len());
     for (i, listed) in cases.iter().enumerate() {
-        let mut one = String::new();
-        entry(&mut one, listed, level);
+        // Written in place and taken back if it does not fit: an entry of its own was an
+        // allocation and a copy per test.
+        let before = out.len();
+        entry(out, listed, level);
         // Keep room for the line that says how many were left out.
-        if out.len() + one.len() + 64 > room {
+        if out.len() + 64 > room {
+            out.truncate(before);
             let _ = writeln!(out, "… and {} more\n", cases.len() - i);
             return false;
         }
-        out.push_str(&one);
     }
     true
 }
 
+/// ` — file · suite · path:line`, the parts that apply. Written straight into `out`: a string
+/// per part, joined, was most of an entry's work.
 fn write_location(out: &mut String, listed: &Listed<'_>) {
-    let mut parts = Vec::new();
+    let mut first = true;
+    let mut separate = |out: &mut String| {
+        out.push_str(if first { " — " } else { " · " });
+        first = false;
+    };
     if listed.show_file {
-        parts.push(format!("`{}`", code_span_text(listed.file)));
+        separate(out);
+        out.push('`');
+        push_code_span_text(out, listed.file);
+        out.push('`');
     }
     // The suite is worth naming only when the test's own name does not already say it. Nested
     // suites (NUnit, MSTest: `Tests.dll › Integration › … › CartTests`) end with the class the
@@ -378,16 +426,18 @@ fn write_location(out: &mut String, listed: &Listed<'_>) {
         && !listed.case.name.contains(listed.suite)
         && !display_name(listed.case).contains(innermost)
     {
-        parts.push(inline(listed.suite));
+        separate(out);
+        push_inline(out, listed.suite);
     }
     if let Some(loc) = listed.case.location() {
-        parts.push(match loc.line {
-            Some(line) => format!("`{}:{line}`", code_span_text(&loc.file)),
-            None => format!("`{}`", code_span_text(&loc.file)),
-        });
-    }
-    if !parts.is_empty() {
-        let _ = write!(out, " — {}", parts.join(" · "));
+        separate(out);
+        out.push('`');
+        push_code_span_text(out, &loc.file);
+        if let Some(line) = loc.line {
+            out.push(':');
+            out.push_str(itoa::Buffer::new().format(line));
+        }
+        out.push('`');
     }
 }
 
@@ -434,7 +484,10 @@ fn write_failure(out: &mut String, listed: &Listed<'_>, level: Detail) {
     } else {
         "❌"
     };
-    let _ = write!(out, "{icon} **{}**", inline(&display_name(case)));
+    out.push_str(icon);
+    out.push_str(" **");
+    push_display_name(out, case);
+    out.push_str("**");
     if case.status == Status::Errored {
         out.push_str(" (error)");
     }
@@ -458,7 +511,10 @@ fn write_failure(out: &mut String, listed: &Listed<'_>, level: Detail) {
             } else {
                 ""
             };
-            let _ = writeln!(out, "> {}{end}", inline(line));
+            out.push_str("> ");
+            push_inline(out, line);
+            out.push_str(end);
+            out.push('\n');
         }
         out.push('\n');
     }
@@ -491,11 +547,9 @@ fn write_flaky(out: &mut String, listed: &Listed<'_>, level: Detail) {
         Status::Flaky { attempts } => attempts,
         _ => 1,
     };
-    let _ = write!(
-        out,
-        "🔁 **{}** passed on attempt {attempts}",
-        inline(&display_name(case))
-    );
+    out.push_str("🔁 **");
+    push_display_name(out, case);
+    let _ = write!(out, "** passed on attempt {attempts}");
     write_location(out, listed);
     out.push_str("\n\n");
     if level >= Detail::Messages {
@@ -736,6 +790,18 @@ fn write_footer(out: &mut String, env: &EnvMap) {
 mod tests {
     use super::*;
     use crate::model::{Case, Problem};
+
+    proptest::proptest! {
+        /// One pass agrees with the three replacements it took over.
+        #[test]
+        fn code_span_text_replaces_as_the_replacements_did(s in "(?s).{0,40}|[`|\r\na-zé ]{0,40}") {
+            let replaced = truncate_utf8(&s, MAX_PATH_BYTES)
+                .replace('`', "'")
+                .replace('|', "&#124;")
+                .replace(['\n', '\r'], " ");
+            proptest::prop_assert_eq!(code_span_text(&s), replaced);
+        }
+    }
 
     /// The bound that lets a level be skipped unrendered never exceeds what rendering writes:
     /// traces of every length around the cuts, multi-byte characters at the cut, several traces
