@@ -271,13 +271,20 @@ impl Suite {
 pub struct SuitesByName {
     suites: Vec<Suite>,
     index: HashMap<String, usize>,
+    /// The suite of the last case: consecutive tests nearly always share one, and comparing the
+    /// name is cheaper than hashing it.
+    last: usize,
 }
 
 impl SuitesByName {
     /// Adds `case` to the suite named `name`, made when it is the first of that name.
     pub fn push(&mut self, name: &str, case: Case) {
-        let i = match self.index.get(name) {
-            Some(&i) => i,
+        let last = self.suites.get(self.last).filter(|s| s.name == name);
+        let i = match last
+            .map(|_| self.last)
+            .or_else(|| self.index.get(name).copied())
+        {
+            Some(i) => i,
             None => {
                 self.index.insert(name.to_owned(), self.suites.len());
                 self.suites.push(Suite {
@@ -287,6 +294,7 @@ impl SuitesByName {
                 self.suites.len() - 1
             }
         };
+        self.last = i;
         if let Some(suite) = self.suites.get_mut(i) {
             suite.push_case(case);
         }
@@ -388,7 +396,17 @@ mod tests {
     #[test]
     fn suites_by_name_group_cases_in_the_order_names_first_came() {
         let mut suites = SuitesByName::default();
-        for (suite, test) in [("b", "1"), ("a", "2"), ("b", "3"), ("c", "4"), ("a", "5")] {
+        // Runs of one name (the last suite, found without the index) and returns to earlier names.
+        let pushed = [
+            ("b", "1"),
+            ("b", "1b"),
+            ("a", "2"),
+            ("b", "3"),
+            ("c", "4"),
+            ("a", "5"),
+            ("a", "6"),
+        ];
+        for (suite, test) in pushed {
             suites.push(suite, Case::new(test.into(), Status::Passed));
         }
         let got: Vec<(String, Vec<String>)> = suites
@@ -396,7 +414,11 @@ mod tests {
             .into_iter()
             .map(|s| (s.name, s.cases.into_iter().map(|c| c.name).collect()))
             .collect();
-        let want = [("b", &["1", "3"][..]), ("a", &["2", "5"]), ("c", &["4"])];
+        let want = [
+            ("b", &["1", "1b", "3"][..]),
+            ("a", &["2", "5", "6"]),
+            ("c", &["4"]),
+        ];
         let want: Vec<(String, Vec<String>)> = want
             .iter()
             .map(|(s, cases)| (s.to_string(), cases.iter().map(|c| c.to_string()).collect()))

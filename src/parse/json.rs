@@ -16,7 +16,7 @@ use super::source::{count_newlines, EventTooLarge, Source};
 use super::xml::Text;
 use super::{Format, ParseError, ParseErrorKind, Parsed};
 use crate::diagnostic::Diagnostic;
-use crate::model::{Case, Problem, Status, Suite, TestRun};
+use crate::model::{clean_text, Case, Problem, Status, Suite, TestRun};
 
 /// Largest single JSON document we read. The document becomes one in-memory value, so this
 /// bounds memory at a few times its size; the largest real single-document reports (Mocha and
@@ -557,6 +557,11 @@ pub fn str_of<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
 
 /// Text for the model: control characters removed, capped at `cap` bytes with the cut marked.
 pub fn text(s: &str, cap: usize) -> Option<String> {
+    if s.len() <= cap {
+        // Nearly every string fits: cleaned in one copy, without first collecting it.
+        let text = clean_text(s.trim_matches(char::is_whitespace));
+        return (!text.is_empty()).then_some(text);
+    }
     let mut t = Text::with_cap(cap);
     t.push(s);
     t.finish()
