@@ -151,7 +151,7 @@ impl<'a> Field<'a> {
     /// A non-blank string, as [`str_of`].
     pub fn str(&self) -> Option<&str> {
         match self {
-            Field::Str(s) if !s.trim().is_empty() => Some(s),
+            Field::Str(s) if !is_blank(s) => Some(s),
             _ => None,
         }
     }
@@ -550,21 +550,35 @@ pub fn first_line_object(prefix: &[u8]) -> Option<serde_json::Map<String, Value>
 
 /// A string field, or `None` when absent, not a string, or blank.
 pub fn str_of<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
-    v.get(key)
-        .and_then(Value::as_str)
-        .filter(|s| !s.trim().is_empty())
+    v.get(key).and_then(Value::as_str).filter(|s| !is_blank(s))
 }
 
 /// Text for the model: control characters removed, capped at `cap` bytes with the cut marked.
 pub fn text(s: &str, cap: usize) -> Option<String> {
     if s.len() <= cap {
         // Nearly every string fits: cleaned in one copy, without first collecting it.
-        let text = clean_text(s.trim_matches(char::is_whitespace));
+        let text = clean_text(trim(s));
         return (!text.is_empty()).then_some(text);
     }
     let mut t = Text::with_cap(cap);
     t.push(s);
     t.finish()
+}
+
+/// Whether `s` is empty or whitespace; most strings start with a visible ASCII character.
+fn is_blank(s: &str) -> bool {
+    match s.as_bytes().first() {
+        Some(b) if b.is_ascii_graphic() => false,
+        _ => s.trim().is_empty(),
+    }
+}
+
+/// `s` without whitespace around it; most strings have none, as their first and last bytes show.
+fn trim(s: &str) -> &str {
+    match (s.as_bytes().first(), s.as_bytes().last()) {
+        (Some(first), Some(last)) if first.is_ascii_graphic() && last.is_ascii_graphic() => s,
+        _ => s.trim(),
+    }
 }
 
 /// A string field as model text.
@@ -657,6 +671,15 @@ pub fn not_this_format(what: &str, expected: &str) -> ParseError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        /// The shortcuts from the ends agree with `str::trim`.
+        #[test]
+        fn blank_and_trim_agree_with_str_trim(s in "(?s).{0,12}|[ \t\n\u{a0}\u{3000}ax]{0,8}") {
+            proptest::prop_assert_eq!(is_blank(&s), s.trim().is_empty());
+            proptest::prop_assert_eq!(trim(&s), s.trim());
+        }
+    }
 
     #[test]
     fn typed_fields_read_what_value_helpers_read_and_bytes_not_utf8_say_where() {
