@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-pub use text::{clean_text, truncate_utf8};
+pub use text::{clean_text, is_blank, trim, truncate_utf8};
 
 /// The outcome of one test after its attempts are folded together.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

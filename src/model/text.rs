@@ -74,6 +74,24 @@ fn is_clean(bytes: &[u8]) -> bool {
 /// Below this length [`is_clean`] reads words; from it on, a vectorized fold is faster.
 const SHORT_TEXT_BYTES: usize = 64;
 
+/// Whether `s` is empty or whitespace: most strings start with a visible ASCII character and are
+/// decided by it, without a walk through `char::is_whitespace`.
+pub fn is_blank(s: &str) -> bool {
+    match s.as_bytes().first() {
+        Some(b) if b.is_ascii_graphic() => false,
+        _ => s.trim().is_empty(),
+    }
+}
+
+/// `s` without whitespace around it, as `str::trim`; most strings have none, as their first and
+/// last bytes show.
+pub fn trim(s: &str) -> &str {
+    match (s.as_bytes().first(), s.as_bytes().last()) {
+        (Some(first), Some(last)) if first.is_ascii_graphic() && last.is_ascii_graphic() => s,
+        _ => s.trim(),
+    }
+}
+
 /// The longest prefix of `s` that fits in `max` bytes without splitting a character.
 pub fn truncate_utf8(s: &str, max: usize) -> &str {
     if s.len() <= max {
@@ -89,6 +107,15 @@ pub fn truncate_utf8(s: &str, max: usize) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        /// The shortcuts from the ends agree with `str::trim`.
+        #[test]
+        fn blank_and_trim_agree_with_str_trim(s in "(?s).{0,12}|[ \t\n\u{a0}\u{3000}ax]{0,8}") {
+            proptest::prop_assert_eq!(is_blank(&s), s.trim().is_empty());
+            proptest::prop_assert_eq!(trim(&s), s.trim());
+        }
+    }
 
     #[test]
     fn strips_colour_codes_and_controls_but_keeps_lines() {

@@ -16,7 +16,7 @@ use super::source::{count_newlines, EventTooLarge, Source};
 use super::xml::Text;
 use super::{Format, ParseError, ParseErrorKind, Parsed};
 use crate::diagnostic::Diagnostic;
-use crate::model::{clean_text, Case, Problem, Status, Suite, TestRun};
+use crate::model::{clean_text, is_blank, trim, Case, Problem, Status, Suite, TestRun};
 
 /// Largest single JSON document we read. The document becomes one in-memory value, so this
 /// bounds memory at a few times its size; the largest real single-document reports (Mocha and
@@ -565,22 +565,6 @@ pub fn text(s: &str, cap: usize) -> Option<String> {
     t.finish()
 }
 
-/// Whether `s` is empty or whitespace; most strings start with a visible ASCII character.
-fn is_blank(s: &str) -> bool {
-    match s.as_bytes().first() {
-        Some(b) if b.is_ascii_graphic() => false,
-        _ => s.trim().is_empty(),
-    }
-}
-
-/// `s` without whitespace around it; most strings have none, as their first and last bytes show.
-fn trim(s: &str) -> &str {
-    match (s.as_bytes().first(), s.as_bytes().last()) {
-        (Some(first), Some(last)) if first.is_ascii_graphic() && last.is_ascii_graphic() => s,
-        _ => s.trim(),
-    }
-}
-
 /// A string field as model text.
 pub fn text_of(v: &Value, key: &str, cap: usize) -> Option<String> {
     str_of(v, key).and_then(|s| text(s, cap))
@@ -671,15 +655,6 @@ pub fn not_this_format(what: &str, expected: &str) -> ParseError {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    proptest::proptest! {
-        /// The shortcuts from the ends agree with `str::trim`.
-        #[test]
-        fn blank_and_trim_agree_with_str_trim(s in "(?s).{0,12}|[ \t\n\u{a0}\u{3000}ax]{0,8}") {
-            proptest::prop_assert_eq!(is_blank(&s), s.trim().is_empty());
-            proptest::prop_assert_eq!(trim(&s), s.trim());
-        }
-    }
 
     #[test]
     fn typed_fields_read_what_value_helpers_read_and_bytes_not_utf8_say_where() {

@@ -26,6 +26,7 @@ use std::io::{self, BufRead};
 
 use super::source::{count_newlines, EventTooLarge, MAX_EVENT_BYTES};
 use super::{ParseError, ParseErrorKind};
+use crate::model::is_blank;
 use crate::word;
 
 /// Bytes read from a stream at a time. A token longer than the window makes the next read as
@@ -900,14 +901,6 @@ fn normalize_attribute(raw: &str) -> Cow<'_, str> {
     }
     out.push_str(&raw[start..]);
     Cow::Owned(out)
-}
-
-/// Blank as `str::trim` sees it; a value that starts with a visible ASCII character is not.
-pub(super) fn is_blank(value: &str) -> bool {
-    match value.as_bytes().first() {
-        Some(&b) if b.is_ascii_graphic() => false,
-        _ => value.trim().is_empty(),
-    }
 }
 
 fn too_large(line: u64) -> ParseError {

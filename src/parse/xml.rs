@@ -16,10 +16,10 @@ use std::borrow::Cow;
 use std::io::BufRead;
 use std::time::Duration;
 
-use super::scanner::{is_blank, Scanner, Token};
+use super::scanner::{Scanner, Token};
 use super::{Format, ParseError, ParseErrorKind};
 use crate::diagnostic::Diagnostic;
-use crate::model::{clean_text, truncate_utf8};
+use crate::model::{clean_text, is_blank, truncate_utf8};
 
 pub(super) use super::scanner::Attr;
 
