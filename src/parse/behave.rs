@@ -113,7 +113,10 @@ fn error_message(result: &StepResult<'_>) -> Option<String> {
 fn suite_of(feature: &Feature<'_>) -> Suite {
     let name = feature.name.text(MAX_MESSAGE_BYTES).unwrap_or_default();
     let feature_tags: Vec<String> = tags(&feature.tags).collect();
-    let cases = (feature.elements.0.iter())
+    let cases = feature
+        .elements
+        .0
+        .iter()
         .filter(|e| e.kind.str() != Some("background"))
         .map(|e| case_of(e, &name, &feature_tags))
         .collect();
@@ -133,7 +136,9 @@ fn case_of(element: &Element<'_>, feature: &str, feature_tags: &[String]) -> Cas
         _ => Status::Skipped,
     };
     let mut case = Case::new(
-        (element.name.text(MAX_MESSAGE_BYTES))
+        element
+            .name
+            .text(MAX_MESSAGE_BYTES)
             .map(|n| n.trim_end().to_owned())
             .unwrap_or_else(|| super::junit::UNNAMED_TEST.to_owned()),
         status,

@@ -178,14 +178,15 @@ fn case_of(test: &Test<'_>) -> Case {
         _ => Status::Skipped,
     };
     let mut case = Case::new(
-        (test.name.text(MAX_MESSAGE_BYTES))
+        test.name
+            .text(MAX_MESSAGE_BYTES)
             .unwrap_or_else(|| super::junit::UNNAMED_TEST.to_owned()),
         status,
     );
     case.duration = test.duration.millis();
     case.set_location(test.file_path.str().map(|f| Location {
         file: f.to_owned(),
-        line: test.line.u64().and_then(|n| u32::try_from(n).ok()),
+        line: test.line.line(),
     }));
     let properties = [
         ("type", &test.kind),
@@ -227,7 +228,8 @@ fn case_of(test: &Test<'_>) -> Case {
         }
         Status::Skipped => case.details_mut().problems.push(Problem {
             message: problem.message.or_else(|| {
-                (test.status.str())
+                test.status
+                    .str()
                     .map(|s| {
                         if s == "other" && !raw.is_empty() {
                             raw

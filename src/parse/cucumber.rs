@@ -131,7 +131,8 @@ impl Scenario {
         self.nanos += result.and_then(|r| r.duration.f64()).unwrap_or(0.0);
         let keyword = step.keyword.str().unwrap_or_default().trim();
         let name = if hook {
-            (step.matched.as_ref())
+            step.matched
+                .as_ref()
                 .and_then(|m| m.location.str())
                 .unwrap_or("hook")
         } else {
@@ -170,7 +171,9 @@ fn tags(v: &Value) -> impl Iterator<Item = String> + '_ {
 }
 
 fn suite_of(feature: &Feature<'_>) -> Suite {
-    let name = (feature.name.str())
+    let name = feature
+        .name
+        .str()
         .or_else(|| feature.uri.str())
         .and_then(|n| json::text(n, MAX_MESSAGE_BYTES))
         .unwrap_or_default();
@@ -297,7 +300,7 @@ fn scenario_name(element: &Element<'_>) -> String {
 }
 
 fn line_of(element: &Element<'_>) -> Option<u32> {
-    element.line.u64().and_then(|n| u32::try_from(n).ok())
+    element.line.line()
 }
 
 fn tag(v: &Value) -> Option<String> {

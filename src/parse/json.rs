@@ -164,6 +164,11 @@ impl<'a> Field<'a> {
         }
     }
 
+    /// A line number, as [`line_of`]: a non-negative integer that fits a `u32`.
+    pub fn line(&self) -> Option<u32> {
+        self.u64().and_then(|n| u32::try_from(n).ok())
+    }
+
     /// A number, as [`Value::as_f64`].
     pub fn f64(&self) -> Option<f64> {
         match self {
@@ -582,9 +587,7 @@ pub fn millis(v: Option<&Value>) -> Option<Duration> {
 
 /// A line number field.
 pub fn line_of(v: &Value, key: &str) -> Option<u32> {
-    v.get(key)
-        .and_then(Value::as_u64)
-        .and_then(|n| u32::try_from(n).ok())
+    Field::of(v.get(key)?).line()
 }
 
 /// A JSON scalar as a property value; objects and arrays as compact JSON.

@@ -173,14 +173,9 @@ fn case_of(example: &Example<'_>) -> Case {
         .and_then(|g| json::text(g, MAX_MESSAGE_BYTES))
         .map(Into::into);
     case.duration = example.run_time.seconds();
-    case.set_location(example.file_path.str().map(|f| {
-        Location {
-            file: f.trim_start_matches("./").to_owned(),
-            line: example
-                .line_number
-                .u64()
-                .and_then(|n| u32::try_from(n).ok()),
-        }
+    case.set_location(example.file_path.str().map(|f| Location {
+        file: f.trim_start_matches("./").to_owned(),
+        line: example.line_number.line(),
     }));
     if let Some(id) = example.id.str() {
         case.details_mut()
@@ -189,7 +184,9 @@ fn case_of(example: &Example<'_>) -> Case {
     }
     match status {
         Status::Skipped => case.details_mut().problems.push(Problem {
-            message: (example.pending_message.text(MAX_MESSAGE_BYTES))
+            message: example
+                .pending_message
+                .text(MAX_MESSAGE_BYTES)
                 .or_else(|| Some("pending".into())),
             ..Problem::default()
         }),
