@@ -656,6 +656,75 @@ fn write_file(path: &Path, gen: &Gen) -> usize {
     tests
 }
 
+/// A `go test -json` stream of [`GO_STREAM_BYTES`], as a long test run writes it.
+fn go_stream(out: &mut dyn Write) -> io::Result<()> {
+    let mut sent = 0u64;
+    let mut n = 0;
+    while sent < GO_STREAM_BYTES {
+        let s = n / SUITE;
+        let text = go_test_events(s, n, 40);
+        out.write_all(text.as_bytes())?;
+        sent += text.len() as u64;
+        n += 1;
+        if n % SUITE == 0 {
+            let end = format!(
+                "{{\"Action\":\"fail\",\"Package\":\"example.com/acme/p{s}\",\"Elapsed\":1.5}}\n"
+            );
+            out.write_all(end.as_bytes())?;
+            sent += end.len() as u64;
+        }
+    }
+    Ok(())
+}
+
+/// The go stream through the product: piped into the CLI's standard input, whose peak RSS and
+/// CPU time GNU time reports (`None`, with a note, where /usr/bin/time is missing).
+fn measure_cli(label: &str) -> Option<Row> {
+    let spawned = Command::new("/usr/bin/time")
+        .args([
+            "-f",
+            "RESOURCES %M %U %S",
+            env!("CARGO_BIN_EXE_test-report"),
+        ])
+        .args(["parse", "--json", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn();
+    let mut child = match spawned {
+        Ok(child) => child,
+        Err(e) => {
+            eprintln!("{label}: skipped, /usr/bin/time (GNU time) is needed: {e}");
+            return None;
+        }
+    };
+    let start = Instant::now();
+    let mut stdin = BufWriter::with_capacity(1 << 20, child.stdin.take().expect("stdin"));
+    go_stream(&mut stdin)
+        .and_then(|()| stdin.flush())
+        .expect("feed the CLI");
+    drop(stdin);
+    let out = child.wait_with_output().expect("the CLI's output");
+    let secs = start.elapsed().as_secs_f64();
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_default();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let resources: Vec<f64> = stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("RESOURCES "))
+        .unwrap_or_else(|| panic!("{label}: no resources from GNU time: {stderr}"))
+        .split(' ')
+        .filter_map(|v| v.parse().ok())
+        .collect();
+    Some(Row {
+        label: label.into(),
+        bytes: GO_STREAM_BYTES,
+        secs,
+        cpu_secs: resources.get(1).unwrap_or(&0.0) + resources.get(2).unwrap_or(&0.0),
+        rss_kib: resources.first().copied().unwrap_or(0.0) as u64,
+        outcome: format!("{} tests", report["totals"]["tests"]),
+    })
+}
+
 fn hostile_rows(dir: &Path) -> Vec<Row> {
     let mut rows = Vec::new();
     let laughs = dir.join("hostile-billion-laughs.xml");
@@ -705,24 +774,11 @@ fn hostile_rows(dir: &Path) -> Vec<Row> {
     rows.push(measure(
         "go test -json, 300 MB stream (stdin)",
         "stdin",
-        Some(&mut |out: &mut dyn Write| {
-            let mut sent = 0u64;
-            let mut n = 0;
-            while sent < GO_STREAM_BYTES {
-                let s = n / SUITE;
-                let text = go_test_events(s, n, 40);
-                out.write_all(text.as_bytes())?;
-                sent += text.len() as u64;
-                n += 1;
-                if n % SUITE == 0 {
-                    let end = format!("{{\"Action\":\"fail\",\"Package\":\"example.com/acme/p{s}\",\"Elapsed\":1.5}}\n");
-                    out.write_all(end.as_bytes())?;
-                    sent += end.len() as u64;
-                }
-            }
-            Ok(())
-        }),
+        Some(&mut go_stream),
     ));
+    if let Some(row) = measure_cli("go test -json, 300 MB piped into `test-report parse -`") {
+        rows.push(row);
+    }
     rows
 }
 

@@ -9,7 +9,7 @@ mod spool;
 mod valueedge;
 
 use std::fs::File;
-use std::io::{BufReader, Write};
+use std::io::{BufReader, Cursor, IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -65,7 +65,8 @@ struct Cli {
 
 #[derive(clap::Args)]
 struct Sources {
-    /// Report files, directories or globs; `!pattern` excludes. Commas and newlines also separate.
+    /// Report files, directories or globs; `!pattern` excludes; `-` reads the standard input.
+    /// Commas and newlines also separate.
     #[arg(required = true, value_name = "PATH")]
     paths: Vec<String>,
     /// Input format, or auto to detect it from each file's content.
@@ -974,6 +975,8 @@ fn read_files(
             Found::File(path) => {
                 std::fs::metadata(path).is_ok_and(|m| m.len() > PARALLEL_FILE_MAX_BYTES)
             }
+            // Their size is unknown until they end.
+            Found::Stream(_) | Found::Stdin => true,
             Found::Missing(_) => false,
         })
         .collect();
@@ -1070,6 +1073,66 @@ fn read_file(found: &Found, cwd: &Path, format: FormatChoice, keep_originals: bo
                 Err(e) => FileReport::unreadable(shown, &e.to_string()),
             }
         }
+        Found::Stream(path) => {
+            let shown = paths::relative(path, cwd);
+            match File::open(path) {
+                Ok(stream) => read_stream(shown, stream, format, keep_originals),
+                Err(e) => FileReport::unreadable(shown, &e.to_string()),
+            }
+        }
+        Found::Stdin => {
+            let stdin = std::io::stdin();
+            if stdin.is_terminal() {
+                // Nothing was piped in: waiting for the user to type a report would hang a job.
+                return FileReport::unreadable(
+                    STDIN_SHOWN.to_owned(),
+                    "the standard input is a terminal; pipe a report into it, e.g. go test -json ./... | test-report summary -",
+                );
+            }
+            read_stream(STDIN_SHOWN.to_owned(), stdin.lock(), format, keep_originals)
+        }
+    }
+}
+
+/// What the standard input is called in messages, the summary and `--json`.
+const STDIN_SHOWN: &str = "stdin";
+
+/// A report read from a pipe or FIFO. A pipe's first read may hold a single line, while
+/// [`parse::parse`] detects the format from its reader's first buffer: the stream's first
+/// [`parse::DETECT_PREFIX_BYTES`] are read (over as many reads as it takes) before the rest.
+fn read_stream(
+    shown: String,
+    mut stream: impl Read,
+    format: FormatChoice,
+    keep_originals: bool,
+) -> FileReport {
+    let unreadable = |shown, e: std::io::Error| FileReport::unreadable(shown, &e.to_string());
+    if keep_originals {
+        // Uploads send the report as it was, and a stream cannot be read again: it is held.
+        let mut bytes = Vec::new();
+        return match stream.read_to_end(&mut bytes) {
+            Ok(_) => FileReport {
+                path: shown,
+                result: parse::parse(bytes.as_slice(), format),
+                original: Some(bytes),
+            },
+            Err(e) => unreadable(shown, e),
+        };
+    }
+    let mut prefix = Vec::new();
+    match (&mut stream)
+        .take(parse::DETECT_PREFIX_BYTES as u64)
+        .read_to_end(&mut prefix)
+    {
+        Ok(_) => FileReport {
+            path: shown,
+            result: parse::parse(
+                Cursor::new(prefix).chain(BufReader::with_capacity(READ_BUFFER_BYTES, stream)),
+                format,
+            ),
+            original: None,
+        },
+        Err(e) => unreadable(shown, e),
     }
 }
 
@@ -1170,7 +1233,9 @@ mod tests {
         let in_flight = std::sync::atomic::AtomicUsize::new(0);
         // Early files take longest, so the threads finish them last.
         let read = |f: &Found| {
-            let (Found::File(path) | Found::Missing(path)) = f;
+            let Found::File(path) = f else {
+                panic!("only files here: {f:?}")
+            };
             let name = path.display().to_string();
             let i: u64 = name[5..name.len() - 4].parse().unwrap();
             let others = in_flight.fetch_add(1, std::sync::atomic::Ordering::SeqCst);

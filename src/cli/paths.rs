@@ -7,11 +7,29 @@ use globset::{Glob, GlobSet, GlobSetBuilder};
 /// File name endings taken from a directory given as a PATH; anything else there is not a report.
 pub const REPORT_EXTENSIONS: &[&str] = &["xml", "trx", "json", "jsonl", "ndjson", "tap"];
 
-/// A file to read, or a named path that does not exist.
+/// The PATH that names the standard input (`go test -json ./... | test-report summary -`).
+pub const STDIN_PATH: &str = "-";
+
+/// A file to read, a stream, or a named path that does not exist.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Found {
     File(PathBuf),
+    /// A named path that exists but is neither a file nor a directory: a FIFO, `/dev/stdin`,
+    /// a shell's process substitution (`<(…)`). Read as a stream, its size unknown until it ends.
+    Stream(PathBuf),
+    /// [`STDIN_PATH`]: the standard input.
+    Stdin,
     Missing(PathBuf),
+}
+
+impl Found {
+    /// The path named or matched; none for the standard input.
+    fn path(&self) -> Option<&Path> {
+        match self {
+            Found::File(p) | Found::Stream(p) | Found::Missing(p) => Some(p),
+            Found::Stdin => None,
+        }
+    }
 }
 
 fn is_glob(s: &str) -> bool {
@@ -34,6 +52,10 @@ pub fn expand(patterns: &[String], cwd: &Path) -> Result<Vec<Found>, String> {
     let excluded = exclusion_set(&excludes)?;
     let mut found = Vec::new();
     for pattern in includes {
+        if pattern == STDIN_PATH {
+            found.push(Found::Stdin);
+            continue;
+        }
         let path = cwd.join(pattern);
         if is_glob(pattern) {
             let full = path.to_string_lossy().into_owned();
@@ -50,17 +72,21 @@ pub fn expand(patterns: &[String], cwd: &Path) -> Result<Vec<Found>, String> {
             walk(&path, &mut found);
         } else if path.is_file() {
             found.push(Found::File(path));
+        } else if path.exists() {
+            found.push(Found::Stream(path));
         } else {
             found.push(Found::Missing(path));
         }
     }
     let mut seen = std::collections::HashSet::new();
-    found.retain(|f| {
-        let p = match f {
-            Found::File(p) | Found::Missing(p) => p,
-        };
-        let rel = relative(p, cwd);
-        !excluded.is_match(&rel) && !excluded.is_match(p) && seen.insert(p.clone())
+    let mut stdin_seen = false;
+    found.retain(|f| match f.path() {
+        Some(p) => {
+            let rel = relative(p, cwd);
+            !excluded.is_match(&rel) && !excluded.is_match(p) && seen.insert(p.to_owned())
+        }
+        // The standard input can be read once.
+        None => !std::mem::replace(&mut stdin_seen, true),
     });
     Ok(found)
 }

@@ -452,3 +452,128 @@ fn the_ctrf_file_keeps_every_test_the_shrunk_summary_leaves_out() {
     assert_eq!(doc["results"]["summary"]["failed"], 40_000);
     assert_eq!(tests[39_999]["message"], "boom 39999");
 }
+
+/// `test-report ARGS` with `chunks` written to its standard input one after the other, a pause
+/// between them, as a test process writes into a pipe while it runs.
+fn test_report_fed(args: &[&str], chunks: &[&[u8]]) -> Output {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_test-report"))
+        .args(args)
+        .current_dir(repo())
+        .env_remove("GITHUB_STEP_SUMMARY")
+        .env_remove("GITHUB_TOKEN")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("the test-report binary runs");
+    let mut stdin = child.stdin.take().unwrap();
+    for chunk in chunks {
+        stdin.write_all(chunk).unwrap();
+        stdin.flush().unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(150));
+    }
+    drop(stdin);
+    child.wait_with_output().unwrap()
+}
+
+const NUNIT: &str = "tests/conformance/dorny-test-reporter/fixtures/dotnet-nunit.xml";
+const GO_TEST_JSON: &str = "tests/fixtures/go/go-test-json.json";
+
+#[test]
+fn a_report_piped_in_is_read_from_dash_even_when_its_first_read_is_short() {
+    // The first read holds only the XML declaration: the root element that tells NUnit from
+    // JUnit arrives later.
+    let nunit = std::fs::read(repo().join(NUNIT)).unwrap();
+    let out = test_report_fed(&["parse", "--json", "-"], &[&nunit[..40], &nunit[40..]]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(v["files"][0]["path"], "stdin");
+    assert_eq!(v["files"][0]["format"], "nunit");
+    assert_eq!(v["totals"]["tests"], 9);
+    assert_eq!(v["totals"]["failed"], 3);
+
+    // A `go test -json` stream arrives a line at a time.
+    let go = std::fs::read(repo().join(GO_TEST_JSON)).unwrap();
+    let lines: Vec<&[u8]> = go.split_inclusive(|&b| b == b'\n').take(3).collect();
+    let rest = &go[lines.iter().map(|l| l.len()).sum::<usize>()..];
+    let mut chunks = lines.clone();
+    chunks.push(rest);
+    let out = test_report_fed(&["parse", "--json", GO_TEST_JSON, "-", "-"], &chunks);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    // The same tests as from the file, and `-` twice is read once.
+    assert_eq!(v["files"].as_array().unwrap().len(), 2);
+    assert_eq!(v["files"][1]["format"], "go-test");
+    assert_eq!(v["files"][1]["totals"], v["files"][0]["totals"]);
+    assert_eq!(v["totals"]["tests"], 24);
+}
+
+#[test]
+fn a_fifo_or_process_substitution_is_read_as_a_stream() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("results.fifo");
+    let made = Command::new("mkfifo").arg(&fifo).status().unwrap();
+    assert!(made.success());
+    let writer = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || {
+            let go = std::fs::read(repo().join(GO_TEST_JSON)).unwrap();
+            std::fs::write(fifo, go).unwrap();
+        })
+    };
+    let out = test_report(&["parse", "--json", fifo.to_str().unwrap()]);
+    writer.join().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(v["files"][0]["format"], "go-test");
+    assert_eq!(v["totals"]["tests"], 12);
+    assert_eq!(v["totals"]["failed"], 4);
+}
+
+#[test]
+fn a_piped_report_is_uploaded_byte_for_byte() {
+    let original = std::fs::read(repo().join("examples/passing.xml")).unwrap();
+    let out = test_report_fed(
+        &[
+            "summary",
+            "-",
+            "--testnod-token",
+            "tn-very-secret",
+            "--testnod-build-id",
+            "build-7",
+            "--dry-run",
+        ],
+        &[&original[..10], &original[10..]],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        log.contains("PUT https://storage.dry-run.invalid/presigned-upload"),
+        "{log}"
+    );
+    assert!(
+        log.contains(std::str::from_utf8(&original).unwrap()),
+        "{log}"
+    );
+}
