@@ -98,7 +98,6 @@ struct WasmInput {
 #[derive(Deserialize)]
 struct WasmFile {
     path: String,
-    read_error: Option<String>,
 }
 
 #[wasm_bindgen]
@@ -109,11 +108,21 @@ extern "C" {
 
     #[wasm_bindgen(method, catch)]
     fn write(this: &CtrfSink, chunk: &[u8]) -> Result<(), JsValue>;
+
+    /// The wrapper's reader of one report file: `{ read() }` answers its next bytes as a
+    /// `Uint8Array` (empty at the end; a view the wrapper may reuse at the next call), or throws
+    /// the failed read's error. Every piece but the last holds [`READ_BUFFER_BYTES`]: the format
+    /// is detected from the first.
+    pub type ReportReader;
+
+    #[wasm_bindgen(method, catch)]
+    fn read(this: &ReportReader) -> Result<js_sys::Uint8Array, JsValue>;
 }
 
 static PANIC_HOOK: Once = Once::new();
 
-/// Runs the whole report. `contents[i]` holds the bytes of `files[i]` of the input JSON.
+/// Runs the whole report. `readers[i]` reads the bytes of `files[i]` of the input JSON (a
+/// [`ReportReader`]): reports are read as they are parsed, so none is held whole in memory.
 /// Hands every test as CTRF JSON to `ctrf` in chunks of [`convert::ctrf::CHUNK_BYTES`], for the
 /// `ctrf-file` output (complete even when the summary had to shrink): views of wasm memory, so
 /// the document is neither held whole nor copied into JavaScript (the copy alone was an eighth
@@ -122,7 +131,7 @@ static PANIC_HOOK: Once = Once::new();
 #[wasm_bindgen]
 pub async fn run(
     input_json: String,
-    contents: js_sys::Array,
+    readers: js_sys::Array,
     ctrf: CtrfSink,
 ) -> Result<String, JsError> {
     // A panic in wasm aborts the instance; the hook at least prints why before the trap.
@@ -133,10 +142,10 @@ pub async fn run(
         .config
         .validate()
         .map_err(|e| JsError::new(&e.to_string()))?;
-    if contents.length() as usize != input.files.len() {
+    if readers.length() as usize != input.files.len() {
         return Err(JsError::new(&format!(
-            "the action wrapper passed {} file contents for {} files",
-            contents.length(),
+            "the action wrapper passed {} file readers for {} files",
+            readers.length(),
             input.files.len()
         )));
     }
@@ -144,21 +153,14 @@ pub async fn run(
     let files = input
         .files
         .into_iter()
-        .zip(contents.iter())
-        .map(|(file, bytes)| match file.read_error {
-            Some(reason) => FileReport::unreadable(file.path, &reason),
-            None => {
-                let bytes = JsBytes::new(bytes);
-                FileReport {
-                    path: file.path,
-                    // Copied whole only to be uploaded as it is; most runs upload nothing.
-                    original: keep_originals.then(|| bytes.array.to_vec()),
-                    result: parse::parse(
-                        BufReader::with_capacity(READ_BUFFER_BYTES, bytes),
-                        config.format,
-                    ),
-                }
-            }
+        .zip(readers.iter())
+        .map(|(file, reader)| {
+            read_report(
+                file.path,
+                reader.unchecked_into(),
+                config.format,
+                keep_originals,
+            )
         })
         .collect();
     let inputs = Inputs {
@@ -186,11 +188,10 @@ pub async fn run(
         .map_err(|e| JsError::new(&format!("could not encode the outcome: {e}")))?;
     convert::ctrf::write_chunks(&inputs.files, now_ms, |chunk| ctrf.write(chunk.as_bytes()))
         .map_err(|e| {
-            let reason = match e.dyn_ref::<js_sys::Error>() {
-                Some(error) => String::from(error.message()),
-                None => e.as_string().unwrap_or_else(|| format!("{e:?}")),
-            };
-            JsError::new(&format!("could not write the CTRF file: {reason}"))
+            JsError::new(&format!(
+                "could not write the CTRF file: {}",
+                message_of(&e)
+            ))
         })?;
     Ok(json)
 }
@@ -199,29 +200,91 @@ pub async fn run(
 /// minimum: [`parse::DETECT_PREFIX_BYTES`] for detecting the format).
 const READ_BUFFER_BYTES: usize = 256 * 1024;
 
-/// A report's `Uint8Array` read in pieces: the report is never copied into wasm memory whole (a
-/// second copy of up to hundreds of MB, fresh memory that the first call paid for page by page).
-struct JsBytes {
-    array: js_sys::Uint8Array,
-    at: u32,
+/// What a thrown JavaScript value says: an `Error`'s message, a string, or its debug form.
+fn message_of(e: &JsValue) -> String {
+    match e.dyn_ref::<js_sys::Error>() {
+        Some(error) => String::from(error.message()),
+        None => e.as_string().unwrap_or_else(|| format!("{e:?}")),
+    }
 }
 
-impl JsBytes {
-    fn new(value: JsValue) -> JsBytes {
-        JsBytes {
-            array: uint8_array(value),
+/// One report, parsed as its reader hands it over; held whole only when an upload sends it as it
+/// is (most runs upload nothing), by keeping the pieces as they pass.
+fn read_report(
+    path: String,
+    reader: ReportReader,
+    format: parse::FormatChoice,
+    keep_originals: bool,
+) -> FileReport {
+    let mut buffered =
+        BufReader::with_capacity(READ_BUFFER_BYTES, JsReport::new(reader, keep_originals));
+    // Through `&mut`, so that the reader comes back: a parse need not read to the end of the
+    // file, and the upload sends all of it.
+    let result = parse::parse(&mut buffered, format);
+    let mut report = buffered.into_inner();
+    let original = match (&result, report.kept.is_some()) {
+        (Ok(_), true) => match std::io::copy(&mut report, &mut std::io::sink()) {
+            Ok(_) => report.kept,
+            Err(e) => return FileReport::unreadable(path, &e.to_string()),
+        },
+        _ => None,
+    };
+    FileReport {
+        path,
+        result,
+        original,
+    }
+}
+
+/// A report file read through its [`ReportReader`], a piece at a time: the wrapper holds one
+/// piece, wasm memory the parser's buffer, so memory does not grow with the file (a 300 MB
+/// `go test -json` stream was a 300 MB `Buffer` first) and files over Node's 2 GiB `readFile`
+/// limit can be read.
+struct JsReport {
+    reader: ReportReader,
+    piece: js_sys::Uint8Array,
+    at: u32,
+    ended: bool,
+    /// Every byte read so far, when the report is to be uploaded as it is.
+    kept: Option<Vec<u8>>,
+}
+
+impl JsReport {
+    fn new(reader: ReportReader, keep: bool) -> JsReport {
+        JsReport {
+            reader,
+            piece: js_sys::Uint8Array::new_with_length(0),
             at: 0,
+            ended: false,
+            kept: keep.then(Vec::new),
         }
     }
 }
 
-impl Read for JsBytes {
+impl Read for JsReport {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.at >= self.piece.length() {
+            if self.ended {
+                return Ok(0);
+            }
+            self.piece = self
+                .reader
+                .read()
+                .map_err(|e| std::io::Error::other(message_of(&e)))?;
+            self.at = 0;
+            if self.piece.length() == 0 {
+                self.ended = true;
+                return Ok(0);
+            }
+        }
         let wanted = u32::try_from(buf.len()).unwrap_or(u32::MAX);
-        let end = self.array.length().min(self.at.saturating_add(wanted));
+        let end = self.piece.length().min(self.at.saturating_add(wanted));
         let n = (end - self.at) as usize;
-        self.array.subarray(self.at, end).copy_to(&mut buf[..n]);
+        self.piece.subarray(self.at, end).copy_to(&mut buf[..n]);
         self.at = end;
+        if let Some(kept) = self.kept.as_mut() {
+            kept.extend_from_slice(&buf[..n]);
+        }
         Ok(n)
     }
 }

@@ -2,6 +2,7 @@
 // outputs and the CTRF document, as the action runs them.
 import { readFileSync } from 'node:fs';
 import { run } from '../../js/pkg/test_report.js';
+import { REPORT_PIECE_BYTES } from '../../js/src/report-file.js';
 
 const path = process.argv[2];
 const bytes = readFileSync(path);
@@ -10,12 +11,25 @@ const rounds = Number(process.env.ROUNDS || 1);
 // The CTRF document arrives as views into wasm memory, which the action writes to its file;
 // here they are dropped, as the peers write nothing either.
 const ctrf = { write() {} };
+// The action reads the file as the core parses it (js/src/report-file.js); the peers' rows time
+// their parse of text already in memory, so ours reads the same bytes from memory, in the
+// action's pieces.
+const inMemory = () => {
+  let at = 0;
+  return {
+    read() {
+      const piece = bytes.subarray(at, Math.min(bytes.length, at + REPORT_PIECE_BYTES));
+      at += piece.length;
+      return piece;
+    },
+  };
+};
 let best = Infinity;
 let first;
 let totals;
 for (let i = 0; i < rounds; i++) {
   const start = process.hrtime.bigint();
-  const outcome = JSON.parse(await run(input, [bytes], ctrf));
+  const outcome = JSON.parse(await run(input, [inMemory()], ctrf));
   const ms = Number(process.hrtime.bigint() - start) / 1e6;
   first ??= ms;
   best = Math.min(best, ms);

@@ -10,6 +10,8 @@ import path from 'node:path';
 import * as core from '@actions/core';
 import * as glob from '@actions/glob';
 
+import { ReportFile } from './report-file.js';
+
 /** Proxy variables the runner (or a self-hosted runner's admin) may set. */
 const PROXY_VARIABLES = ['HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy'];
 
@@ -128,18 +130,9 @@ async function report() {
   const root = process.cwd();
   const found = await findFiles(patterns);
 
-  const files = [];
-  const contents = [];
-  for (const file of found) {
-    const relative = path.relative(root, file).split(path.sep).join('/');
-    try {
-      contents.push(await readFile(file));
-      files.push({ path: relative });
-    } catch (error) {
-      contents.push(new Uint8Array());
-      files.push({ path: relative, read_error: error.message });
-    }
-  }
+  // Opened and read as the core parses each one: an unreadable file is reported as its error.
+  const files = found.map((file) => ({ path: path.relative(root, file).split(path.sep).join('/') }));
+  const readers = found.map((file) => new ReportFile(file));
 
   // Loaded here, not at the top: the glue instantiates the wasm as it loads, and a missing or
   // broken wasm must fail the step with a message like any other error.
@@ -156,9 +149,12 @@ async function report() {
   const ctrf = new CtrfFile(path.join(tempDir(), `test-report-ctrf-${randomUUID()}.json`));
   let outcome;
   try {
-    outcome = JSON.parse(await runCore(JSON.stringify(input), contents, ctrf));
+    outcome = JSON.parse(await runCore(JSON.stringify(input), readers, ctrf));
   } finally {
     ctrf.close();
+    for (const reader of readers) {
+      reader.close();
+    }
   }
   if (outcome.error) {
     throw new Error(outcome.error);
