@@ -89,3 +89,31 @@ test('a report of several pieces is uploaded to TestNod byte for byte', async ()
     await fakes.stop();
   }
 });
+
+test('a report after one whose parse stopped early is read from its own start', () => {
+  // The core reads every report through one buffer: what a report whose parse stopped at an
+  // error left in it must not be taken for the next report's beginning. (The XML readers drain
+  // the buffer before they scan; the line readers stop where the error is.)
+  const workspace = path.join(scratch, 'after-error');
+  mkdirSync(path.join(workspace, 'reports'), { recursive: true });
+  const tooDeep = `TAP version 14\n${' '.repeat(4 * 256)}ok 1 - nested too deep\n`;
+  const rest = Array.from({ length: 5000 }, (_, i) => `ok ${i + 2} - passes\n`).join('');
+  writeFileSync(path.join(workspace, 'reports', 'a-broken.tap'), tooDeep + rest);
+  writeFileSync(path.join(workspace, 'reports', 'b-fine.xml'), junit(7));
+  const output = path.join(workspace, 'output.txt');
+  const summary = path.join(workspace, 'summary.md');
+  writeFileSync(output, '');
+  writeFileSync(summary, '');
+  const env = {
+    PATH: process.env.PATH,
+    GITHUB_WORKSPACE: workspace,
+    GITHUB_STEP_SUMMARY: summary,
+    GITHUB_OUTPUT: output,
+    RUNNER_TEMP: workspace,
+    INPUT_PATH: 'reports/*',
+    'INPUT_FAIL-ON': 'nothing',
+  };
+  const result = spawnSync(process.execPath, [entry], { cwd: workspace, env, encoding: 'utf8', timeout: 60_000 });
+  assert.match(result.stdout, /a-broken\.tap.*nested deeper/);
+  assert.match(readFileSync(output, 'utf8'), /^total<<.*\n7$/m, result.stdout + result.stderr);
+});

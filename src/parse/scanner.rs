@@ -32,6 +32,9 @@ use crate::word;
 /// Bytes read from a stream at a time. A token longer than the window makes the next read as
 /// long as the window, so rescanning an unfinished token stays linear in its size.
 const READ_CHUNK_BYTES: usize = 256 * 1024;
+/// The scratch buffer a stream's reads land in starts this long and doubles as they fill it, up
+/// to [`READ_CHUNK_BYTES`] (or a longer token): a small report zeroes no more than it reads.
+const FIRST_READ_BYTES: usize = 4 * 1024;
 
 /// The byte-order mark some Windows tools write before the XML declaration.
 const BYTE_ORDER_MARK: char = '\u{feff}';
@@ -589,12 +592,16 @@ impl<'a, R: BufRead> Scanner<'a, R> {
         // The scratch buffer keeps its length between reads, so it is zeroed only when it grows,
         // and reads land in it directly: a read at least as long as a `BufReader`'s buffer
         // bypasses that buffer (std's `BufReader::read`), which saves a copy of every byte.
+        // It grows as reads fill it, from [`FIRST_READ_BYTES`] by doubling, not to `want` at
+        // once: zeroing 256 KiB for a report of a few KB was two thirds of reading thousands of
+        // them. (The doublings add up to the read chunk, so a `BufReader` of that size that
+        // detection filled is drained exactly, and the reads after it still bypass it.)
         let mut fresh = std::mem::take(&mut self.scratch);
         let carried = self.pending.len();
         // The start of a cut character is not progress: read past it.
         let want = want + carried;
-        if fresh.len() < want {
-            fresh.resize(want, 0);
+        if fresh.len() < carried.max(FIRST_READ_BYTES).min(want) {
+            fresh.resize(carried.max(FIRST_READ_BYTES).min(want), 0);
         }
         fresh[..carried].copy_from_slice(&self.pending);
         self.pending.clear();
@@ -605,7 +612,11 @@ impl<'a, R: BufRead> Scanner<'a, R> {
         };
         let mut ended = false;
         while filled < want {
-            match reader.read(&mut fresh[filled..want]) {
+            if filled == fresh.len() {
+                fresh.resize((filled * 2).min(want), 0);
+            }
+            let end = want.min(fresh.len());
+            match reader.read(&mut fresh[filled..end]) {
                 Ok(0) => {
                     ended = true;
                     break;
