@@ -17,7 +17,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use super::json::{self, Line, Lines};
+use super::json::{self, Lines, RawLine};
 use super::junit::{MAX_MESSAGE_BYTES, MAX_OUTPUT_BYTES, MAX_TRACE_BYTES};
 use super::source::Source;
 use super::xml::Text;
@@ -48,9 +48,10 @@ struct Stream {
 pub fn parse<R: BufRead>(source: Source<R>) -> Result<Parsed, ParseError> {
     let mut lines = Lines::new(source);
     let mut stream = Stream::default();
-    while let Some(line) = lines.next_line(WHAT)? {
-        if let Line::Json(v) = line {
-            stream.event(&v);
+    while let Some(line) = lines.next_raw()? {
+        // Plain-text lines (a tool's own output mixed in) are not events.
+        if let RawLine::Json { text, line } = line {
+            stream.event(&json::value_of_line(text, line, WHAT)?);
         }
     }
     if stream.events == 0 {

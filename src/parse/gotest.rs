@@ -23,7 +23,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use super::json::{self, Line, Lines};
+use super::json::{self, Field, Lines, RawLine};
 use super::junit::{MAX_MESSAGE_BYTES, MAX_OUTPUT_BYTES};
 use super::source::Source;
 use super::xml::Text;
@@ -49,10 +49,14 @@ const WHAT: &str = "the go test -json stream";
 pub fn parse<R: BufRead>(source: Source<R>) -> Result<Parsed, ParseError> {
     let mut lines = Lines::new(source);
     let mut stream = Stream::default();
-    while let Some(line) = lines.next_line(WHAT)? {
+    while let Some(line) = lines.next_raw()? {
         match line {
-            Line::Json(v) => stream.event(&v),
-            Line::Text(t) => stream.text_line(&t),
+            RawLine::Json { text, line } => match serde_json::from_str::<Event>(text) {
+                Ok(event) => stream.event(&event),
+                // What the typed event refuses (a repeated key) is read as a `Value` is read.
+                Err(_) => stream.event(&Event::of(&json::value_of_line(text, line, WHAT)?)),
+            },
+            RawLine::Text(text) => stream.text_line(text),
         }
     }
     if stream.events == 0 {
@@ -63,6 +67,55 @@ pub fn parse<R: BufRead>(source: Source<R>) -> Result<Parsed, ParseError> {
         });
     }
     Ok(stream.finish())
+}
+
+/// One test2json event, its strings borrowed from the line: a `Value` per line allocated every
+/// key and string of every event, two thirds of reading a stream. Fields are as lenient as the
+/// `Value` helpers (see [`Field`]); keys Go does not write are skipped.
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+struct Event<'a> {
+    #[serde(rename = "Action", borrow)]
+    action: Field<'a>,
+    #[serde(rename = "Package", borrow)]
+    package: Field<'a>,
+    /// Go 1.24's build events name their package here.
+    #[serde(rename = "ImportPath", borrow)]
+    import_path: Field<'a>,
+    #[serde(rename = "Test", borrow)]
+    test: Field<'a>,
+    #[serde(rename = "Output", borrow)]
+    output: Field<'a>,
+    #[serde(rename = "Elapsed", borrow)]
+    elapsed: Field<'a>,
+    #[serde(rename = "FailedBuild")]
+    failed_build: Present,
+}
+
+impl<'a> Event<'a> {
+    /// An event read as a `Value` (a line the typed reading refused).
+    fn of(v: &'a Value) -> Event<'a> {
+        let field = |key| v.get(key).map(Field::of).unwrap_or_default();
+        Event {
+            action: field("Action"),
+            package: field("Package"),
+            import_path: field("ImportPath"),
+            test: field("Test"),
+            output: field("Output"),
+            elapsed: field("Elapsed"),
+            failed_build: Present(v.get("FailedBuild").is_some()),
+        }
+    }
+}
+
+/// Whether a key is there, whatever its value (`null` included).
+#[derive(Default)]
+struct Present(bool);
+
+impl<'de> serde::Deserialize<'de> for Present {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        serde::de::IgnoredAny::deserialize(deserializer).map(|_| Present(true))
+    }
 }
 
 #[derive(Default)]
@@ -87,6 +140,9 @@ struct Package {
     name: String,
     tests: Vec<Test>,
     index: HashMap<String, usize>,
+    /// The test of the last event and its name as the stream spells it: a test's events mostly
+    /// follow each other (`run`, `output`…, `pass`), so most need no hashing.
+    last_test: Option<(String, usize)>,
     output: Text,
     failed: bool,
     build_failed: bool,
@@ -98,6 +154,8 @@ struct Stream {
     events: u64,
     packages: Vec<Package>,
     index: HashMap<String, usize>,
+    /// The package of the last event (see [`Package::last_test`]).
+    last_package: usize,
     /// Plain-text lines since the last package result: compiler errors of a failing build.
     stray: Option<Text>,
 }
@@ -108,6 +166,7 @@ impl Package {
             name: name.to_owned(),
             tests: Vec::new(),
             index: HashMap::new(),
+            last_test: None,
             output: Text::with_cap(MAX_OUTPUT_BYTES),
             failed: false,
             build_failed: false,
@@ -116,8 +175,12 @@ impl Package {
     }
 
     fn test(&mut self, name: &str) -> &mut Test {
-        let i = match self.index.get(name) {
-            Some(i) => *i,
+        let last = match &self.last_test {
+            Some((last, i)) if last == name => Some(*i),
+            _ => None,
+        };
+        let i = match last.or_else(|| self.index.get(name).copied()) {
+            Some(i) => i,
             None => {
                 self.index.insert(name.to_owned(), self.tests.len());
                 self.tests.push(Test {
@@ -135,6 +198,12 @@ impl Package {
                 self.tests.len() - 1
             }
         };
+        if last.is_none() {
+            let (name_of_last, at) = self.last_test.get_or_insert_with(Default::default);
+            name_of_last.clear();
+            name_of_last.push_str(name);
+            *at = i;
+        }
         &mut self.tests[i]
     }
 }
@@ -168,14 +237,22 @@ fn log_line(line: &str) -> Option<(&str, u32, &str)> {
 
 impl Stream {
     fn package(&mut self, name: &str) -> &mut Package {
-        let i = match self.index.get(name) {
-            Some(i) => *i,
-            None => {
-                self.index.insert(name.to_owned(), self.packages.len());
-                self.packages.push(Package::new(name));
-                self.packages.len() - 1
-            }
+        let last = self
+            .packages
+            .get(self.last_package)
+            .is_some_and(|p| p.name == name);
+        let i = match last.then_some(self.last_package) {
+            Some(i) => i,
+            None => match self.index.get(name) {
+                Some(i) => *i,
+                None => {
+                    self.index.insert(name.to_owned(), self.packages.len());
+                    self.packages.push(Package::new(name));
+                    self.packages.len() - 1
+                }
+            },
         };
+        self.last_package = i;
         &mut self.packages[i]
     }
 
@@ -206,26 +283,34 @@ impl Stream {
         stray.push("\n");
     }
 
-    fn event(&mut self, v: &Value) {
-        let Some(action) = json::str_of(v, "Action") else {
+    fn event(&mut self, event: &Event) {
+        let Some(action) = event.action.str() else {
             return;
         };
         self.events += 1;
         // Go 1.24 build events name the package `pkg [pkg.test]`; it is the same package.
-        let package = json::str_of(v, "Package")
-            .or_else(|| json::str_of(v, "ImportPath").map(|p| p.split(" [").next().unwrap_or(p)))
+        let package = event
+            .package
+            .str()
+            .or_else(|| {
+                let path = event.import_path.str()?;
+                Some(path.split(" [").next().unwrap_or(path))
+            })
             .unwrap_or_default();
-        let output = v.get("Output").and_then(Value::as_str).unwrap_or_default();
-        let Some(test) = json::str_of(v, "Test") else {
+        let output = match &event.output {
+            Field::Str(output) => output,
+            _ => "",
+        };
+        let Some(test) = event.test.str() else {
             let pkg = self.package(package);
             match action {
                 "output" | "build-output" => pkg.output.push(output),
                 "fail" | "build-fail" => {
                     pkg.failed = true;
-                    pkg.build_failed |= action == "build-fail" || v.get("FailedBuild").is_some();
-                    pkg.elapsed = json::seconds(v.get("Elapsed")).or(pkg.elapsed);
+                    pkg.build_failed |= action == "build-fail" || event.failed_build.0;
+                    pkg.elapsed = event.elapsed.seconds().or(pkg.elapsed);
                 }
-                "pass" | "skip" => pkg.elapsed = json::seconds(v.get("Elapsed")),
+                "pass" | "skip" => pkg.elapsed = event.elapsed.seconds(),
                 _ => {}
             }
             return;
@@ -242,7 +327,7 @@ impl Stream {
                         .push(output);
                 }
             }
-            "pass" | "fail" | "skip" => test.finish(action, json::seconds(v.get("Elapsed"))),
+            "pass" | "fail" | "skip" => test.finish(action, event.elapsed.seconds()),
             _ => {}
         }
     }
@@ -536,5 +621,40 @@ mod tests {
         ))
         .unwrap_err();
         assert_eq!((err.kind, err.line), (ParseErrorKind::Syntax, Some(2)));
+    }
+
+    #[test]
+    fn odd_events_read_as_leniently_as_json_values() {
+        // A repeated key (the last one counts), values of other types than Go writes (ignored),
+        // a `null` FailedBuild (still there), escapes in borrowed strings.
+        let run = parse_str(concat!(
+            r#"{"Action":"run","Package":"p","Test":"TestA"}"#,
+            "\n",
+            r#"{"Action":"output","Action":"fail","Package":"p","Test":"TestA","Elapsed":"0.5"}"#,
+            "\n",
+            r#"{"Action":"pass","Package":"p","Test":7,"Output":{"x":1},"Elapsed":[1]}"#,
+            "\n",
+            r#"{"Action":"run","Package":"q\u00e9","Test":"TestB\t"}"#,
+            "\n",
+            r#"{"Action":"fail","Package":"qé","Test":"TestB\t","Elapsed":1}"#,
+            "\n",
+            r#"{"Action":"fail","Package":"r","Elapsed":0,"FailedBuild":null}"#,
+            "\n",
+        ));
+        assert_eq!(
+            statuses(&run),
+            [
+                ("TestA".to_owned(), "failed"),
+                ("TestB\t".to_owned(), "failed"),
+                (PACKAGE_CASE.to_owned(), "errored")
+            ]
+        );
+        let cases: Vec<&Case> = run.cases().collect();
+        assert_eq!(cases[0].duration, Some(Duration::from_millis(500)));
+        assert_eq!(run.suites[1].name, "qé");
+        assert_eq!(
+            cases[2].problems()[0].message.as_deref(),
+            Some("build failed: the package did not compile, no test ran")
+        );
     }
 }
