@@ -28,6 +28,32 @@ function junit(cases) {
   return `<?xml version="1.0" encoding="UTF-8"?>\n<testsuite name="s">\n${body}</testsuite>\n`;
 }
 
+/**
+ * Runs the bundled action in a fresh workspace holding `reports` (name → content) with `inputs`
+ * (name → value, as the runner passes them); answers the process result and GITHUB_OUTPUT's text.
+ */
+function runAction(name, reports, inputs) {
+  const workspace = path.join(scratch, name);
+  mkdirSync(path.join(workspace, 'reports'), { recursive: true });
+  for (const [file, content] of Object.entries(reports)) {
+    writeFileSync(path.join(workspace, 'reports', file), content);
+  }
+  const output = path.join(workspace, 'output.txt');
+  const summary = path.join(workspace, 'summary.md');
+  writeFileSync(output, '');
+  writeFileSync(summary, '');
+  const env = {
+    PATH: process.env.PATH,
+    GITHUB_WORKSPACE: workspace,
+    GITHUB_STEP_SUMMARY: summary,
+    GITHUB_OUTPUT: output,
+    RUNNER_TEMP: workspace,
+    ...Object.fromEntries(Object.entries(inputs).map(([k, v]) => [`INPUT_${k.toUpperCase()}`, v])),
+  };
+  const result = spawnSync(process.execPath, [entry], { cwd: workspace, env, encoding: 'utf8', timeout: 60_000 });
+  return { result, output: readFileSync(output, 'utf8') };
+}
+
 test('a report is read in full pieces, then an empty one, and closed', () => {
   const file = path.join(scratch, 'pieces.xml');
   const bytes = Buffer.from(junit(900));
@@ -56,30 +82,17 @@ test('a report that cannot be opened throws its error once, then reads as ended'
 test('a report of several pieces is uploaded to TestNod byte for byte', async () => {
   const fakes = await startFakes();
   try {
-    const workspace = path.join(scratch, 'workspace');
-    mkdirSync(path.join(workspace, 'reports'), { recursive: true });
     const report = junit(1000);
     assert.ok(report.length > 2 * REPORT_PIECE_BYTES);
-    writeFileSync(path.join(workspace, 'reports', 'big.xml'), report);
-    const output = path.join(scratch, 'output.txt');
-    const summary = path.join(scratch, 'summary.md');
-    writeFileSync(output, '');
-    writeFileSync(summary, '');
-    const env = {
-      PATH: process.env.PATH,
-      GITHUB_WORKSPACE: workspace,
-      GITHUB_STEP_SUMMARY: summary,
-      GITHUB_OUTPUT: output,
-      RUNNER_TEMP: scratch,
-      INPUT_PATH: 'reports/*.xml',
-      'INPUT_FAIL-ON': 'nothing',
-      'INPUT_TESTNOD-TOKEN': 'testnod-token',
-      'INPUT_TESTNOD-URL': `${fakes.url}/testnod`,
-      'INPUT_TESTNOD-BUILD-ID': 'pieces-1',
-    };
-    const result = spawnSync(process.execPath, [entry], { cwd: scratch, env, encoding: 'utf8', timeout: 60_000 });
+    const { result, output } = runAction('upload', { 'big.xml': report }, {
+      path: 'reports/*.xml',
+      'fail-on': 'nothing',
+      'testnod-token': 'testnod-token',
+      'testnod-url': `${fakes.url}/testnod`,
+      'testnod-build-id': 'pieces-1',
+    });
     assert.equal(result.status, 0, result.stdout + result.stderr);
-    assert.match(readFileSync(output, 'utf8'), /^failed<<.*\n1000$/m);
+    assert.match(output, /^failed<<.*\n1000$/m);
     const state = await (await fetch(`${fakes.url}/_fake/state/testnod`)).json();
     assert.deepEqual(
       state.runs.map((run) => run.uploads.map((upload) => upload.file_utf8 === report)),
@@ -94,26 +107,13 @@ test('a report after one whose parse stopped early is read from its own start', 
   // The core reads every report through one buffer: what a report whose parse stopped at an
   // error left in it must not be taken for the next report's beginning. (The XML readers drain
   // the buffer before they scan; the line readers stop where the error is.)
-  const workspace = path.join(scratch, 'after-error');
-  mkdirSync(path.join(workspace, 'reports'), { recursive: true });
   const tooDeep = `TAP version 14\n${' '.repeat(4 * 256)}ok 1 - nested too deep\n`;
   const rest = Array.from({ length: 5000 }, (_, i) => `ok ${i + 2} - passes\n`).join('');
-  writeFileSync(path.join(workspace, 'reports', 'a-broken.tap'), tooDeep + rest);
-  writeFileSync(path.join(workspace, 'reports', 'b-fine.xml'), junit(7));
-  const output = path.join(workspace, 'output.txt');
-  const summary = path.join(workspace, 'summary.md');
-  writeFileSync(output, '');
-  writeFileSync(summary, '');
-  const env = {
-    PATH: process.env.PATH,
-    GITHUB_WORKSPACE: workspace,
-    GITHUB_STEP_SUMMARY: summary,
-    GITHUB_OUTPUT: output,
-    RUNNER_TEMP: workspace,
-    INPUT_PATH: 'reports/*',
-    'INPUT_FAIL-ON': 'nothing',
-  };
-  const result = spawnSync(process.execPath, [entry], { cwd: workspace, env, encoding: 'utf8', timeout: 60_000 });
+  const { result, output } = runAction(
+    'after-error',
+    { 'a-broken.tap': tooDeep + rest, 'b-fine.xml': junit(7) },
+    { path: 'reports/*', 'fail-on': 'nothing' },
+  );
   assert.match(result.stdout, /a-broken\.tap.*nested deeper/);
-  assert.match(readFileSync(output, 'utf8'), /^total<<.*\n7$/m, result.stdout + result.stderr);
+  assert.match(output, /^total<<.*\n7$/m, result.stdout + result.stderr);
 });

@@ -4,18 +4,34 @@ use std::process::{Command, Output};
 
 use crate::support::{corpus, repo};
 
-fn test_report(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_test-report"))
+/// `test-report ARGS` from the repository, outside any GitHub job.
+fn command(args: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_test-report"));
+    command
         .args(args)
         .current_dir(repo())
         .env_remove("GITHUB_STEP_SUMMARY")
-        .env_remove("GITHUB_TOKEN")
-        .output()
-        .expect("the test-report binary runs")
+        .env_remove("GITHUB_TOKEN");
+    command
+}
+
+fn test_report(args: &[&str]) -> Output {
+    command(args).output().expect("the test-report binary runs")
 }
 
 fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// The `--json` result of a run that must have exited 0 (its stderr shown when it did not).
+fn json_of_success(o: &Output) -> serde_json::Value {
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    serde_json::from_str(&stdout(o)).expect("--json prints JSON")
 }
 
 const NEXTEST: &str = "tests/conformance/nextest/fixtures/fixture-project-junit.xml";
@@ -24,13 +40,7 @@ const PASSING: &str = "tests/conformance/nextest/fixtures/stress-test-junit.xml"
 #[test]
 fn parse_json_is_the_documented_contract() {
     let out = test_report(&["parse", "--json", NEXTEST]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let v = json_of_success(&out);
     let keys = [
         "tests",
         "passed",
@@ -457,11 +467,7 @@ fn the_ctrf_file_keeps_every_test_the_shrunk_summary_leaves_out() {
 /// between them, as a test process writes into a pipe while it runs.
 fn test_report_fed(args: &[&str], chunks: &[&[u8]]) -> Output {
     use std::io::Write;
-    let mut child = Command::new(env!("CARGO_BIN_EXE_test-report"))
-        .args(args)
-        .current_dir(repo())
-        .env_remove("GITHUB_STEP_SUMMARY")
-        .env_remove("GITHUB_TOKEN")
+    let mut child = command(args)
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
@@ -486,13 +492,7 @@ fn a_report_piped_in_is_read_from_dash_even_when_its_first_read_is_short() {
     // JUnit arrives later.
     let nunit = std::fs::read(repo().join(NUNIT)).unwrap();
     let out = test_report_fed(&["parse", "--json", "-"], &[&nunit[..40], &nunit[40..]]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let v = json_of_success(&out);
     assert_eq!(v["files"][0]["path"], "stdin");
     assert_eq!(v["files"][0]["format"], "nunit");
     assert_eq!(v["totals"]["tests"], 9);
@@ -505,13 +505,7 @@ fn a_report_piped_in_is_read_from_dash_even_when_its_first_read_is_short() {
     let mut chunks = lines.clone();
     chunks.push(rest);
     let out = test_report_fed(&["parse", "--json", GO_TEST_JSON, "-", "-"], &chunks);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let v = json_of_success(&out);
     // The same tests as from the file, and `-` twice is read once.
     assert_eq!(v["files"].as_array().unwrap().len(), 2);
     assert_eq!(v["files"][1]["format"], "go-test");
@@ -534,13 +528,7 @@ fn a_fifo_or_process_substitution_is_read_as_a_stream() {
     };
     let out = test_report(&["parse", "--json", fifo.to_str().unwrap()]);
     writer.join().unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let v = json_of_success(&out);
     assert_eq!(v["files"][0]["format"], "go-test");
     assert_eq!(v["totals"]["tests"], 12);
     assert_eq!(v["totals"]["failed"], 4);
