@@ -1086,7 +1086,7 @@ fn read_file(found: &Found, cwd: &Path, format: FormatChoice, keep_originals: bo
                 // Nothing was piped in: waiting for the user to type a report would hang a job.
                 return FileReport::unreadable(
                     STDIN_SHOWN.to_owned(),
-                    "the standard input is a terminal; pipe a report into it, e.g. go test -json ./... | test-report summary -",
+                    "the standard input is a terminal; pipe a report into it, e.g. go test -json ./... | test-report report -",
                 );
             }
             read_stream(STDIN_SHOWN.to_owned(), stdin.lock(), format, keep_originals)

@@ -7,7 +7,7 @@ use globset::{Glob, GlobSet, GlobSetBuilder};
 /// File name endings taken from a directory given as a PATH; anything else there is not a report.
 pub const REPORT_EXTENSIONS: &[&str] = &["xml", "trx", "json", "jsonl", "ndjson", "tap"];
 
-/// The PATH that names the standard input (`go test -json ./... | test-report summary -`).
+/// The PATH that names the standard input (`go test -json ./... | test-report report -`).
 pub const STDIN_PATH: &str = "-";
 
 /// A file to read, a stream, or a named path that does not exist.
