@@ -21,6 +21,7 @@ import { after, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
 import { startFakes } from './fakes.js';
+import { runnerEnv } from './runner-env.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const entry = path.resolve(here, '../../dist/index.js');
@@ -65,20 +66,7 @@ async function runAction(binary, { reports = {}, inputs = {}, env: extraEnv = {}
   writeFileSync(stepSummary, '');
   writeFileSync(output, '');
 
-  // A clean environment: when the tests themselves run in Actions, the outer job's
-  // GITHUB_OUTPUT and friends must not leak in.
-  const env = {
-    PATH: process.env.PATH,
-    GITHUB_WORKSPACE: workspace,
-    GITHUB_STEP_SUMMARY: stepSummary,
-    GITHUB_OUTPUT: output,
-    RUNNER_TEMP: runnerTemp,
-    ...extraEnv,
-  };
-  for (const [name, value] of Object.entries(inputs)) {
-    // As the runner names them: upper case, hyphens kept (INPUT_FAIL-ON).
-    env[`INPUT_${name.toUpperCase()}`] = value;
-  }
+  const env = runnerEnv({ workspace, summary: stepSummary, output, runnerTemp, inputs, extra: extraEnv });
   const teardown = await setup(workspace);
   let result;
   try {

@@ -10,6 +10,7 @@ import { after, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
 import { startFakes } from './fakes.js';
+import { runnerEnv } from './runner-env.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const entry = path.resolve(here, '../../dist/index.js');
@@ -28,19 +29,20 @@ test('dry-run prints the TestNod requests without the token and sends nothing', 
     const summary = path.join(scratch, 'summary.md');
     writeFileSync(output, '');
     writeFileSync(summary, '');
-    const env = {
-      PATH: process.env.PATH,
-      GITHUB_WORKSPACE: workspace,
-      GITHUB_STEP_SUMMARY: summary,
-      GITHUB_OUTPUT: output,
-      RUNNER_TEMP: scratch,
-      'INPUT_PATH': 'reports/*.xml',
-      'INPUT_FAIL-ON': 'nothing',
-      'INPUT_DRY-RUN': 'true',
-      'INPUT_TESTNOD-TOKEN': TOKEN,
-      'INPUT_TESTNOD-URL': `${fakes.url}/testnod`,
-      'INPUT_TESTNOD-BUILD-ID': 'dry-1',
-    };
+    const env = runnerEnv({
+      workspace,
+      summary,
+      output,
+      runnerTemp: scratch,
+      inputs: {
+        path: 'reports/*.xml',
+        'fail-on': 'nothing',
+        'dry-run': 'true',
+        'testnod-token': TOKEN,
+        'testnod-url': `${fakes.url}/testnod`,
+        'testnod-build-id': 'dry-1',
+      },
+    });
     const result = spawnSync(process.execPath, [entry], { cwd: scratch, env, encoding: 'utf8', timeout: 60_000 });
     assert.equal(result.status, 0, result.stdout + result.stderr);
     const log = result.stdout + result.stderr;

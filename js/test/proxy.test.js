@@ -12,6 +12,7 @@ import { after, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
 import { startFakes } from './fakes.js';
+import { runnerEnv } from './runner-env.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const entry = path.resolve(here, '../../dist/index.js');
@@ -56,15 +57,7 @@ async function action(fakesUrl, proxyEnv, name) {
     'testnod-url': `${fakesUrl}/testnod`,
     'testnod-build-id': name,
   };
-  const env = {
-    PATH: process.env.PATH,
-    GITHUB_WORKSPACE: workspace,
-    GITHUB_STEP_SUMMARY: summary,
-    GITHUB_OUTPUT: output,
-    RUNNER_TEMP: workspace,
-    ...proxyEnv,
-    ...Object.fromEntries(Object.entries(inputs).map(([k, v]) => [`INPUT_${k.toUpperCase()}`, v])),
-  };
+  const env = runnerEnv({ workspace, summary, output, runnerTemp: workspace, inputs, extra: proxyEnv });
   const child = spawn(process.execPath, [entry], { cwd: workspace, env, timeout: 60_000 });
   let log = '';
   child.stdout.on('data', (chunk) => (log += chunk));

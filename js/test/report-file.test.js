@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 
 import { REPORT_PIECE_BYTES, ReportFile } from '../src/report-file.js';
 import { startFakes } from './fakes.js';
+import { runnerEnv } from './runner-env.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const entry = path.resolve(here, '../../dist/index.js');
@@ -42,14 +43,7 @@ function runAction(name, reports, inputs) {
   const summary = path.join(workspace, 'summary.md');
   writeFileSync(output, '');
   writeFileSync(summary, '');
-  const env = {
-    PATH: process.env.PATH,
-    GITHUB_WORKSPACE: workspace,
-    GITHUB_STEP_SUMMARY: summary,
-    GITHUB_OUTPUT: output,
-    RUNNER_TEMP: workspace,
-    ...Object.fromEntries(Object.entries(inputs).map(([k, v]) => [`INPUT_${k.toUpperCase()}`, v])),
-  };
+  const env = runnerEnv({ workspace, summary, output, runnerTemp: workspace, inputs });
   const result = spawnSync(process.execPath, [entry], { cwd: workspace, env, encoding: 'utf8', timeout: 60_000 });
   return { result, output: readFileSync(output, 'utf8') };
 }

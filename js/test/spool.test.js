@@ -10,6 +10,7 @@ import { after, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
 import { startFakes } from './fakes.js';
+import { runnerEnv } from './runner-env.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const entry = path.resolve(here, '../../dist/index.js');
@@ -24,14 +25,13 @@ function action(inputs, name) {
   const summary = path.join(scratch, `${name}-summary.md`);
   writeFileSync(output, '');
   writeFileSync(summary, '');
-  const env = {
-    PATH: process.env.PATH,
-    GITHUB_WORKSPACE: path.join(scratch, 'workspace'),
-    GITHUB_STEP_SUMMARY: summary,
-    GITHUB_OUTPUT: output,
-    RUNNER_TEMP: path.join(scratch, `${name}-temp`),
-    ...Object.fromEntries(Object.entries(inputs).map(([k, v]) => [`INPUT_${k.toUpperCase()}`, v])),
-  };
+  const env = runnerEnv({
+    workspace: path.join(scratch, 'workspace'),
+    summary,
+    output,
+    runnerTemp: path.join(scratch, `${name}-temp`),
+    inputs,
+  });
   mkdirSync(env.RUNNER_TEMP, { recursive: true });
   const result = spawnSync(process.execPath, [entry], { cwd: scratch, env, encoding: 'utf8', timeout: 60_000 });
   const outputs = {};

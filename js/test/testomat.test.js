@@ -10,6 +10,7 @@ import { after, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
 import { startFakes } from './fakes.js';
+import { runnerEnv } from './runner-env.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const entry = path.resolve(here, '../../dist/index.js');
@@ -28,22 +29,21 @@ test('the action sends the report to Testomat.io, masks the key and sets the run
     const summary = path.join(scratch, 'summary.md');
     writeFileSync(output, '');
     writeFileSync(summary, '');
-    const env = {
-      PATH: process.env.PATH,
-      GITHUB_WORKSPACE: workspace,
-      GITHUB_STEP_SUMMARY: summary,
-      GITHUB_OUTPUT: output,
-      RUNNER_TEMP: scratch,
-      GITHUB_ACTIONS: 'true',
-      GITHUB_WORKFLOW: 'CI',
-      GITHUB_RUN_NUMBER: '12',
-      'INPUT_PATH': 'reports/*.xml',
-      'INPUT_FAIL-ON': 'nothing',
-      'INPUT_TESTOMATIO-API-KEY': KEY,
-      'INPUT_TESTOMATIO-URL': `${fakes.url}/testomatio`,
-      'INPUT_TESTOMATIO-ENV': 'linux',
-      'INPUT_TESTOMATIO-RUN-TIME-UNIT': 's',
-    };
+    const env = runnerEnv({
+      workspace,
+      summary,
+      output,
+      runnerTemp: scratch,
+      extra: { GITHUB_ACTIONS: 'true', GITHUB_WORKFLOW: 'CI', GITHUB_RUN_NUMBER: '12' },
+      inputs: {
+        path: 'reports/*.xml',
+        'fail-on': 'nothing',
+        'testomatio-api-key': KEY,
+        'testomatio-url': `${fakes.url}/testomatio`,
+        'testomatio-env': 'linux',
+        'testomatio-run-time-unit': 's',
+      },
+    });
     const result = spawnSync(process.execPath, [entry], { cwd: scratch, env, encoding: 'utf8', timeout: 60_000 });
     assert.equal(result.status, 0, result.stdout + result.stderr);
     assert.ok(result.stdout.includes(`::add-mask::${KEY}`), 'the key is masked');
