@@ -263,6 +263,39 @@ impl Suite {
     }
 }
 
+/// Positions of named items, found by name. The name found or added last is compared before the
+/// name is hashed: consecutive lookups nearly always repeat it (a suite's cases, a test's events).
+#[derive(Debug, Default)]
+pub struct NameIndex {
+    index: HashMap<String, usize>,
+    last: Option<(String, usize)>,
+}
+
+impl NameIndex {
+    /// The position of the item named `name`; for a name not seen yet, what `add` answers, the
+    /// position where it put a new item of that name.
+    pub fn find_or_add(&mut self, name: &str, add: impl FnOnce() -> usize) -> usize {
+        if let Some((last, i)) = &self.last {
+            if last == name {
+                return *i;
+            }
+        }
+        let i = match self.index.get(name) {
+            Some(&i) => i,
+            None => {
+                let i = add();
+                self.index.insert(name.to_owned(), i);
+                i
+            }
+        };
+        let (last, at) = self.last.get_or_insert_with(Default::default);
+        last.clear();
+        last.push_str(name);
+        *at = i;
+        i
+    }
+}
+
 /// Suites named as their cases arrive, in any order: each case joins the suite of its name, and
 /// the suites keep the order they were first named in. Found through an index, not by comparing
 /// the name with every suite so far: that search made reports of thousands of suites quadratic
@@ -270,31 +303,20 @@ impl Suite {
 #[derive(Debug, Default)]
 pub struct SuitesByName {
     suites: Vec<Suite>,
-    index: HashMap<String, usize>,
-    /// The suite of the last case: consecutive tests nearly always share one, and comparing the
-    /// name is cheaper than hashing it.
-    last: usize,
+    names: NameIndex,
 }
 
 impl SuitesByName {
     /// Adds `case` to the suite named `name`, made when it is the first of that name.
     pub fn push(&mut self, name: &str, case: Case) {
-        let last = self.suites.get(self.last).filter(|s| s.name == name);
-        let i = match last
-            .map(|_| self.last)
-            .or_else(|| self.index.get(name).copied())
-        {
-            Some(i) => i,
-            None => {
-                self.index.insert(name.to_owned(), self.suites.len());
-                self.suites.push(Suite {
-                    name: name.to_owned(),
-                    ..Suite::default()
-                });
-                self.suites.len() - 1
-            }
-        };
-        self.last = i;
+        let suites = &mut self.suites;
+        let i = self.names.find_or_add(name, || {
+            suites.push(Suite {
+                name: name.to_owned(),
+                ..Suite::default()
+            });
+            suites.len() - 1
+        });
         if let Some(suite) = self.suites.get_mut(i) {
             suite.push_case(case);
         }

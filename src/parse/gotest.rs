@@ -17,7 +17,6 @@
 //! - `Elapsed` is in seconds. Output is kept only for tests that did not pass, capped.
 //!   Plain-text lines (compiler output mixed in with `2>&1`) are kept for a build failure.
 
-use std::collections::HashMap;
 use std::io::BufRead;
 use std::time::Duration;
 
@@ -28,7 +27,7 @@ use super::junit::{MAX_MESSAGE_BYTES, MAX_OUTPUT_BYTES};
 use super::source::Source;
 use super::xml::Text;
 use super::{ParseError, ParseErrorKind, Parsed};
-use crate::model::{clean_text, Case, Location, Problem, Status, Suite, TestRun};
+use crate::model::{clean_text, Case, Location, NameIndex, Problem, Status, Suite, TestRun};
 
 /// Whether a prefix that does not start as JSON is a `go test -json 2>&1` stream: compiler output
 /// of a package that does not build comes first, JSON events follow.
@@ -139,10 +138,8 @@ struct Test {
 struct Package {
     name: String,
     tests: Vec<Test>,
-    index: HashMap<String, usize>,
-    /// The test of the last event and its name as the stream spells it: a test's events mostly
-    /// follow each other (`run`, `output`…, `pass`), so most need no hashing.
-    last_test: Option<(String, usize)>,
+    /// Tests by their name as the stream spells it (a case's name is cleaned).
+    names: NameIndex,
     output: Text,
     failed: bool,
     build_failed: bool,
@@ -153,9 +150,7 @@ struct Package {
 struct Stream {
     events: u64,
     packages: Vec<Package>,
-    index: HashMap<String, usize>,
-    /// The package of the last event (see [`Package::last_test`]).
-    last_package: usize,
+    names: NameIndex,
     /// Plain-text lines since the last package result: compiler errors of a failing build.
     stray: Option<Text>,
 }
@@ -165,8 +160,7 @@ impl Package {
         Package {
             name: name.to_owned(),
             tests: Vec::new(),
-            index: HashMap::new(),
-            last_test: None,
+            names: NameIndex::default(),
             output: Text::with_cap(MAX_OUTPUT_BYTES),
             failed: false,
             build_failed: false,
@@ -175,35 +169,22 @@ impl Package {
     }
 
     fn test(&mut self, name: &str) -> &mut Test {
-        let last = match &self.last_test {
-            Some((last, i)) if last == name => Some(*i),
-            _ => None,
-        };
-        let i = match last.or_else(|| self.index.get(name).copied()) {
-            Some(i) => i,
-            None => {
-                self.index.insert(name.to_owned(), self.tests.len());
-                self.tests.push(Test {
-                    name: clean_text(name),
-                    running: None,
-                    passes: 0,
-                    fails: 0,
-                    last: None,
-                    duration: None,
-                    problems: Vec::new(),
-                    retries: Vec::new(),
-                    stdout: None,
-                    location: None,
-                });
-                self.tests.len() - 1
-            }
-        };
-        if last.is_none() {
-            let (name_of_last, at) = self.last_test.get_or_insert_with(Default::default);
-            name_of_last.clear();
-            name_of_last.push_str(name);
-            *at = i;
-        }
+        let tests = &mut self.tests;
+        let i = self.names.find_or_add(name, || {
+            tests.push(Test {
+                name: clean_text(name),
+                running: None,
+                passes: 0,
+                fails: 0,
+                last: None,
+                duration: None,
+                problems: Vec::new(),
+                retries: Vec::new(),
+                stdout: None,
+                location: None,
+            });
+            tests.len() - 1
+        });
         &mut self.tests[i]
     }
 }
@@ -237,22 +218,11 @@ fn log_line(line: &str) -> Option<(&str, u32, &str)> {
 
 impl Stream {
     fn package(&mut self, name: &str) -> &mut Package {
-        let last = self
-            .packages
-            .get(self.last_package)
-            .is_some_and(|p| p.name == name);
-        let i = match last.then_some(self.last_package) {
-            Some(i) => i,
-            None => match self.index.get(name) {
-                Some(i) => *i,
-                None => {
-                    self.index.insert(name.to_owned(), self.packages.len());
-                    self.packages.push(Package::new(name));
-                    self.packages.len() - 1
-                }
-            },
-        };
-        self.last_package = i;
+        let packages = &mut self.packages;
+        let i = self.names.find_or_add(name, || {
+            packages.push(Package::new(name));
+            packages.len() - 1
+        });
         &mut self.packages[i]
     }
 

@@ -600,8 +600,9 @@ impl<'a, R: BufRead> Scanner<'a, R> {
         let carried = self.pending.len();
         // The start of a cut character is not progress: read past it.
         let want = want + carried;
-        if fresh.len() < carried.max(FIRST_READ_BYTES).min(want) {
-            fresh.resize(carried.max(FIRST_READ_BYTES).min(want), 0);
+        let first = carried.max(FIRST_READ_BYTES).min(want);
+        if fresh.len() < first {
+            fresh.resize(first, 0);
         }
         fresh[..carried].copy_from_slice(&self.pending);
         self.pending.clear();
