@@ -48,7 +48,14 @@ pub const SUITE_PATH_SEPARATOR: &str = " › ";
 pub(super) fn parse<R: BufRead>(mut scanner: Scanner<'_, R>) -> Result<Parsed, ParseError> {
     let mut state = State::default();
     let last_line = loop {
-        match scanner.next_token()? {
+        // Text where nobody wants it (the indentation between elements, mostly) is not even
+        // handed out.
+        let token = if state.text_target().is_some() {
+            scanner.next_token()?
+        } else {
+            scanner.next_markup()?
+        };
+        match token {
             Token::Start(tag) => state.open(&tag)?,
             Token::Empty(tag) => {
                 state.open(&tag)?;
@@ -137,6 +144,9 @@ struct Frame {
     /// The suite a bare `<testcase>` root gets, which closes with it (no element of its own).
     implicit: bool,
     kind: FrameKind,
+    /// Where text goes while this is the innermost element: its own target, or for an element
+    /// nobody reads ([`FrameKind::Other`]) its parent's.
+    text: Option<TextTarget>,
 }
 
 #[derive(Debug, Default)]
@@ -261,6 +271,7 @@ impl State {
                     self.stack.push(Frame {
                         implicit: true,
                         kind: FrameKind::Suite,
+                        text: None,
                     });
                 }
                 let previous = self
@@ -336,11 +347,24 @@ impl State {
             }
             _ => FrameKind::Other,
         };
+        let text = match &kind {
+            FrameKind::Other => self.text_target(),
+            FrameKind::Problem => Some(TextTarget::Problem),
+            FrameKind::Output(stream) => Some(TextTarget::Output(*stream)),
+            FrameKind::Property { .. } => Some(TextTarget::Property),
+            FrameKind::Run | FrameKind::Suite | FrameKind::Case | FrameKind::Ignored => None,
+        };
         self.stack.push(Frame {
             implicit: false,
             kind,
+            text,
         });
         Ok(())
+    }
+
+    /// Where text at the current position goes; `None`: nowhere.
+    fn text_target(&self) -> Option<TextTarget> {
+        self.stack.last().and_then(|frame| frame.text)
     }
 
     fn stack_top_is_case_or_suite(&self) -> bool {
@@ -382,14 +406,7 @@ impl State {
     }
 
     fn text(&mut self, s: &str) {
-        let target = self.stack.iter().rev().find_map(|frame| match &frame.kind {
-            FrameKind::Other => None,
-            FrameKind::Problem => Some(Some(TextTarget::Problem)),
-            FrameKind::Output(stream) => Some(Some(TextTarget::Output(*stream))),
-            FrameKind::Property { .. } => Some(Some(TextTarget::Property)),
-            _ => Some(None),
-        });
-        match target.flatten() {
+        match self.text_target() {
             Some(TextTarget::Problem) => {
                 if let Some(p) = self.problem.as_mut() {
                     p.body.push(s);

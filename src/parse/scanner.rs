@@ -61,6 +61,8 @@ pub(super) enum Token<'s> {
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Tag<'s> {
     name: &'s str,
+    /// Where the local name starts in `name`: after the prefix's `:`, found while the name is.
+    local: usize,
     attrs: &'s str,
     end: usize,
     window: &'s str,
@@ -127,7 +129,7 @@ impl<'s> Tag<'s> {
 
     /// The name without its namespace prefix.
     pub(super) fn local_name(&self) -> &'s str {
-        local(self.name)
+        self.name.get(self.local..).unwrap_or(self.name)
     }
 
     /// The attributes as (local name, normalized value) pairs, in document order. A repeated
@@ -353,6 +355,17 @@ impl<'a, R: BufRead> Scanner<'a, R> {
 
     /// The next token.
     pub(super) fn next_token(&mut self) -> Result<Token<'_>, ParseError> {
+        self.next(true)
+    }
+
+    /// The next token that is not text: text is passed over undecoded, for a reader standing
+    /// where it wants none (the indentation between a report's elements is half of all tokens).
+    /// Strict scanning still checks such text for the characters it forbids.
+    pub(super) fn next_markup(&mut self) -> Result<Token<'_>, ParseError> {
+        self.next(false)
+    }
+
+    fn next(&mut self, text: bool) -> Result<Token<'_>, ParseError> {
         loop {
             // The window holds whole characters, so a byte-order mark is there whole or not yet.
             if !self.started && self.pos < self.window.len() {
@@ -367,7 +380,15 @@ impl<'a, R: BufRead> Scanner<'a, R> {
                         return Err(too_large(self.line_at(start)));
                     }
                     self.pos = end;
-                    return self.token(start, end, kind);
+                    let is_text =
+                        matches!(kind, Kind::Space | Kind::Plain | Kind::Text | Kind::CData);
+                    if text || !is_text {
+                        return self.token(start, end, kind);
+                    }
+                    if self.strict && !matches!(kind, Kind::Space) {
+                        // Decoded only to refuse the characters strict scanning forbids.
+                        self.token(start, end, kind)?;
+                    }
                 }
                 Scanned::Skipped(end) => self.pos = end,
                 Scanned::NeedMore => {
@@ -505,9 +526,20 @@ impl<'a, R: BufRead> Scanner<'a, R> {
                     Some(content) => (content, true),
                     None => (content, false),
                 };
-                let name_end = content.bytes().position(is_space).unwrap_or(content.len());
+                // One walk finds the name's end and its prefix's `:`.
+                let (mut name_end, mut local) = (content.len(), 0);
+                for (i, b) in content.bytes().enumerate() {
+                    if is_space(b) {
+                        name_end = i;
+                        break;
+                    }
+                    if b == b':' && local == 0 {
+                        local = i + 1;
+                    }
+                }
                 let tag = Tag {
                     name: &content[..name_end],
+                    local,
                     attrs: &content[name_end..],
                     end,
                     window: &self.window,

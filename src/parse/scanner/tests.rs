@@ -44,6 +44,33 @@ fn ours<R: BufRead>(mut scanner: Scanner<'_, R>) -> Result<Vec<Seen>, ParseError
     }
 }
 
+/// The scanner's view through [`Scanner::next_markup`], which passes text over.
+fn ours_markup<R: BufRead>(mut scanner: Scanner<'_, R>) -> Result<Vec<Seen>, ParseError> {
+    let mut out = Vec::new();
+    loop {
+        match scanner.next_markup()? {
+            Token::Start(tag) => out.push(open(&tag)?),
+            Token::Empty(tag) => {
+                out.push(open(&tag)?);
+                out.push(Seen::Close);
+            }
+            Token::End => out.push(Seen::Close),
+            Token::Text(text) => panic!("next_markup handed out text: {text:?}"),
+            Token::Eof(_) => return Ok(out),
+        }
+    }
+}
+
+fn without_text(seen: &Result<Vec<Seen>, ParseError>) -> Result<Vec<&Seen>, String> {
+    match seen {
+        Ok(seen) => Ok(seen
+            .iter()
+            .filter(|s| !matches!(s, Seen::Text(_)))
+            .collect()),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
 fn open(tag: &Tag<'_>) -> Result<Seen, ParseError> {
     let attrs = tag.attributes()?;
     Ok(Seen::Open(
@@ -142,6 +169,14 @@ fn every_corpus_report_scans_as_quick_xml_reads_it() {
         let ours_in_memory = ours(Scanner::in_memory(&bytes));
         let ours_streamed = ours(trickle(&bytes, 7));
         assert_eq!(ours_in_memory, ours_streamed, "{}", path.display());
+        // Passing text over changes nothing else, errors included.
+        let markup = ours_markup(trickle(&bytes, 7));
+        assert_eq!(
+            without_text(&markup),
+            without_text(&ours_in_memory),
+            "{}",
+            path.display()
+        );
         match theirs(body) {
             Some(expected) => {
                 assert_eq!(
@@ -458,4 +493,14 @@ fn lines_asked<R: BufRead>(
         }
     }
     (lines, scanner.innermost_open().map(|(_, line)| line))
+}
+
+#[test]
+fn strict_scanning_refuses_forbidden_characters_in_text_it_passes_over() {
+    let doc = b"<r><a/>bad \x01 text<b/></r>";
+    let err = ours_markup(Scanner::in_memory(doc).strict()).unwrap_err();
+    assert_eq!(err.line, Some(1), "{err}");
+    assert!(err.message.contains("character U+0001"), "{err}");
+    // Lenient scanning passes the same text over.
+    assert_eq!(ours_markup(Scanner::in_memory(doc)).unwrap().len(), 6);
 }
