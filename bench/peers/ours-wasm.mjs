@@ -1,16 +1,20 @@
 // Our action path: the wasm core (js/pkg from scripts/build-wasm.sh): parse, summary, annotations,
-// outputs and the CTRF document, as the action runs them.
+// outputs and the CTRF document, as the action runs them. With MEASURE=parse-summary, the parse
+// and the job summary alone (no annotations, no CTRF document): what issue 12's target times.
 import { readFileSync } from 'node:fs';
 import { run } from '../../js/pkg/test_report.js';
 import { REPORT_PIECE_BYTES } from '../../js/src/report-file.js';
 
 const path = process.argv[2];
 const bytes = readFileSync(path);
-const input = JSON.stringify({ config: { job_summary: true }, patterns: [path], files: [{ path }], env: {} });
+const parseAndSummary = process.env.MEASURE === 'parse-summary';
+const config = parseAndSummary ? { job_summary: true, annotations: 'none' } : { job_summary: true };
+const input = JSON.stringify({ config, patterns: [path], files: [{ path }], env: {} });
 const rounds = Number(process.env.ROUNDS || 1);
 // The CTRF document arrives as views into wasm memory, which the action writes to its file;
 // here they are dropped, as the peers write nothing either.
-const ctrf = { write() {} };
+// Without a sink the core builds no CTRF document.
+const ctrf = parseAndSummary ? undefined : { write() {} };
 // The action reads the file as the core parses it (js/src/report-file.js); the peers' rows time
 // their parse of text already in memory, so ours reads the same bytes from memory, in the
 // action's pieces.
