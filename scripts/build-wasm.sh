@@ -25,7 +25,7 @@ if [ -x js/node_modules/.bin/wasm-opt ]; then
     # Functions with one caller are not inlined into it (`-ocimfs 0`): V8 cannot switch a running
     # wasm function to optimized code (no on-stack replacement), so the one long call the action
     # makes runs its biggest functions in baseline code to the end; kept apart, they are tiered up
-    # while the call runs. First call of the 36.8 MB JUnit file 401 -> 325 ms (medians of twelve
+    # while the call runs. First call of the 36.8 MB JUnit file 417 -> 322 ms (medians of twelve
     # alternating runs), for 6 KB (issue 12, bench/PROFILE.md).
     js/node_modules/.bin/wasm-opt -Oz --one-caller-inline-max-function-size 0 --enable-simd --enable-bulk-memory --enable-nontrapping-float-to-int \
         --enable-sign-ext --enable-mutable-globals --enable-reference-types --enable-multivalue \

@@ -28,34 +28,32 @@ fn push_text(out: &mut Vec<Seen>, text: &str) {
 }
 
 /// The scanner's view, or its error.
-fn ours<R: BufRead>(mut scanner: Scanner<'_, R>) -> Result<Vec<Seen>, ParseError> {
-    let mut out = Vec::new();
-    loop {
-        match scanner.next_token()? {
-            Token::Start(tag) => out.push(open(&tag)?),
-            Token::Empty(tag) => {
-                out.push(open(&tag)?);
-                out.push(Seen::Close);
-            }
-            Token::End => out.push(Seen::Close),
-            Token::Text(text) => push_text(&mut out, &text),
-            Token::Eof(_) => return Ok(out),
-        }
-    }
+fn ours<R: BufRead>(scanner: Scanner<'_, R>) -> Result<Vec<Seen>, ParseError> {
+    reading(scanner, true)
 }
 
 /// The scanner's view through [`Scanner::next_markup`], which passes text over.
-fn ours_markup<R: BufRead>(mut scanner: Scanner<'_, R>) -> Result<Vec<Seen>, ParseError> {
+fn ours_markup<R: BufRead>(scanner: Scanner<'_, R>) -> Result<Vec<Seen>, ParseError> {
+    reading(scanner, false)
+}
+
+fn reading<R: BufRead>(mut scanner: Scanner<'_, R>, text: bool) -> Result<Vec<Seen>, ParseError> {
     let mut out = Vec::new();
     loop {
-        match scanner.next_markup()? {
+        let token = if text {
+            scanner.next_token()?
+        } else {
+            scanner.next_markup()?
+        };
+        match token {
             Token::Start(tag) => out.push(open(&tag)?),
             Token::Empty(tag) => {
                 out.push(open(&tag)?);
                 out.push(Seen::Close);
             }
             Token::End => out.push(Seen::Close),
-            Token::Text(text) => panic!("next_markup handed out text: {text:?}"),
+            Token::Text(t) if text => push_text(&mut out, &t),
+            Token::Text(t) => panic!("next_markup handed out text: {t:?}"),
             Token::Eof(_) => return Ok(out),
         }
     }
