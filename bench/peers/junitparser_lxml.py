@@ -15,6 +15,7 @@ def parse(path):
 
 
 best = float("inf")
+first = None
 counts = {}
 for _ in range(int(os.environ.get("ROUNDS", "1"))):
     start = time.perf_counter()
@@ -28,6 +29,9 @@ for _ in range(int(os.environ.get("ROUNDS", "1"))):
                 counts["failed"] += 1
             elif Skipped in kinds:
                 counts["skipped"] += 1
-    best = min(best, (time.perf_counter() - start) * 1e3)
+    ms = (time.perf_counter() - start) * 1e3
+    first = ms if first is None else first
+    best = min(best, ms)
 counts["ms"] = best
+counts["first_ms"] = first
 print(json.dumps(counts))

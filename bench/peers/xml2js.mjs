@@ -7,6 +7,7 @@ const xml2js = require('xml2js');
 const text = readFileSync(process.argv[2], 'utf8');
 const rounds = Number(process.env.ROUNDS || 1);
 let best = Infinity;
+let first;
 let counts;
 for (let i = 0; i < rounds; i++) {
   const start = process.hrtime.bigint();
@@ -19,6 +20,8 @@ for (let i = 0; i < rounds; i++) {
       else if (tc.skipped) counts.skipped++;
     }
   }
-  best = Math.min(best, Number(process.hrtime.bigint() - start) / 1e6);
+  const ms = Number(process.hrtime.bigint() - start) / 1e6;
+  first ??= ms;
+  best = Math.min(best, ms);
 }
-console.log(JSON.stringify({ ...counts, ms: best }));
+console.log(JSON.stringify({ ...counts, ms: best, first_ms: first }));
