@@ -1,6 +1,7 @@
 // Parse throughput and peak memory of the wasm core under Node, on the files `cargo bench --bench
 // parse` leaves in target/bench/. One file per process, so the peak RSS is that file's alone. The
-// file is read as the action reads it, a piece at a time as the core parses it (its time counts).
+// file is read as the action reads it, a piece at a time as the core parses it (its time counts),
+// and the core does the action's whole work on it: parse, summary, annotations, outputs, CTRF.
 // Usage: node js/bench/parse.mjs target/bench/junit.xml   (prints one Markdown table row)
 import { statSync } from 'node:fs';
 import { basename } from 'node:path';
@@ -31,5 +32,5 @@ const mb = size / 1e6;
 const rssMib = process.resourceUsage().maxRSS / 1024;
 console.log(
   `| ${basename(path)} (${tests} tests), wasm, node ${process.version} | ${mb.toFixed(1)} MB | ` +
-    `${(mb / best).toFixed(0)} | ${rssMib.toFixed(1)} MiB | parse + summary, best of ${ROUNDS} |`,
+    `${(mb / best).toFixed(0)} | ${rssMib.toFixed(1)} MiB | the action's work, best of ${ROUNDS} |`,
 );
