@@ -128,8 +128,9 @@ static PANIC_HOOK: Once = Once::new();
 /// `ctrf-file` output (complete even when the summary had to shrink): views of wasm memory, so
 /// the document is neither held whole nor copied into JavaScript (the copy alone was an eighth
 /// of the call). Without a sink (`undefined`) no document is built: the action always passes
-/// one; `bench/peers` times the parse and the summary alone without it, as issue 12 measures. Resolves to the [`pipeline::Outcome`] as JSON. Rejects with a message for
-/// invalid input or when the sink throws.
+/// one; `bench/peers` times the parse and the summary alone without it, as issue 12 measures.
+/// Resolves to the [`pipeline::Outcome`] as JSON. Rejects with a message for invalid input or
+/// when the sink throws.
 #[wasm_bindgen]
 pub async fn run(
     input_json: String,
