@@ -12,14 +12,12 @@
 
 use std::borrow::Cow;
 use std::io::BufRead;
-use std::marker::PhantomData;
 use std::sync::Arc;
 
-use serde::de::{IgnoredAny, MapAccess, SeqAccess, Visitor};
-use serde::{Deserialize, Deserializer};
+use serde::de::MapAccess;
 use serde_json::Value;
 
-use super::json::{self, Field, List};
+use super::json::{self, skip, Entries, Field, List};
 use super::junit::{MAX_MESSAGE_BYTES, MAX_TRACE_BYTES};
 use super::source::Source;
 use super::{ParseError, Parsed};
@@ -81,74 +79,7 @@ struct Test<'a> {
     properties: serde_json::Map<String, Value>,
 }
 
-/// An object read key by key, a repeated key's last value counting as in a [`Value`] object
-/// (serde's derive refuses a repeated key; merged reports have them). Any other value reads as
-/// an empty object, as the [`Value`] reader's lookups found nothing in it.
-trait Entries<'de>: Default {
-    /// Reads the value of `key` from `map`, skipping it when nothing reads it.
-    fn entry<A: MapAccess<'de>>(&mut self, key: Cow<'de, str>, map: &mut A)
-        -> Result<(), A::Error>;
-}
-
-struct EntriesVisitor<T>(PhantomData<T>);
-
-impl<'de, T: Entries<'de>> Visitor<'de> for EntriesVisitor<T> {
-    type Value = T;
-
-    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-        f.write_str("an object")
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<T, A::Error> {
-        let mut object = T::default();
-        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
-            object.entry(key, &mut map)?;
-        }
-        Ok(object)
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<T, A::Error> {
-        while seq.next_element::<IgnoredAny>()?.is_some() {}
-        Ok(T::default())
-    }
-
-    fn visit_bool<E>(self, _: bool) -> Result<T, E> {
-        Ok(T::default())
-    }
-
-    fn visit_i64<E>(self, _: i64) -> Result<T, E> {
-        Ok(T::default())
-    }
-
-    fn visit_u64<E>(self, _: u64) -> Result<T, E> {
-        Ok(T::default())
-    }
-
-    fn visit_f64<E>(self, _: f64) -> Result<T, E> {
-        Ok(T::default())
-    }
-
-    fn visit_str<E>(self, _: &str) -> Result<T, E> {
-        Ok(T::default())
-    }
-
-    fn visit_unit<E>(self) -> Result<T, E> {
-        Ok(T::default())
-    }
-}
-
-/// `Deserialize` for a type read with [`Entries`].
-macro_rules! deserialize_entries {
-    ($($name:ident),*) => {$(
-        impl<'de: 'a, 'a> Deserialize<'de> for $name<'a> {
-            fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                deserializer.deserialize_any(EntriesVisitor(PhantomData))
-            }
-        }
-    )*};
-}
-
-deserialize_entries!(Report, Group, Failure, Test);
+json::deserialize_entries!(Report, Group, Failure, Test);
 
 impl<'de: 'a, 'a> Entries<'de> for Report<'a> {
     fn entry<A: MapAccess<'de>>(
@@ -222,11 +153,6 @@ impl<'de: 'a, 'a> Entries<'de> for Test<'a> {
         }
         Ok(())
     }
-}
-
-/// Reads past a value nobody wants.
-fn skip<'de, A: MapAccess<'de>>(map: &mut A) -> Result<(), A::Error> {
-    map.next_value::<IgnoredAny>().map(|_| ())
 }
 
 pub fn parse<R: BufRead>(source: Source<R>) -> Result<Parsed, ParseError> {

@@ -46,15 +46,6 @@ fn io_error(err: &std::io::Error, line: Option<u64>, bound: u64, unit: &str) -> 
     }
 }
 
-/// Reads one whole JSON document into `T` (a [`Value`], or a struct that skips what it ignores).
-/// See [`read_bytes`] and [`from_bytes`], for documents whose strings stay in their bytes.
-pub fn read_document<T: serde::de::DeserializeOwned, R: BufRead>(
-    source: Source<R>,
-    what: &str,
-) -> Result<T, ParseError> {
-    from_bytes(&read_bytes(source)?, what)
-}
-
 /// The bytes of one whole JSON document, at most [`MAX_DOCUMENT_BYTES`]. Read whole and parsed
 /// from the slice: serde_json's reader path takes every byte through a call of its own, 3–4×
 /// slower (issue 12), and a slice lets strings without escapes be borrowed, not copied.
@@ -265,6 +256,83 @@ impl<'de, T: serde::Deserialize<'de>> serde::de::Visitor<'de> for ListVisitor<T>
     fn visit_unit<E>(self) -> Result<List<T>, E> {
         Ok(List::default())
     }
+}
+
+/// An object read key by key, a repeated key's last value counting as in a [`Value`] object
+/// (serde's derive refuses a repeated key; merged reports have them). Any other value reads as
+/// an empty object, as the [`Value`] reader's lookups found nothing in it.
+pub trait Entries<'de>: Default {
+    /// Reads the value of `key` from `map`, skipping it when nothing reads it.
+    fn entry<A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: Cow<'de, str>,
+        map: &mut A,
+    ) -> Result<(), A::Error>;
+}
+
+pub struct EntriesVisitor<T>(pub std::marker::PhantomData<T>);
+
+impl<'de, T: Entries<'de>> serde::de::Visitor<'de> for EntriesVisitor<T> {
+    type Value = T;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("an object")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<T, A::Error> {
+        let mut object = T::default();
+        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+            object.entry(key, &mut map)?;
+        }
+        Ok(object)
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<T, A::Error> {
+        while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+        Ok(T::default())
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<T, E> {
+        Ok(T::default())
+    }
+
+    fn visit_i64<E>(self, _: i64) -> Result<T, E> {
+        Ok(T::default())
+    }
+
+    fn visit_u64<E>(self, _: u64) -> Result<T, E> {
+        Ok(T::default())
+    }
+
+    fn visit_f64<E>(self, _: f64) -> Result<T, E> {
+        Ok(T::default())
+    }
+
+    fn visit_str<E>(self, _: &str) -> Result<T, E> {
+        Ok(T::default())
+    }
+
+    fn visit_unit<E>(self) -> Result<T, E> {
+        Ok(T::default())
+    }
+}
+
+/// `Deserialize` for a type read with [`Entries`].
+macro_rules! deserialize_entries {
+    ($($name:ident),*) => {$(
+        impl<'de: 'a, 'a> serde::Deserialize<'de> for $name<'a> {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                deserializer.deserialize_any($crate::parse::json::EntriesVisitor(std::marker::PhantomData))
+            }
+        }
+    )*};
+}
+
+pub(super) use deserialize_entries;
+
+/// Reads past a value nobody wants.
+pub fn skip<'de, A: serde::de::MapAccess<'de>>(map: &mut A) -> Result<(), A::Error> {
+    map.next_value::<serde::de::IgnoredAny>().map(|_| ())
 }
 
 impl<'de: 'a, 'a> serde::Deserialize<'de> for Field<'a> {
@@ -868,8 +936,7 @@ mod tests {
 
     #[test]
     fn a_cut_document_is_a_syntax_error_with_its_line() {
-        let err =
-            read_document::<Value, _>(Source::new(&b"{\n\"a\": [1,\n"[..]), "test").unwrap_err();
+        let err = from_bytes::<Value>(b"{\n\"a\": [1,\n", "test").unwrap_err();
         assert_eq!(err.kind, ParseErrorKind::Syntax);
         assert_eq!(err.line, Some(3));
     }
