@@ -270,7 +270,40 @@ pub trait Entries<'de>: Default {
     ) -> Result<(), A::Error>;
 }
 
+/// Reads an [`Entries`] type (through [`deserialize_entries`]).
 pub struct EntriesVisitor<T>(pub std::marker::PhantomData<T>);
+
+/// An object's key, borrowed from the document unless it holds an escape: serde's own `Cow`
+/// always copies, an allocation per key of every test.
+struct Key<'a>(Cow<'a, str>);
+
+impl<'de: 'a, 'a> serde::Deserialize<'de> for Key<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_str(KeyVisitor(std::marker::PhantomData))
+    }
+}
+
+struct KeyVisitor<'a>(std::marker::PhantomData<&'a ()>);
+
+impl<'de: 'a, 'a> serde::de::Visitor<'de> for KeyVisitor<'a> {
+    type Value = Key<'a>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a key")
+    }
+
+    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Key<'a>, E> {
+        Ok(Key(Cow::Borrowed(v)))
+    }
+
+    fn visit_str<E>(self, v: &str) -> Result<Key<'a>, E> {
+        Ok(Key(Cow::Owned(v.to_owned())))
+    }
+
+    fn visit_string<E>(self, v: String) -> Result<Key<'a>, E> {
+        Ok(Key(Cow::Owned(v)))
+    }
+}
 
 impl<'de, T: Entries<'de>> serde::de::Visitor<'de> for EntriesVisitor<T> {
     type Value = T;
@@ -281,7 +314,7 @@ impl<'de, T: Entries<'de>> serde::de::Visitor<'de> for EntriesVisitor<T> {
 
     fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<T, A::Error> {
         let mut object = T::default();
-        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+        while let Some(Key(key)) = map.next_key()? {
             object.entry(key, &mut map)?;
         }
         Ok(object)

@@ -14,6 +14,7 @@
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::io::BufRead;
+use std::sync::Arc;
 
 use serde::de::MapAccess;
 use serde_json::Value;
@@ -165,10 +166,9 @@ pub fn parse<R: BufRead>(source: Source<R>) -> Result<Parsed, ParseError> {
         let name = json::str_of(item, "name").unwrap_or("(unnamed request)");
         let suite_name = json::str_of(item, "id")
             .and_then(|id| paths.get(id))
-            .cloned()
-            .unwrap_or_else(|| name.to_owned());
+            .map_or(name, String::as_str);
         for case in cases_of(execution, name) {
-            suites.push(&suite_name, case);
+            suites.push(suite_name, case);
         }
     }
     let timings = &doc.run.timings;
@@ -239,6 +239,8 @@ fn problem(error: &Value) -> Problem {
 
 fn cases_of(execution: &Execution<'_>, request: &str) -> Vec<Case> {
     let duration = execution.response.response_time.millis();
+    // One copy of the request's name for all its assertions.
+    let class: Arc<str> = Arc::from(request);
     let mut cases = Vec::new();
     let errored = |suffix: &str, p: Problem| {
         let mut case = Case::new(format!("{request} ({suffix})"), Status::Errored);
@@ -287,7 +289,7 @@ fn cases_of(execution: &Execution<'_>, request: &str) -> Vec<Case> {
                 .unwrap_or_else(|| super::junit::UNNAMED_TEST.to_owned()),
             status,
         );
-        case.classname = Some(request.into());
+        case.classname = Some(Arc::clone(&class));
         match (status, error) {
             (Status::Failed, Some(err)) => case.details_mut().problems.push(problem(err)),
             (Status::Skipped, _) => case.details_mut().problems.push(Problem {

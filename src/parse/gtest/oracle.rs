@@ -158,6 +158,8 @@ const DOCUMENTS: &[&str] = &[
         {}
     ]},{"testsuite":"not a list"},{"name":"only a name"},{"name":"dup","name":"dup2","testsuite":[{"name":"x"}],"testsuite":[{"name":"y"},{"name":"z"}]}],"tests":"3"}"#,
     r#"{"testsuites":[{"name":"Caf\u00e9","testsuite":[{"name":"\u00e9t\u00e9","classname":"\u00fcber"}]}],"name":7}"#,
+    // Keys written with escapes.
+    r#"{"test\u0073uites":[{"na\u006de":"S","testsuite":[{"na\u006de":"t","own\u0065r":"x","\u0073tatus":"NOTRUN"}]}]}"#,
     // Entries that are not objects: a test counted without a name, a suite without tests.
     r#"{"testsuites":[1,"s",null,[{"name":"in an array"}],{"name":"S","testsuite":[2,null,"t",[],{"failures":[1,null,[{"failure":"x"}]]}]}]}"#,
 ];

@@ -160,6 +160,8 @@ const DOCUMENTS: &[&str] = &[
         {"assertions":[{"assertion":"last"}],"assertions":[{"assertion":"wins"}]}
     ]}}"#,
     r#"{"run":{"executions":[{"item":{"name":"r"},"assertions":[{"assertion":"a"}]}],"timings":{"started":5,"completed":1}},"collection":[]}"#,
+    // Keys written with escapes.
+    r#"{"r\u0075n":{"e\u0078ecutions":[{"item":{"name":"r"},"\u0061ssertions":[{"assertion":"a","\u0073kipped":true}]}]}}"#,
 ];
 
 /// What the typed reader and the oracle make of a document: the tests, or the error's kind.
