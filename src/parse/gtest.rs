@@ -79,56 +79,19 @@ struct Test<'a> {
     properties: serde_json::Map<String, Value>,
 }
 
-json::deserialize_entries!(Report, Group, Failure, Test);
-
-impl<'de: 'a, 'a> Entries<'de> for Report<'a> {
-    fn entry<A: MapAccess<'de>>(
-        &mut self,
-        key: Cow<'de, str>,
-        map: &mut A,
-    ) -> Result<(), A::Error> {
-        match key.as_ref() {
-            "name" => self.name = map.next_value()?,
-            "time" => self.time = map.next_value()?,
-            "tests" => self.tests = map.next_value()?,
-            "failures" => self.failures = map.next_value()?,
-            "testsuites" => self.testsuites = map.next_value()?,
-            _ => skip(map)?,
-        }
-        Ok(())
+json::entries! {
+    Report {
+        "name" => name,
+        "time" => time,
+        "tests" => tests,
+        "failures" => failures,
+        "testsuites" => testsuites,
     }
+    Group { "name" => name, "time" => time, "timestamp" => timestamp, "testsuite" => testsuite }
+    Failure { "failure" => failure }
 }
 
-impl<'de: 'a, 'a> Entries<'de> for Group<'a> {
-    fn entry<A: MapAccess<'de>>(
-        &mut self,
-        key: Cow<'de, str>,
-        map: &mut A,
-    ) -> Result<(), A::Error> {
-        match key.as_ref() {
-            "name" => self.name = map.next_value()?,
-            "time" => self.time = map.next_value()?,
-            "timestamp" => self.timestamp = map.next_value()?,
-            "testsuite" => self.testsuite = map.next_value()?,
-            _ => skip(map)?,
-        }
-        Ok(())
-    }
-}
-
-impl<'de: 'a, 'a> Entries<'de> for Failure<'a> {
-    fn entry<A: MapAccess<'de>>(
-        &mut self,
-        key: Cow<'de, str>,
-        map: &mut A,
-    ) -> Result<(), A::Error> {
-        match key.as_ref() {
-            "failure" => self.failure = map.next_value()?,
-            _ => skip(map)?,
-        }
-        Ok(())
-    }
-}
+json::deserialize_entries!(Test);
 
 impl<'de: 'a, 'a> Entries<'de> for Test<'a> {
     fn entry<A: MapAccess<'de>>(

@@ -363,6 +363,30 @@ macro_rules! deserialize_entries {
 
 pub(super) use deserialize_entries;
 
+/// [`Entries`] (and `Deserialize`) for structs whose listed keys are read into fields of their
+/// own, any other key skipped unread.
+macro_rules! entries {
+    ($($name:ident { $($key:literal => $field:ident),* $(,)? })*) => {$(
+        $crate::parse::json::deserialize_entries!($name);
+
+        impl<'de: 'a, 'a> $crate::parse::json::Entries<'de> for $name<'a> {
+            fn entry<A: serde::de::MapAccess<'de>>(
+                &mut self,
+                key: std::borrow::Cow<'de, str>,
+                map: &mut A,
+            ) -> Result<(), A::Error> {
+                match key.as_ref() {
+                    $($key => self.$field = map.next_value()?,)*
+                    _ => $crate::parse::json::skip(map)?,
+                }
+                Ok(())
+            }
+        }
+    )*};
+}
+
+pub(super) use entries;
+
 /// Reads past a value nobody wants.
 pub fn skip<'de, A: serde::de::MapAccess<'de>>(map: &mut A) -> Result<(), A::Error> {
     map.next_value::<serde::de::IgnoredAny>().map(|_| ())

@@ -405,3 +405,23 @@ pub fn parse_bytes(bytes: &[u8], choice: FormatChoice) -> Result<(Format, Parsed
     };
     Ok((format, parsed))
 }
+
+/// Checks a reader against the one it replaced, kept as its oracle: each document gives the same
+/// tests and as many diagnostics from both, and the reader reads every one.
+#[cfg(test)]
+fn assert_reads_as_oracle(
+    documents: &[&'static str],
+    reader: fn(source::Source<&'static [u8]>) -> Result<Parsed, ParseError>,
+    oracle: fn(&[u8]) -> Result<Parsed, ParseError>,
+) {
+    let outcome = |parsed: Result<Parsed, ParseError>| {
+        parsed
+            .map(|p| (p.runs, p.diagnostics.len()))
+            .map_err(|e| format!("{:?}", e.kind))
+    };
+    for doc in documents {
+        let read = outcome(reader(source::Source::new(doc.as_bytes())));
+        assert!(read.is_ok(), "{doc}: {read:?}");
+        assert_eq!(read, outcome(oracle(doc.as_bytes())), "{doc}");
+    }
+}

@@ -11,15 +11,13 @@
 //! - The request's `response.responseTime` (milliseconds) is the duration of its errored cases;
 //!   assertions have no time of their own. The run's duration is `timings.completed − started`.
 
-use std::borrow::Cow;
 use std::collections::HashMap;
 use std::io::BufRead;
 use std::sync::Arc;
 
-use serde::de::MapAccess;
 use serde_json::Value;
 
-use super::json::{self, skip, Entries, Field, List};
+use super::json::{self, Field, List};
 use super::junit::{MAX_MESSAGE_BYTES, MAX_TRACE_BYTES, SUITE_PATH_SEPARATOR};
 use super::source::Source;
 use super::{ParseError, Parsed};
@@ -67,86 +65,19 @@ struct Assertion<'a> {
     error: Value,
 }
 
-json::deserialize_entries!(Report, Run, Execution, Response, Assertion);
-
-impl<'de: 'a, 'a> Entries<'de> for Report<'a> {
-    fn entry<A: MapAccess<'de>>(
-        &mut self,
-        key: Cow<'de, str>,
-        map: &mut A,
-    ) -> Result<(), A::Error> {
-        match key.as_ref() {
-            "collection" => self.collection = map.next_value()?,
-            "run" => self.run = map.next_value()?,
-            _ => skip(map)?,
-        }
-        Ok(())
+json::entries! {
+    Report { "collection" => collection, "run" => run }
+    Run { "executions" => executions, "timings" => timings, "stats" => stats }
+    Execution {
+        "item" => item,
+        "response" => response,
+        "requestError" => request_error,
+        "prerequestScript" => prerequest_script,
+        "testScript" => test_script,
+        "assertions" => assertions,
     }
-}
-
-impl<'de: 'a, 'a> Entries<'de> for Run<'a> {
-    fn entry<A: MapAccess<'de>>(
-        &mut self,
-        key: Cow<'de, str>,
-        map: &mut A,
-    ) -> Result<(), A::Error> {
-        match key.as_ref() {
-            "executions" => self.executions = map.next_value()?,
-            "timings" => self.timings = map.next_value()?,
-            "stats" => self.stats = map.next_value()?,
-            _ => skip(map)?,
-        }
-        Ok(())
-    }
-}
-
-impl<'de: 'a, 'a> Entries<'de> for Execution<'a> {
-    fn entry<A: MapAccess<'de>>(
-        &mut self,
-        key: Cow<'de, str>,
-        map: &mut A,
-    ) -> Result<(), A::Error> {
-        match key.as_ref() {
-            "item" => self.item = map.next_value()?,
-            "response" => self.response = map.next_value()?,
-            "requestError" => self.request_error = map.next_value()?,
-            "prerequestScript" => self.prerequest_script = map.next_value()?,
-            "testScript" => self.test_script = map.next_value()?,
-            "assertions" => self.assertions = map.next_value()?,
-            _ => skip(map)?,
-        }
-        Ok(())
-    }
-}
-
-impl<'de: 'a, 'a> Entries<'de> for Response<'a> {
-    fn entry<A: MapAccess<'de>>(
-        &mut self,
-        key: Cow<'de, str>,
-        map: &mut A,
-    ) -> Result<(), A::Error> {
-        match key.as_ref() {
-            "responseTime" => self.response_time = map.next_value()?,
-            _ => skip(map)?,
-        }
-        Ok(())
-    }
-}
-
-impl<'de: 'a, 'a> Entries<'de> for Assertion<'a> {
-    fn entry<A: MapAccess<'de>>(
-        &mut self,
-        key: Cow<'de, str>,
-        map: &mut A,
-    ) -> Result<(), A::Error> {
-        match key.as_ref() {
-            "assertion" => self.assertion = map.next_value()?,
-            "skipped" => self.skipped = map.next_value()?,
-            "error" => self.error = map.next_value()?,
-            _ => skip(map)?,
-        }
-        Ok(())
-    }
+    Response { "responseTime" => response_time }
+    Assertion { "assertion" => assertion, "skipped" => skipped, "error" => error }
 }
 
 pub fn parse<R: BufRead>(source: Source<R>) -> Result<Parsed, ParseError> {

@@ -164,20 +164,9 @@ const DOCUMENTS: &[&str] = &[
     r#"{"testsuites":[1,"s",null,[{"name":"in an array"}],{"name":"S","testsuite":[2,null,"t",[],{"failures":[1,null,[{"failure":"x"}]]}]}]}"#,
 ];
 
-/// What the typed reader and the oracle make of a document: the tests, or the error's kind.
-fn outcome(parsed: Result<Parsed, ParseError>) -> Result<(Vec<TestRun>, usize), String> {
-    parsed
-        .map(|p| (p.runs, p.diagnostics.len()))
-        .map_err(|e| format!("{:?}", e.kind))
-}
-
 #[test]
 fn the_typed_reader_reads_every_document_as_the_value_reader_did() {
-    for doc in DOCUMENTS {
-        let typed = outcome(super::parse(Source::new(doc.as_bytes())));
-        assert!(typed.is_ok(), "{doc}: {typed:?}");
-        assert_eq!(typed, outcome(parse(doc.as_bytes())), "{doc}");
-    }
+    super::super::assert_reads_as_oracle(DOCUMENTS, super::parse, parse);
 }
 
 #[test]
