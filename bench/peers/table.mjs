@@ -19,7 +19,8 @@ for (const line of readFileSync(results, 'utf8').trim().split('\n')) {
   if (r.first_ms !== undefined) seen.firsts.push(r.first_ms);
 }
 for (const r of rows) r.first_ms = r.firsts.length ? median(r.firsts) : undefined;
-const ms = (name) => rows.find((r) => r.row.startsWith(name))?.ms;
+const rowOf = (name) => rows.find((r) => r.row.startsWith(name));
+const ms = (name) => rowOf(name)?.ms;
 const wasmRows = rows.filter((r) => r.row.startsWith('ours: wasm'));
 // The action's whole work on the newest Node, and the parse + summary alone (issue 12's measure).
 const partRow = wasmRows.find((r) => r.row.endsWith('parse + summary only'));
@@ -54,7 +55,7 @@ const native = ms('native parse (file)');
 const nativeAction = ms("native: the action's work");
 if (raw && native && wholeRow && nativeAction) {
   console.log(`\nnative parse / raw pass: ${((raw / native) * 100).toFixed(0)}% of the raw throughput (target ≥ 50%)`);
-  const [rawFirst, nativeFirst] = ['raw', 'native parse (file)'].map((n) => rows.find((r) => r.row.startsWith(n))?.first_ms);
+  const [rawFirst, nativeFirst] = ['raw', 'native parse (file)'].map((n) => rowOf(n)?.first_ms);
   if (rawFirst && nativeFirst) {
     console.log(`the same at the first call, each in a fresh process (medians): ${((rawFirst / nativeFirst) * 100).toFixed(0)}%`);
   }
