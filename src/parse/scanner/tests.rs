@@ -219,6 +219,10 @@ fn broken_documents_are_errors_with_their_line() {
     let cases: &[(&str, u64, &str)] = &[
         ("<a>\n<b>\n</c>\n</a>", 3, "expected </b>, found </c>"),
         ("<a>\n</a>\n</a>", 3, "closes no open element"),
+        // The name open is a prefix of the end tag's, and the other way round.
+        ("<a>\n</ab>", 2, "expected </a>, found </ab>"),
+        ("<ab>\n</a>", 2, "expected </ab>, found </a>"),
+        ("<p:a>\n</a>", 2, "expected </p:a>, found </a>"),
         ("<a>\n<b x=\"1\n", 3, "ends inside a tag"),
         ("<a><!-- never closed\n\n", 3, "ends inside a comment"),
         ("<a b=c/>", 1, "not quoted"),
@@ -240,6 +244,22 @@ fn broken_documents_are_errors_with_their_line() {
     assert_eq!((err.kind, err.line), (ParseErrorKind::Encoding, Some(3)));
     let err = ours(trickle(bad_utf8, 2)).unwrap_err();
     assert_eq!((err.kind, err.line), (ParseErrorKind::Encoding, Some(3)));
+}
+
+/// End tags written other than `</name>` (spaces before `>`, prefixes), which the scanner's
+/// in-place comparison of the innermost name leaves to the search it saves the others.
+#[test]
+fn end_tags_close_what_they_name_however_written() {
+    let doc = "<p:r><a><b></b ></a\n><c>x</c\t></p:r >";
+    let expected = theirs(doc.as_bytes()).unwrap();
+    assert_eq!(ours(Scanner::in_memory(doc.as_bytes())).unwrap(), expected);
+    for step in 1..8 {
+        assert_eq!(
+            ours(trickle(doc.as_bytes(), step)).unwrap(),
+            expected,
+            "step {step}"
+        );
+    }
 }
 
 #[test]
