@@ -250,7 +250,8 @@ impl Suite {
             self.cases.last().and_then(|c| c.classname.as_ref()),
             case.classname.as_mut(),
         ) {
-            if previous == classname {
+            // Already shared (the readers share what they can) or equal: one copy either way.
+            if !Arc::ptr_eq(previous, classname) && previous == classname {
                 *classname = Arc::clone(previous);
             }
         }

@@ -208,14 +208,40 @@ const SPARE_OUTPUTS: usize = 2;
 #[derive(Default)]
 struct KeyHasher(u64);
 
+impl KeyHasher {
+    fn mix(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+}
+
 impl Hasher for KeyHasher {
     fn write(&mut self, bytes: &[u8]) {
-        for chunk in bytes.chunks(8) {
+        let chunks = bytes.chunks_exact(8);
+        let tail = chunks.remainder();
+        for chunk in chunks {
             let mut word = [0; 8];
-            word[..chunk.len()].copy_from_slice(chunk);
-            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(word))
-                .wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+            word.copy_from_slice(chunk);
+            self.mix(u64::from_le_bytes(word));
         }
+        if !tail.is_empty() {
+            let mut word = [0; 8];
+            word[..tail.len()].copy_from_slice(tail);
+            self.mix(u64::from_le_bytes(word));
+        }
+    }
+
+    // A string's end marker and an option's discriminant, mixed as they are rather than as
+    // slices of one byte or eight.
+    fn write_u8(&mut self, byte: u8) {
+        self.mix(u64::from(byte));
+    }
+
+    fn write_usize(&mut self, n: usize) {
+        self.mix(n as u64);
+    }
+
+    fn write_isize(&mut self, n: isize) {
+        self.mix(n as u64);
     }
 
     fn finish(&self) -> u64 {
@@ -244,25 +270,7 @@ impl State {
         let in_case = self.case.is_some();
         let in_problem = self.problem.is_some();
         let kind = match name {
-            "testsuites" if self.stack.is_empty() => {
-                let mut attrs = e.attributes()?;
-                self.run = Some(RunBuilder {
-                    name: take(&mut attrs, "name").map(Cow::into_owned),
-                    declared: take(&mut attrs, "time").and_then(|t| parse_seconds(&t)),
-                    ..RunBuilder::default()
-                });
-                FrameKind::Run
-            }
-            "testsuite" | "testsuites" if !in_case => {
-                let mut attrs = e.attributes()?;
-                self.open_suite(
-                    take(&mut attrs, "name"),
-                    take(&mut attrs, "time").and_then(|t| parse_seconds(&t)),
-                    take(&mut attrs, "timestamp").map(Cow::into_owned),
-                    take(&mut attrs, "tests").and_then(|n| n.trim().parse().ok()),
-                );
-                FrameKind::Suite
-            }
+            // The tags every case repeats first: each arm before them is a comparison more.
             "testcase" if !in_case => {
                 let attrs = e.named(CaseBuilder::ATTRIBUTES)?;
                 if self.suites.is_empty() {
@@ -286,6 +294,34 @@ impl State {
                 }
                 self.case = Some(case);
                 FrameKind::Case
+            }
+            "system-out" | "system-err" if in_problem => FrameKind::Ignored,
+            "system-out" | "system-err" if self.stack_top_is_case_or_suite() => {
+                let stream = if name == "system-out" {
+                    Stream::Out
+                } else {
+                    Stream::Err
+                };
+                FrameKind::Output(stream)
+            }
+            "testsuites" if self.stack.is_empty() => {
+                let mut attrs = e.attributes()?;
+                self.run = Some(RunBuilder {
+                    name: take(&mut attrs, "name").map(Cow::into_owned),
+                    declared: take(&mut attrs, "time").and_then(|t| parse_seconds(&t)),
+                    ..RunBuilder::default()
+                });
+                FrameKind::Run
+            }
+            "testsuite" | "testsuites" if !in_case => {
+                let mut attrs = e.attributes()?;
+                self.open_suite(
+                    take(&mut attrs, "name"),
+                    take(&mut attrs, "time").and_then(|t| parse_seconds(&t)),
+                    take(&mut attrs, "timestamp").map(Cow::into_owned),
+                    take(&mut attrs, "tests").and_then(|n| n.trim().parse().ok()),
+                );
+                FrameKind::Suite
             }
             _ if self.stack.is_empty() => {
                 return Err(ParseError {
@@ -322,15 +358,6 @@ impl State {
                     body: Text::with_cap(MAX_TRACE_BYTES),
                 });
                 FrameKind::Problem
-            }
-            "system-out" | "system-err" if in_problem => FrameKind::Ignored,
-            "system-out" | "system-err" if self.stack_top_is_case_or_suite() => {
-                let stream = if name == "system-out" {
-                    Stream::Out
-                } else {
-                    Stream::Err
-                };
-                FrameKind::Output(stream)
             }
             "property" if !in_problem => {
                 let mut attrs = e.attributes()?;

@@ -234,3 +234,21 @@ fn a_suite_declaring_more_tests_than_memory_holds_still_parses() {
     // spare room back when it closed.
     assert_eq!(sizes, [(1, 1), (4, 4)]);
 }
+
+/// The tags every case repeats are matched first; where they stand decides nothing else.
+#[test]
+fn output_elements_count_only_inside_a_case_or_suite() {
+    let junit = FormatChoice::Only(crate::parse::Format::Junit);
+    let err = parse_bytes(b"<system-out>x</system-out>", junit).unwrap_err();
+    assert_eq!(err.kind, ParseErrorKind::Unsupported, "{err}");
+    assert!(err.message.contains("root element <system-out>"), "{err}");
+    let got = cases(
+        r#"<testsuite name="s"><system-out>suite</system-out>
+            <testcase name="t"><failure><system-out>inside failure</system-out>trace</failure>
+            <properties><system-out>nested</system-out></properties>
+            <system-out>own</system-out></testcase></testsuite>"#,
+    );
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].details().stdout.as_deref(), Some("own"));
+    assert_eq!(got[0].problems()[0].trace.as_deref(), Some("trace"));
+}
