@@ -150,12 +150,10 @@ impl<'s> Tag<'s> {
     ) -> Result<[Option<Cow<'s, str>>; N], ParseError> {
         let mut found: [Option<Cow<'s, str>>; N] = std::array::from_fn(|_| None);
         self.each_attribute(|key, raw, dirty| {
-            // Lengths first: most keys differ in length from most wanted ones (no memcmp call).
-            let wanted = keys
-                .iter()
-                .zip(found.iter_mut())
-                .find(|(k, _)| k.len() == key.len() && k.bytes().eq(key.bytes()));
-            if let Some((_, slot @ None)) = wanted {
+            // A slice comparison checks lengths first: most keys differ in length from most
+            // wanted ones, and equal lengths are compared whole, not byte by byte.
+            let wanted = keys.iter().position(|k| k.as_bytes() == key.as_bytes());
+            if let Some(slot @ None) = wanted.and_then(|i| found.get_mut(i)) {
                 *slot = Some(normalized(raw, dirty));
             }
         })?;
