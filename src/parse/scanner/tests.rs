@@ -205,13 +205,7 @@ fn references_line_ends_and_markup_decode_as_quick_xml_does() {
     );
     let expected = theirs(doc.strip_prefix('\u{feff}').unwrap().as_bytes()).unwrap();
     assert_eq!(ours(Scanner::in_memory(doc.as_bytes())).unwrap(), expected);
-    for step in 1..12 {
-        assert_eq!(
-            ours(trickle(doc.as_bytes(), step)).unwrap(),
-            expected,
-            "step {step}"
-        );
-    }
+    assert_streamed_as(doc, &expected, 12);
 }
 
 #[test]
@@ -253,20 +247,19 @@ fn end_tags_close_what_they_name_however_written() {
     let doc = "<p:r><a><b></b ></a\n><c>x</c\t></p:r >";
     let expected = theirs(doc.as_bytes()).unwrap();
     assert_eq!(ours(Scanner::in_memory(doc.as_bytes())).unwrap(), expected);
-    for step in 1..8 {
-        assert_eq!(
-            ours(trickle(doc.as_bytes(), step)).unwrap(),
-            expected,
-            "step {step}"
-        );
-    }
+    assert_streamed_as(doc, &expected, 8);
 }
 
 #[test]
 fn a_character_cut_by_a_read_is_joined() {
     let doc = "<a n=\"€→ü\">€ü→</a>";
     let expected = ours(Scanner::in_memory(doc.as_bytes())).unwrap();
-    for step in 1..6 {
+    assert_streamed_as(doc, &expected, 6);
+}
+
+/// Asserts `doc` streamed in reads of every size below `steps` scans to `expected`.
+fn assert_streamed_as(doc: &str, expected: &[Seen], steps: usize) {
+    for step in 1..steps {
         assert_eq!(
             ours(trickle(doc.as_bytes(), step)).unwrap(),
             expected,
