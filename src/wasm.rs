@@ -1,5 +1,6 @@
 //! The action's entry into the core: JSON and bytes in, JSON out. The only `#[wasm_bindgen]`.
 
+use std::cell::RefCell;
 use std::io::{BufRead, BufReader, Read};
 use std::sync::Once;
 
@@ -122,6 +123,14 @@ extern "C" {
 
 static PANIC_HOOK: Once = Once::new();
 
+thread_local! {
+    /// The last call's parsed reports, freed when the next call starts instead of at the end of
+    /// their own: the action calls once, and freeing a hundred thousand cases one by one was
+    /// 3–6 % of that call (bench/PROFILE.md, ninth and tenth rounds). Wasm memory is never given
+    /// back to the system, so holding them costs nothing a later call would not reuse.
+    static LAST_REPORTS: RefCell<Option<Vec<FileReport>>> = const { RefCell::new(None) };
+}
+
 /// Runs the whole report. `readers[i]` reads the bytes of `files[i]` of the input JSON (a
 /// [`ReportReader`]): reports are read as they are parsed, so none is held whole in memory.
 /// Hands every test as CTRF JSON to `ctrf` in chunks of [`convert::ctrf::CHUNK_BYTES`], for the
@@ -139,6 +148,7 @@ pub async fn run(
 ) -> Result<String, JsError> {
     // A panic in wasm aborts the instance; the hook at least prints why before the trap.
     PANIC_HOOK.call_once(|| std::panic::set_hook(Box::new(console_error_panic_hook::hook)));
+    LAST_REPORTS.with(|last| last.borrow_mut().take());
     let input: WasmInput = serde_json::from_str(&input_json)
         .map_err(|e| JsError::new(&format!("invalid input from the action wrapper: {e}")))?;
     let config = input
@@ -195,6 +205,7 @@ pub async fn run(
                 ))
             })?;
     }
+    LAST_REPORTS.with(|last| *last.borrow_mut() = Some(inputs.files));
     Ok(json)
 }
 
