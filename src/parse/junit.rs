@@ -33,6 +33,7 @@ use super::xml::{clean_attr, parse_seconds, take, Text, MAX_DEPTH};
 use super::{ParseError, ParseErrorKind, Parsed};
 use crate::diagnostic::Diagnostic;
 use crate::model::{clean_text, Case, Location, Problem, Status, Suite, TestRun};
+use crate::word;
 
 /// Bytes kept of one failure message. Messages beyond this are assertion dumps; the trace keeps more.
 pub const MAX_MESSAGE_BYTES: usize = 8 * 1024;
@@ -627,7 +628,9 @@ impl CaseBuilder {
         let name = name.map(|n| clean_text(&n));
         // Clean text cleans to itself, so the raw value equal to the previous cleaned one is it.
         let classname = classname.map(|raw| match previous {
-            Some(previous) if **previous == *raw => Arc::clone(previous),
+            Some(previous) if word::same(previous.as_bytes(), raw.as_bytes()) => {
+                Arc::clone(previous)
+            }
             _ => Arc::from(clean_text(&raw)),
         });
         let disabled = [status, result].iter().flatten().any(|s| {

@@ -1,8 +1,9 @@
 //! The XML scanner under every XML reader: a single pass over the bytes built for test reports
 //! (issue 12). quick-xml's general event loop was most of the JUnit reader's instructions; this one
 //! finds markup with memchr, validates UTF-8 once per read (not per event), hands out start tags
-//! with their attribute text unparsed (readers take a few attributes of many), and returns text
-//! already decoded, borrowed from the input unless a reference or a carriage return had to change it.
+//! with where each attribute lies, found on the way to the tag's end (values are normalized only
+//! when a reader takes them, and readers take a few of many), and returns text already decoded,
+//! borrowed from the input unless a reference or a carriage return had to change it.
 //!
 //! What it accepts is what the readers accepted through quick-xml (`check_end_names`,
 //! `allow_dangling_amp`), so reports parse to the same model:
@@ -64,9 +65,37 @@ pub(super) struct Tag<'s> {
     /// Where the local name starts in `name`: after the prefix's `:`, found while the name is.
     local: usize,
     attrs: &'s str,
+    /// The attributes as the scan found them, offsets into `attrs`; `None` when the scan left
+    /// them to [`Tag::each_attribute`]'s walk (too many, or not well formed).
+    spans: Option<&'s [AttrSpan]>,
     end: usize,
     window: &'s str,
     lines: &'s Lines,
+}
+
+/// Where one attribute of a start tag lies in its attribute text, found while the scan looked
+/// for the tag's end ([`walk_tag`]).
+#[derive(Debug, Clone, Copy)]
+struct AttrSpan {
+    /// The local name: after the key's first `:`, up to `key_end`.
+    local: usize,
+    key_end: usize,
+    value: usize,
+    value_end: usize,
+    /// Whether the value may need normalizing ([`value_end`]).
+    dirty: bool,
+}
+
+/// Attributes a start tag's scan records at most: test reports write a handful per element, and
+/// a hostile tag of millions of them is left to the lazy walk instead of a list as long.
+const MAX_SCANNED_ATTRIBUTES: usize = 32;
+
+/// A start tag walked by [`walk_tag`]: where its name ends and its local name starts (offsets
+/// after `<`; a `/` before `>` is not part of the name). Its attributes are in the scanner's spans.
+#[derive(Debug, Clone, Copy)]
+struct Walked {
+    name_end: usize,
+    local: usize,
 }
 
 /// Newlines counted up to an offset of the scanner's window, moved forward when a line is asked
@@ -150,9 +179,10 @@ impl<'s> Tag<'s> {
     ) -> Result<[Option<Cow<'s, str>>; N], ParseError> {
         let mut found: [Option<Cow<'s, str>>; N] = std::array::from_fn(|_| None);
         self.each_attribute(|key, raw, dirty| {
-            // A slice comparison checks lengths first: most keys differ in length from most
-            // wanted ones, and equal lengths are compared whole, not byte by byte.
-            let wanted = keys.iter().position(|k| k.as_bytes() == key.as_bytes());
+            // Lengths first (most keys differ in length from most wanted ones), then whole words.
+            let wanted = keys
+                .iter()
+                .position(|k| word::same(k.as_bytes(), key.as_bytes()));
             if let Some(slot @ None) = wanted.and_then(|i| found.get_mut(i)) {
                 *slot = Some(normalized(raw, dirty));
             }
@@ -177,6 +207,16 @@ impl<'s> Tag<'s> {
             line: Some(self.line()),
             message: format!("malformed attribute in <{}>: {what}", self.local_name()),
         };
+        if let Some(spans) = self.spans {
+            for span in spans {
+                each(
+                    &self.attrs[span.local..span.key_end],
+                    &self.attrs[span.value..span.value_end],
+                    span.dirty,
+                );
+            }
+            return Ok(());
+        }
         // Byte by byte: every boundary is an ASCII byte, so the slices below are whole characters.
         let (text, bytes) = (self.attrs, self.attrs.as_bytes());
         let skip_space = |mut i: usize| {
@@ -245,6 +285,9 @@ pub(super) struct Scanner<'a, R> {
     open_names: String,
     open_starts: Vec<usize>,
     opened: Vec<Opened>,
+    /// The start tag [`Scanner::scan`] last found, walked, and its attributes.
+    walked: Option<Walked>,
+    spans: Vec<AttrSpan>,
     /// Whether text holding characters XML 1.0 forbids is an error (see [`Scanner::strict`]).
     strict: bool,
     /// Largest token a stream may buffer.
@@ -299,6 +342,8 @@ impl<'a, R: BufRead> Scanner<'a, R> {
             open_names: String::new(),
             open_starts: Vec::new(),
             opened: Vec::new(),
+            walked: None,
+            spans: Vec::new(),
             strict: false,
             limit,
             chunk: READ_CHUNK_BYTES,
@@ -410,7 +455,7 @@ impl<'a, R: BufRead> Scanner<'a, R> {
     }
 
     /// Where the next token lies, without reading more.
-    fn scan(&self) -> Result<Scanned, ParseError> {
+    fn scan(&mut self) -> Result<Scanned, ParseError> {
         let at = self.pos;
         let rest = &self.window.as_bytes()[at..];
         if rest.is_empty() {
@@ -462,7 +507,9 @@ impl<'a, R: BufRead> Scanner<'a, R> {
                 let close = 2 + open.len();
                 if !open.is_empty()
                     && rest.get(close) == Some(&b'>')
-                    && rest.get(2..close) == Some(open)
+                    && rest
+                        .get(2..close)
+                        .is_some_and(|name| word::same(name, open))
                 {
                     return Ok(Scanned::Token(at, at + close + 1, Kind::EndOfInnermost));
                 }
@@ -494,7 +541,26 @@ impl<'a, R: BufRead> Scanner<'a, R> {
                     ));
                 }
             }
-            Some(_) => need(tag_end(&rest[1..]).map(|i| at + 1 + i), Kind::StartTag, 1),
+            Some(_) => {
+                // The attributes are found on the way to the tag's end, so that the reader's
+                // lookups do not walk the tag again; a tag the walk does not take (see
+                // [`walk_tag`]) is ended by `tag_end`, its attributes walked if asked for.
+                let end = match walk_tag(&rest[1..], &mut self.spans) {
+                    Walk::End(gt, walked) => {
+                        self.walked = Some(walked);
+                        Some(gt)
+                    }
+                    Walk::NeedMore => {
+                        self.walked = None;
+                        None
+                    }
+                    Walk::Declined => {
+                        self.walked = None;
+                        tag_end(&rest[1..])
+                    }
+                };
+                need(end.map(|i| at + 1 + i), Kind::StartTag, 1)
+            }
         })
     }
 
@@ -541,21 +607,28 @@ impl<'a, R: BufRead> Scanner<'a, R> {
                     Some(content) => (content, true),
                     None => (content, false),
                 };
-                // One walk finds the name's end and its prefix's `:`.
-                let (mut name_end, mut local) = (content.len(), 0);
-                for (i, b) in content.bytes().enumerate() {
-                    if is_space(b) {
-                        name_end = i;
-                        break;
+                let (name_end, local, spans) = match self.walked.take() {
+                    Some(walked) => (walked.name_end, walked.local, Some(&self.spans[..])),
+                    None => {
+                        // One walk finds the name's end and its prefix's `:`.
+                        let (mut name_end, mut local) = (content.len(), 0);
+                        for (i, b) in content.bytes().enumerate() {
+                            if is_space(b) {
+                                name_end = i;
+                                break;
+                            }
+                            if b == b':' && local == 0 {
+                                local = i + 1;
+                            }
+                        }
+                        (name_end, local, None)
                     }
-                    if b == b':' && local == 0 {
-                        local = i + 1;
-                    }
-                }
+                };
                 let tag = Tag {
                     name: &content[..name_end],
                     local,
                     attrs: &content[name_end..],
+                    spans,
                     end,
                     window: &self.window,
                     lines: &self.lines,
@@ -744,6 +817,140 @@ enum Kind {
     EndTag,
     /// `</name>` closing the innermost element, matched while scanning.
     EndOfInnermost,
+}
+
+/// What [`walk_tag`] made of a start tag.
+enum Walk {
+    /// The index of its `>` and its name; its attributes are in the spans.
+    End(usize, Walked),
+    /// The tag is not complete in the bytes.
+    NeedMore,
+    /// Not the shape the walk takes: a quote or `>` in a name or key, a key without `=` and a
+    /// quoted value, a `/` not before `>`, or more than [`MAX_SCANNED_ATTRIBUTES`]. [`tag_end`]
+    /// finds its end, and [`Tag::each_attribute`] reports what is wrong if a reader asks.
+    Declined,
+}
+
+/// Walks a start tag (`tag` starts after `<`) as [`Tag::each_attribute`] would its attributes,
+/// recording each in `spans` (offsets after the name), to its `>`. A tag it takes ends where
+/// [`tag_end`] would end it: names and keys hold no quote and no `>`, so the first quote after
+/// the name opens a value, as there.
+fn walk_tag(tag: &[u8], spans: &mut Vec<AttrSpan>) -> Walk {
+    spans.clear();
+    // The name, up to a space or `>` (a `/` before `>` ends an empty-element tag, not the name).
+    let mut local = 0;
+    let mut i = 0;
+    let name_end = loop {
+        i = skip_name_bytes(tag, i);
+        match tag.get(i) {
+            None => return Walk::NeedMore,
+            Some(b'>') => {
+                let name_end = if i > 0 && tag[i - 1] == b'/' {
+                    i - 1
+                } else {
+                    i
+                };
+                let local = local.min(name_end);
+                return Walk::End(i, Walked { name_end, local });
+            }
+            Some(b'"' | b'\'') => return Walk::Declined,
+            Some(&b) if is_space(b) => break i,
+            Some(b':') if local == 0 => local = i + 1,
+            Some(_) => {}
+        }
+        i += 1;
+    };
+    let walked = Walked { name_end, local };
+    loop {
+        while tag.get(i).is_some_and(|&b| is_space(b)) {
+            i += 1;
+        }
+        match tag.get(i) {
+            None => return Walk::NeedMore,
+            Some(b'>') => return Walk::End(i, walked),
+            Some(b'/') => {
+                return match tag.get(i + 1) {
+                    None => Walk::NeedMore,
+                    Some(b'>') => Walk::End(i + 1, walked),
+                    Some(_) => Walk::Declined,
+                }
+            }
+            Some(_) => {}
+        }
+        if spans.len() == MAX_SCANNED_ATTRIBUTES {
+            return Walk::Declined;
+        }
+        let key_start = i;
+        let mut key_local = i;
+        loop {
+            i = skip_name_bytes(tag, i);
+            match tag.get(i) {
+                None => return Walk::NeedMore,
+                Some(b'=') => break,
+                Some(&b) if is_space(b) => break,
+                Some(b'>' | b'"' | b'\'') => return Walk::Declined,
+                Some(b':') if key_local == key_start => key_local = i + 1,
+                Some(_) => {}
+            }
+            i += 1;
+        }
+        let key_end = i;
+        if tag.get(i) != Some(&b'=') {
+            while tag.get(i).is_some_and(|&b| is_space(b)) {
+                i += 1;
+            }
+            match tag.get(i) {
+                None => return Walk::NeedMore,
+                Some(b'=') => {}
+                Some(_) => return Walk::Declined,
+            }
+        }
+        i += 1;
+        while tag.get(i).is_some_and(|&b| is_space(b)) {
+            i += 1;
+        }
+        let quote = match tag.get(i) {
+            None => return Walk::NeedMore,
+            Some(&q @ (b'"' | b'\'')) => q,
+            Some(_) => return Walk::Declined,
+        };
+        let value = i + 1;
+        let Some((close, dirty)) = tag.get(value..).and_then(|v| value_end(v, quote)) else {
+            return Walk::NeedMore;
+        };
+        spans.push(AttrSpan {
+            local: key_local - name_end,
+            key_end: key_end - name_end,
+            value: value - name_end,
+            value_end: value + close - name_end,
+            dirty,
+        });
+        i = value + close + 1;
+    }
+}
+
+/// The bytes [`walk_tag`] looks at in a name or key: where one ends (space, `=`, `>`, `/`), a
+/// prefix's `:`, and the quotes it declines.
+const NAME_STOPS: [bool; 256] = {
+    let mut stops = [false; 256];
+    let mut i = 0;
+    while i < 256 {
+        stops[i] = matches!(
+            i as u8,
+            b' ' | b'\t' | b'\r' | b'\n' | b'=' | b'>' | b'/' | b':' | b'"' | b'\''
+        );
+        i += 1;
+    }
+    stops
+};
+
+/// The index of the first byte at or after `i` that [`NAME_STOPS`] holds (or the end): a name's
+/// or key's bytes are looked up, not compared six times each.
+fn skip_name_bytes(tag: &[u8], mut i: usize) -> usize {
+    while tag.get(i).is_some_and(|&b| !NAME_STOPS[usize::from(b)]) {
+        i += 1;
+    }
+    i
 }
 
 /// The index of the `>` ending a start tag in `tag` (which starts after `<`); quoted attribute

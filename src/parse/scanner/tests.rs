@@ -430,6 +430,39 @@ proptest! {
         }
     }
 
+    /// A start tag whose attributes the scan records ends where `tag_end` ends it, and reads as
+    /// the walk of its attribute text reads it; one the scan waits on has no end for `tag_end`
+    /// either. (Tags it declines are ended and read by those two, as before it.)
+    #[test]
+    fn attributes_recorded_by_the_scan_are_what_the_walk_reads(
+        parts in proptest::collection::vec(proptest::sample::select(vec![
+            " ", "\t", "\n", "=", "\"", "'", ">", "/", ":", "ns:", "a", "key", "&amp;", "é€",
+            "\u{1}", "name=\"x\"", " k='v'", " x = \"1\" ", "/>", "\"a>b\"",
+        ]), 0..24),
+    ) {
+        let soup = parts.concat();
+        let mut spans = Vec::new();
+        match walk_tag(soup.as_bytes(), &mut spans) {
+            Walk::End(gt, _) => prop_assert_eq!(tag_end(soup.as_bytes()), Some(gt)),
+            Walk::NeedMore => prop_assert_eq!(tag_end(soup.as_bytes()), None),
+            Walk::Declined => {}
+        }
+        let doc = format!("<t{soup}");
+        let mut scanner = Scanner::in_memory(doc.as_bytes());
+        if let Ok(Token::Start(tag) | Token::Empty(tag)) = scanner.next_token() {
+            prop_assert_eq!(Some(tag.end), tag_end(&doc.as_bytes()[1..]).map(|i| i + 2));
+            let read = |tag: &Tag<'_>| {
+                let mut out = Vec::new();
+                tag.each_attribute(|k, v, dirty| out.push((k.to_owned(), v.to_owned(), dirty)))
+                    .map(|()| out)
+                    .map_err(|e| e.to_string())
+            };
+            if tag.spans.is_some() {
+                prop_assert_eq!(read(&tag), read(&Tag { spans: None, ..tag }));
+            }
+        }
+    }
+
     /// Indentation between tags is text like any other: the same tokens, borrowed.
     #[test]
     fn indentation_scans_as_text(
