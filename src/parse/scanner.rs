@@ -929,7 +929,7 @@ fn walk_tag(tag: &[u8], spans: &mut Vec<AttrSpan>) -> Walk {
     }
 }
 
-/// The bytes [`walk_tag`] looks at in a name or key: where one ends (space, `=`, `>`, `/`), a
+/// The bytes [`walk_tag`] stops at in a name or key: those that end one (a space, `=`, `>`), a
 /// prefix's `:`, and the quotes it declines.
 const NAME_STOPS: [bool; 256] = {
     let mut stops = [false; 256];
@@ -937,7 +937,7 @@ const NAME_STOPS: [bool; 256] = {
     while i < 256 {
         stops[i] = matches!(
             i as u8,
-            b' ' | b'\t' | b'\r' | b'\n' | b'=' | b'>' | b'/' | b':' | b'"' | b'\''
+            b' ' | b'\t' | b'\r' | b'\n' | b'=' | b'>' | b':' | b'"' | b'\''
         );
         i += 1;
     }
