@@ -217,52 +217,28 @@ impl<'s> Tag<'s> {
             }
             return Ok(());
         }
-        // Byte by byte: every boundary is an ASCII byte, so the slices below are whole characters.
-        let (text, bytes) = (self.attrs, self.attrs.as_bytes());
-        let skip_space = |mut i: usize| {
-            while bytes.get(i).is_some_and(|&b| is_space(b)) {
-                i += 1;
-            }
-            i
+        // The scan declined the tag (see [`Walk::Declined`]): walked now, without a bound on the
+        // attributes' number, to the end of its attribute text or to the first fault.
+        let text = self.attrs;
+        let walked = walk_attributes(text.as_bytes(), |span| {
+            each(
+                &text[span.local..span.key_end],
+                &text[span.value..span.value_end],
+                span.dirty,
+            );
+            true
+        });
+        let Err(fault) = walked else {
+            return Ok(());
         };
-        let mut i = skip_space(0);
-        while i < bytes.len() {
-            let key_start = i;
-            // The local name starts after the first `:` of the key.
-            let mut local_start = i;
-            while let Some(&b) = bytes.get(i) {
-                if b == b'=' || is_space(b) {
-                    break;
-                }
-                if b == b':' && local_start == key_start {
-                    local_start = i + 1;
-                }
-                i += 1;
-            }
-            let (key, local) = (&text[key_start..i], &text[local_start..i]);
-            // Nearly always `key="`: the spaces XML allows around `=` are looked for only when
-            // that is not what follows.
-            if bytes.get(i) != Some(&b'=') {
-                i = skip_space(i);
-                if bytes.get(i) != Some(&b'=') {
-                    return Err(malformed(format!("'{key}' is not followed by '='")));
-                }
-            }
-            i += 1;
-            if !bytes.get(i).is_some_and(|&b| b == b'"' || b == b'\'') {
-                i = skip_space(i);
-            }
-            let quote = match bytes.get(i) {
-                Some(&q @ (b'"' | b'\'')) => q,
-                _ => return Err(malformed(format!("the value of '{key}' is not quoted"))),
-            };
-            let value_start = i + 1;
-            let (close, dirty) = value_end(&bytes[value_start..], quote)
-                .ok_or_else(|| malformed(format!("the value of '{key}' is not closed")))?;
-            each(local, &text[value_start..value_start + close], dirty);
-            i = skip_space(value_start + close + 1);
-        }
-        Ok(())
+        let key = text.get(fault.key.0..fault.key.1).unwrap_or_default();
+        Err(malformed(match fault.step {
+            Step::Name => "an attribute has no name".to_owned(),
+            Step::Equals => format!("'{key}' is not followed by '='"),
+            Step::Quote => format!("the value of '{key}' is not quoted"),
+            Step::Close => format!("the value of '{key}' is not closed"),
+            Step::Slash => "'/' is not followed by '>'".to_owned(),
+        }))
     }
 }
 
@@ -610,18 +586,15 @@ impl<'a, R: BufRead> Scanner<'a, R> {
                 let (name_end, local, spans) = match self.walked.take() {
                     Some(walked) => (walked.name_end, walked.local, Some(&self.spans[..])),
                     None => {
-                        // One walk finds the name's end and its prefix's `:`.
-                        let (mut name_end, mut local) = (content.len(), 0);
-                        for (i, b) in content.bytes().enumerate() {
-                            if is_space(b) {
-                                name_end = i;
-                                break;
+                        let (name_end, local) = walk_name(content.as_bytes(), 0);
+                        match content.as_bytes().get(name_end) {
+                            Some(&b) if name_end > 0 && !is_space(b) => {
+                                let (name, c) = (&content[..name_end], char::from(b));
+                                let what = format!("<{name} is followed by '{c}', not a space");
+                                return Err(self.syntax(start, &what));
                             }
-                            if b == b':' && local == 0 {
-                                local = i + 1;
-                            }
+                            _ => (name_end, local, None),
                         }
-                        (name_end, local, None)
                     }
                 };
                 let tag = Tag {
@@ -825,112 +798,170 @@ enum Walk {
     End(usize, Walked),
     /// The tag is not complete in the bytes.
     NeedMore,
-    /// Not the shape the walk takes: a quote or `>` in a name or key, a key without `=` and a
-    /// quoted value, a `/` not before `>`, or more than [`MAX_SCANNED_ATTRIBUTES`]. [`tag_end`]
+    /// Not the shape the walk takes: a name that ends at a quote or `=`, an attribute
+    /// [`walk_attributes`] finds a fault in, or more than [`MAX_SCANNED_ATTRIBUTES`]. [`tag_end`]
     /// finds its end, and [`Tag::each_attribute`] reports what is wrong if a reader asks.
     Declined,
 }
 
-/// Walks a start tag (`tag` starts after `<`) as [`Tag::each_attribute`] would its attributes,
-/// recording each in `spans` (offsets after the name), to its `>`. A tag it takes ends where
-/// [`tag_end`] would end it: names and keys hold no quote and no `>`, so the first quote after
-/// the name opens a value, as there.
+/// Walks a start tag (`tag` starts after `<`) to its `>`, recording its attributes in `spans`
+/// (offsets after the name). A tag it takes ends where [`tag_end`] would end it: names and keys
+/// hold no quote and no `>`, so the first quote after the name opens a value, as there.
 fn walk_tag(tag: &[u8], spans: &mut Vec<AttrSpan>) -> Walk {
     spans.clear();
-    // The name, up to a space or `>` (a `/` before `>` ends an empty-element tag, not the name).
-    let mut local = 0;
-    let mut i = 0;
-    let name_end = loop {
-        i = skip_name_bytes(tag, i);
-        match tag.get(i) {
-            None => return Walk::NeedMore,
-            Some(b'>') => {
-                let name_end = if i > 0 && tag[i - 1] == b'/' {
-                    i - 1
-                } else {
-                    i
-                };
-                let local = local.min(name_end);
-                return Walk::End(i, Walked { name_end, local });
-            }
-            Some(b'"' | b'\'') => return Walk::Declined,
-            Some(&b) if is_space(b) => break i,
-            Some(b':') if local == 0 => local = i + 1,
-            Some(_) => {}
+    let (name_end, local) = walk_name(tag, 0);
+    match tag.get(name_end) {
+        None => return Walk::NeedMore,
+        Some(b'>') => {
+            let gt = name_end;
+            // A `/` before `>` ends an empty-element tag, not the name.
+            let name_end = match gt > 0 && tag[gt - 1] == b'/' {
+                true => gt - 1,
+                false => gt,
+            };
+            let local = local.min(name_end);
+            return Walk::End(gt, Walked { name_end, local });
         }
-        i += 1;
+        Some(&b) if is_space(b) => {}
+        Some(_) => return Walk::Declined,
+    }
+    let walked = walk_attributes(&tag[name_end..], |span| {
+        spans.push(span);
+        spans.len() < MAX_SCANNED_ATTRIBUTES
+    });
+    match walked {
+        Ok(Attributes::Gt(gt)) => Walk::End(name_end + gt, Walked { name_end, local }),
+        Ok(Attributes::Out) | Err(Fault { short: true, .. }) => Walk::NeedMore,
+        Ok(Attributes::Stopped) | Err(Fault { short: false, .. }) => Walk::Declined,
+    }
+}
+
+/// Where [`walk_attributes`] stopped without a fault.
+enum Attributes {
+    /// At the tag's `>` (its index), after the attributes and perhaps a `/`.
+    Gt(usize),
+    /// At the end of the bytes, between attributes.
+    Out,
+    /// Where the caller's `each` asked it to.
+    Stopped,
+}
+
+/// Where in an attribute [`walk_attributes`] found it malformed.
+#[derive(Debug)]
+struct Fault {
+    step: Step,
+    /// The key's offsets (empty before the key is read).
+    key: (usize, usize),
+    /// The bytes ended there: a stream's tag may not be complete yet.
+    short: bool,
+}
+
+/// What [`walk_attributes`] was looking for when it found a [`Fault`].
+#[derive(Debug, Clone, Copy)]
+enum Step {
+    /// A key's first byte (not `=` or a quote).
+    Name,
+    /// The `=` after a key (spaces allowed around it).
+    Equals,
+    /// The quote opening a value.
+    Quote,
+    /// The quote closing it.
+    Close,
+    /// The `>` after a `/` (an empty-element tag).
+    Slash,
+}
+
+/// Walks attributes (`key="value"`, spaces between) from the start of `bytes`, calling `each`
+/// with where each lies until it returns false, up to a `>` (or `/>`) outside the values or the
+/// end of the bytes: the attribute grammar once, for the scan (which stops at the tag's end) and
+/// for the walk of a tag the scan declined (whose attribute text has no `>` left).
+fn walk_attributes(
+    bytes: &[u8],
+    mut each: impl FnMut(AttrSpan) -> bool,
+) -> Result<Attributes, Fault> {
+    let fault = |step, key, at: usize| Fault {
+        step,
+        key,
+        short: at >= bytes.len(),
     };
-    let walked = Walked { name_end, local };
+    let mut i = 0;
     loop {
-        while tag.get(i).is_some_and(|&b| is_space(b)) {
-            i += 1;
-        }
-        match tag.get(i) {
-            None => return Walk::NeedMore,
-            Some(b'>') => return Walk::End(i, walked),
+        i = skip_spaces(bytes, i);
+        match bytes.get(i) {
+            None => return Ok(Attributes::Out),
+            Some(b'>') => return Ok(Attributes::Gt(i)),
             Some(b'/') => {
-                return match tag.get(i + 1) {
-                    None => Walk::NeedMore,
-                    Some(b'>') => Walk::End(i + 1, walked),
-                    Some(_) => Walk::Declined,
+                return match bytes.get(i + 1) {
+                    Some(b'>') => Ok(Attributes::Gt(i + 1)),
+                    _ => Err(fault(Step::Slash, (i, i), i + 1)),
                 }
             }
             Some(_) => {}
         }
-        if spans.len() == MAX_SCANNED_ATTRIBUTES {
-            return Walk::Declined;
+        let (key_end, local) = walk_name(bytes, i);
+        let key = (i, key_end);
+        if key_end == i {
+            return Err(fault(Step::Name, key, i));
         }
-        let key_start = i;
-        let mut key_local = i;
-        loop {
-            i = skip_name_bytes(tag, i);
-            match tag.get(i) {
-                None => return Walk::NeedMore,
-                Some(b'=') => break,
-                Some(&b) if is_space(b) => break,
-                Some(b'>' | b'"' | b'\'') => return Walk::Declined,
-                Some(b':') if key_local == key_start => key_local = i + 1,
-                Some(_) => {}
-            }
-            i += 1;
-        }
-        let key_end = i;
-        if tag.get(i) != Some(&b'=') {
-            while tag.get(i).is_some_and(|&b| is_space(b)) {
-                i += 1;
-            }
-            match tag.get(i) {
-                None => return Walk::NeedMore,
-                Some(b'=') => {}
-                Some(_) => return Walk::Declined,
-            }
+        // Nearly always `key="`: the spaces XML allows around `=` are looked for only when that
+        // is not what follows.
+        i = match bytes.get(key_end) {
+            Some(b'=') => key_end,
+            _ => skip_spaces(bytes, key_end),
+        };
+        if bytes.get(i) != Some(&b'=') {
+            return Err(fault(Step::Equals, key, i));
         }
         i += 1;
-        while tag.get(i).is_some_and(|&b| is_space(b)) {
-            i += 1;
+        if !bytes.get(i).is_some_and(|&b| b == b'"' || b == b'\'') {
+            i = skip_spaces(bytes, i);
         }
-        let quote = match tag.get(i) {
-            None => return Walk::NeedMore,
+        let quote = match bytes.get(i) {
             Some(&q @ (b'"' | b'\'')) => q,
-            Some(_) => return Walk::Declined,
+            _ => return Err(fault(Step::Quote, key, i)),
         };
         let value = i + 1;
-        let Some((close, dirty)) = tag.get(value..).and_then(|v| value_end(v, quote)) else {
-            return Walk::NeedMore;
+        let Some((close, dirty)) = bytes.get(value..).and_then(|v| value_end(v, quote)) else {
+            return Err(fault(Step::Close, key, bytes.len()));
         };
-        spans.push(AttrSpan {
-            local: key_local - name_end,
-            key_end: key_end - name_end,
-            value: value - name_end,
-            value_end: value + close - name_end,
+        let span = AttrSpan {
+            local,
+            key_end,
+            value,
+            value_end: value + close,
             dirty,
-        });
+        };
+        if !each(span) {
+            return Ok(Attributes::Stopped);
+        }
         i = value + close + 1;
     }
 }
 
-/// The bytes [`walk_tag`] stops at in a name or key: those that end one (a space, `=`, `>`), a
-/// prefix's `:`, and the quotes it declines.
+/// Walks a name (an element's or a key) from `bytes[i]` to the first space, `=`, `>`, quote or
+/// the end: that index, and where its local name starts (after the first `:`, else `i`).
+fn walk_name(bytes: &[u8], i: usize) -> (usize, usize) {
+    let mut local = i;
+    let mut at = skip_name_bytes(bytes, i);
+    while bytes.get(at) == Some(&b':') {
+        if local == i {
+            local = at + 1;
+        }
+        at = skip_name_bytes(bytes, at + 1);
+    }
+    (at, local)
+}
+
+/// The index of the first byte at or after `i` that is not a space (or the end).
+fn skip_spaces(bytes: &[u8], mut i: usize) -> usize {
+    while bytes.get(i).is_some_and(|&b| is_space(b)) {
+        i += 1;
+    }
+    i
+}
+
+/// The bytes [`walk_name`] stops at: those that end a name or key (a space, `=`, `>`, a quote)
+/// and a prefix's `:`.
 const NAME_STOPS: [bool; 256] = {
     let mut stops = [false; 256];
     let mut i = 0;

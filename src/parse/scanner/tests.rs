@@ -221,6 +221,12 @@ fn broken_documents_are_errors_with_their_line() {
         ("<a><!-- never closed\n\n", 3, "ends inside a comment"),
         ("<a b=c/>", 1, "not quoted"),
         ("<a b/>", 1, "not followed by '='"),
+        ("<a\nb c=\"1\"/>", 2, "'b' is not followed by '='"),
+        ("<a b'c'=\"1\"/>", 1, "'b' is not followed by '='"),
+        ("<a b=\"1\" ='2'/>", 1, "an attribute has no name"),
+        ("<a b=\"1\" / c=\"2\"/>", 1, "'/' is not followed by '>'"),
+        ("<a\"b\"/>", 1, "<a is followed by '\"', not a space"),
+        ("<a=\"b\"/>", 1, "<a is followed by '=', not a space"),
         ("<a>\n<!FOO></a>", 2, "neither a comment"),
         ("< a/>", 1, "not followed by an element name"),
     ];
@@ -320,6 +326,31 @@ fn named_attributes_are_what_taking_them_from_the_list_gives() {
     assert_eq!(named.to_vec(), taken);
     assert_eq!(named[2].as_deref(), Some("x&y  z"));
     assert_eq!(named[5].as_deref(), Some("&bogus;"));
+}
+
+/// A tag with more attributes than the scan records is read whole by the walk it falls back to,
+/// in memory and streamed.
+#[test]
+fn a_tag_beyond_the_recorded_attributes_is_read_whole() {
+    let count = MAX_SCANNED_ATTRIBUTES + 8;
+    let attrs: String = (0..count).map(|i| format!(" k{i}=\"v{i}\"")).collect();
+    let doc = format!("<t{attrs}/>");
+    let expected = Seen::Open(
+        "t".to_owned(),
+        (0..count)
+            .map(|i| (format!("k{i}"), format!("v{i}")))
+            .collect(),
+    );
+    let seen = ours(Scanner::in_memory(doc.as_bytes())).unwrap();
+    assert_eq!(seen, [expected, Seen::Close]);
+    assert_eq!(ours(trickle(doc.as_bytes(), 7)).unwrap(), seen);
+    let mut scanner = Scanner::in_memory(doc.as_bytes());
+    let Token::Empty(tag) = scanner.next_token().unwrap() else {
+        panic!("an empty element");
+    };
+    assert!(tag.spans.is_none(), "the scan declined it");
+    let [last] = tag.named([format!("k{}", count - 1).as_str()]).unwrap();
+    assert_eq!(last.as_deref(), Some(format!("v{}", count - 1).as_str()));
 }
 
 #[test]
