@@ -1,13 +1,19 @@
 //! Text entering the model: control characters and ANSI escapes removed, size capped.
 
+use std::borrow::Cow;
+
 use crate::word;
 
 /// Removes ANSI escape sequences (CSI `ESC [ … final`, OSC `ESC ] … BEL|ESC \`, and two-byte
 /// escapes) and control characters other than `\n` and `\t`; `\r\n` becomes `\n`. Test output is
 /// full of colour codes that render as garbage in Markdown and break workflow commands.
-pub fn clean_text(input: &str) -> String {
+///
+/// Clean text given owned (an attribute value that was normalized, a failure's collected trace)
+/// is returned as it is: copying it was a second allocation and copy of every failure's text.
+pub fn clean_text<'a>(input: impl Into<Cow<'a, str>>) -> String {
+    let input = input.into();
     if is_clean(input.as_bytes()) {
-        return input.to_owned();
+        return input.into_owned();
     }
     let mut out = String::with_capacity(input.len());
     let mut chars = input.chars().peekable();
@@ -121,6 +127,18 @@ mod tests {
     fn strips_colour_codes_and_controls_but_keeps_lines() {
         let raw = "\u{1b}[31mexpected\u{1b}[0m 1\r\n\u{1b}]8;;http://x\u{7}link\u{1b}]8;;\u{1b}\\\u{0}got\t2";
         assert_eq!(clean_text(raw), "expected 1\nlinkgot\t2");
+        assert_eq!(clean_text(raw.to_owned()), "expected 1\nlinkgot\t2");
+    }
+
+    #[test]
+    fn clean_owned_text_is_kept_in_its_buffer() {
+        let owned = "at a.b(C.java:1)\n\tat ü".to_owned();
+        let buffer = owned.as_ptr();
+        let cleaned = clean_text(owned);
+        assert_eq!(
+            (cleaned.as_str(), cleaned.as_ptr()),
+            ("at a.b(C.java:1)\n\tat ü", buffer)
+        );
     }
 
     proptest::proptest! {

@@ -412,7 +412,7 @@ impl State {
         if self.run.is_none() {
             self.run = Some(RunBuilder::default());
         }
-        let own = name.map(|n| clean_text(&n)).unwrap_or_default();
+        let own = name.map(clean_text).unwrap_or_default();
         let full = match self.suites.last() {
             Some(parent) if !parent.suite.name.is_empty() && !own.is_empty() => {
                 format!("{}{SUITE_PATH_SEPARATOR}{own}", parent.suite.name)
@@ -527,10 +527,10 @@ impl State {
             return;
         };
         if let Some(out) = builder.suite.stdout.take() {
-            builder.suite.stdout = Some(clean_text(&out));
+            builder.suite.stdout = Some(clean_text(out));
         }
         if let Some(err) = builder.suite.stderr.take() {
-            builder.suite.stderr = Some(clean_text(&err));
+            builder.suite.stderr = Some(clean_text(err));
         }
         let own_time = builder.suite.duration.unwrap_or(builder.case_time);
         match self.suites.last_mut() {
@@ -625,13 +625,13 @@ impl CaseBuilder {
     /// it, and then shares it instead of cleaning and allocating its own copy.
     fn new(attrs: [Option<Cow<'_, str>>; 7], previous: Option<&Arc<str>>) -> CaseBuilder {
         let [name, classname, status, result, time, file, line] = attrs;
-        let name = name.map(|n| clean_text(&n));
+        let name = name.map(clean_text);
         // Clean text cleans to itself, so the raw value equal to the previous cleaned one is it.
         let classname = classname.map(|raw| match previous {
             Some(previous) if word::same(previous.as_bytes(), raw.as_bytes()) => {
                 Arc::clone(previous)
             }
-            _ => Arc::from(clean_text(&raw)),
+            _ => Arc::from(clean_text(raw)),
         });
         let disabled = [status, result].iter().flatten().any(|s| {
             ["disabled", "skipped", "notrun", "ignored", "suppressed"]
@@ -709,7 +709,7 @@ impl CaseBuilder {
             Self::spare_buffers([self.stdout, self.stderr], spare);
         }
         details.location = self.file.map(|file| Location {
-            file: clean_text(&file),
+            file: clean_text(file),
             line: self.line,
         });
         case.set_details(details);

@@ -170,7 +170,7 @@ impl Handler for State {
                 self.saw_root = true;
                 let kind = attrs.take("type");
                 let own = suite_name(kind.as_deref(), attrs.take("name").unwrap_or_default());
-                let own = clean_text(&own);
+                let own = clean_text(own);
                 let full = match self.suites.last() {
                     Some(p) if !p.name.is_empty() && !own.is_empty() => {
                         format!("{}{SUITE_PATH_SEPARATOR}{own}", p.name)
@@ -192,10 +192,10 @@ impl Handler for State {
             }
             "test-case" if self.case.is_none() => {
                 let mut case = Case::new(
-                    clean_text(&attrs.take("name").unwrap_or_default()),
+                    clean_text(attrs.take("name").unwrap_or_default()),
                     Status::Passed,
                 );
-                case.classname = attrs.take("classname").map(|c| clean_text(&c).into());
+                case.classname = attrs.take("classname").map(|c| clean_text(c).into());
                 let time = attrs.take("duration").or_else(|| attrs.take("time"));
                 case.duration = time.and_then(|t| parse_seconds(&t));
                 if case.name.is_empty() {
@@ -247,7 +247,7 @@ impl Handler for State {
                     _ => attrs.take("value"),
                 };
                 if let (Some(key), Some(value)) = (key, value) {
-                    let pair = (clean_text(&key), clean_text(&value));
+                    let pair = (clean_text(key), clean_text(value));
                     match (self.case.as_mut(), self.suites.last_mut()) {
                         (Some(c), _) => c.case.details_mut().properties.push(pair),
                         (None, Some(s)) => s.properties.push(pair),

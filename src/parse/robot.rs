@@ -144,30 +144,24 @@ impl Handler for State {
         let parent = self.path.last().map(String::as_str);
         match name {
             "robot" if self.path.is_empty() => {
-                self.generator = attrs.take("generator").map(|g| clean_text(&g));
+                self.generator = attrs.take("generator").map(clean_text);
             }
             "suite" if self.test.is_none() => {
-                let own = attrs
-                    .take("name")
-                    .map(|n| clean_text(&n))
-                    .unwrap_or_default();
+                let own = attrs.take("name").map(clean_text).unwrap_or_default();
                 let (parent_name, parent_source) = self.open.last().cloned().unwrap_or_default();
                 let full = match (parent_name.is_empty(), own.is_empty()) {
                     (false, false) => format!("{parent_name}{SUITE_PATH_SEPARATOR}{own}"),
                     (false, true) => parent_name,
                     (true, _) => own,
                 };
-                let source = attrs
-                    .take("source")
-                    .map(|s| clean_text(&s))
-                    .or(parent_source);
+                let source = attrs.take("source").map(clean_text).or(parent_source);
                 self.open.push((full, source));
             }
             "test" if parent == Some("suite") => {
                 let mut case = Case::new(
                     attrs
                         .take("name")
-                        .map(|n| clean_text(&n))
+                        .map(clean_text)
                         .unwrap_or_else(|| UNNAMED_TEST.to_owned()),
                     Status::Passed,
                 );

@@ -307,7 +307,7 @@ impl Reader {
     ) {
         // Subtests already read at deeper levels belong to this test point: TAP 14 writes a
         // parent's test point after its subtests.
-        let name = clean_text(&name);
+        let name = clean_text(name);
         let mut children = Vec::new();
         for deeper in self.levels.iter_mut().skip(level + 1) {
             children.append(deeper);

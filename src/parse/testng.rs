@@ -113,13 +113,10 @@ impl Handler for State {
                 ));
             }
             "suite" if parent == Some("testng-results") => {
-                self.suite = attrs.take("name").map(|n| clean_text(&n));
+                self.suite = attrs.take("name").map(clean_text);
             }
             "test" if parent == Some("suite") => {
-                let own = attrs
-                    .take("name")
-                    .map(|n| clean_text(&n))
-                    .unwrap_or_default();
+                let own = attrs.take("name").map(clean_text).unwrap_or_default();
                 let name = match self.suite.as_deref() {
                     Some(s) if !own.is_empty() => format!("{s}{SUITE_PATH_SEPARATOR}{own}"),
                     Some(s) => s.to_owned(),
@@ -134,24 +131,24 @@ impl Handler for State {
                 self.current = Some(self.suites.len() - 1);
             }
             "group" if parent == Some("groups") => {
-                self.group = attrs.take("name").map(|g| clean_text(&g));
+                self.group = attrs.take("name").map(clean_text);
             }
             "method" if parent == Some("group") => {
                 if let (Some(group), Some(class), Some(method)) =
                     (self.group.clone(), attrs.take("class"), attrs.take("name"))
                 {
-                    let key = (clean_text(&class), clean_text(&method));
+                    let key = (clean_text(class), clean_text(method));
                     self.groups.entry(key).or_default().push(group);
                 }
             }
             "class" if parent == Some("test") => {
-                self.class = attrs.take("name").map(|n| clean_text(&n).into());
+                self.class = attrs.take("name").map(|n| clean_text(n).into());
             }
             "test-method" if self.method.is_none() => {
                 let mut case = Case::new(
                     attrs
                         .take("name")
-                        .map(|n| clean_text(&n))
+                        .map(clean_text)
                         .unwrap_or_else(|| UNNAMED_TEST.to_owned()),
                     Status::Passed,
                 );

@@ -146,7 +146,7 @@ impl Handler for State {
             _ if is_result(name) && matches!(parent, Some("Results" | "InnerResults")) => {
                 let test_name = attrs
                     .take("testName")
-                    .map(|n| clean_text(&n))
+                    .map(clean_text)
                     .unwrap_or_else(|| UNNAMED_TEST.to_owned());
                 let mut case = Case::new(test_name, Status::Passed);
                 case.duration = attrs.take("duration").and_then(|d| parse_timespan(&d));
@@ -195,7 +195,7 @@ impl Handler for State {
                     _ => ("category", "TestCategory"),
                 };
                 if let (Some(def), Some(value)) = (self.definition_mut(), attrs.take(attr)) {
-                    def.properties.push((key.to_owned(), clean_text(&value)));
+                    def.properties.push((key.to_owned(), clean_text(value)));
                 }
             }
             "Property" if self.definition.is_some() => {

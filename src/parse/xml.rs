@@ -179,6 +179,65 @@ mod tests {
         assert_eq!(parse_seconds("1,5"), Some(Duration::from_millis(1500)));
     }
 
+    /// Collected text comes out trimmed and cleaned as before, in its own buffer when it was
+    /// clean, and not at the size of a longer output the buffer held before.
+    #[test]
+    fn finished_text_is_trimmed_cleaned_and_sized_to_itself() {
+        let mut big = String::with_capacity(4096);
+        big.push_str(&"x".repeat(4000));
+        for (pieces, finished) in [
+            (
+                &["\n\t at a.b(C.java:1)\n", "\tat d\u{a0} \r\n"][..],
+                Some("at a.b(C.java:1)\n\tat d"),
+            ),
+            (&["  \u{1b}[31mred\u{1b}[0m\u{7} "][..], Some("red")),
+            (&[" \n\t "][..], None),
+        ] {
+            let mut text = Text::reusing(big.clone(), 1 << 20);
+            for piece in pieces {
+                text.push(piece);
+            }
+            let plain = pieces.concat();
+            let expected = clean_text(plain.trim_matches(|c: char| c.is_whitespace()));
+            let done = text.finish();
+            assert_eq!(done.as_deref(), finished);
+            assert_eq!(done.clone().unwrap_or_default(), expected);
+            if let Some(done) = done {
+                assert!(
+                    done.capacity() < 2 * done.len().max(8),
+                    "{}",
+                    done.capacity()
+                );
+            }
+        }
+        let mut cut = Text::with_cap(4);
+        cut.push("  abcdef");
+        assert_eq!(
+            cut.finish().as_deref(),
+            Some("ab\n… [4 more bytes not kept]")
+        );
+    }
+
+    /// Attribute values are capped on a character boundary whether borrowed or owned.
+    #[test]
+    fn attributes_are_cut_and_cleaned_borrowed_or_owned() {
+        let value = "é€\u{7}abc";
+        for cap in 0..=value.len() {
+            let borrowed = clean_attr(Some(value), cap);
+            assert_eq!(
+                clean_attr(Some(value.to_owned()), cap),
+                borrowed,
+                "cap {cap}"
+            );
+            assert!(borrowed.is_none_or(|kept| kept.len() <= cap), "cap {cap}");
+        }
+        assert_eq!(
+            clean_attr(Some("é€\u{7}abc".to_owned()), 6).as_deref(),
+            Some("é€")
+        );
+        assert_eq!(clean_attr(Some("   ".to_owned()), 9), None);
+    }
+
     #[test]
     fn nesting_is_bounded() {
         let deep = "<test-suite>".repeat(MAX_DEPTH + 1);
@@ -268,8 +327,19 @@ impl Text {
         self.kept
     }
 
+    /// The text, trimmed and cleaned, in the buffer it was collected in when it was clean (most
+    /// is): a second allocation and copy of every failure's trace was 1 % of a parse.
     pub(super) fn finish(self) -> Option<String> {
-        let mut text = clean_text(self.kept.trim_matches(|c: char| c.is_whitespace()));
+        let mut kept = self.kept;
+        let end = kept.trim_end().len();
+        kept.truncate(end);
+        let start = end - kept.trim_start().len();
+        kept.drain(..start);
+        // A buffer reused from a longer output is not kept at that size in the model.
+        if kept.capacity() / 2 > kept.len() {
+            kept.shrink_to_fit();
+        }
+        let mut text = clean_text(kept);
         if self.dropped > 0 {
             text.push_str(&format!("\n… [{} more bytes not kept]", self.dropped));
         }
@@ -349,8 +419,21 @@ fn plain_seconds(s: &str) -> Option<Duration> {
     (whole > 0).then(|| Duration::new(secs, nanos))
 }
 
-pub(super) fn clean_attr(value: Option<impl AsRef<str>>, cap: usize) -> Option<String> {
+pub(super) fn clean_attr<'a>(value: Option<impl Into<Cow<'a, str>>>, cap: usize) -> Option<String> {
     value
-        .map(|v| clean_text(truncate_utf8(v.as_ref(), cap)))
+        .map(|v| clean_text(truncated(v.into(), cap)))
         .filter(|v| !is_blank(v))
+}
+
+/// `text` cut to at most `cap` bytes on a character boundary ([`truncate_utf8`]); owned text
+/// stays owned, so cleaning it need not copy it.
+fn truncated(text: Cow<'_, str>, cap: usize) -> Cow<'_, str> {
+    match text {
+        Cow::Borrowed(text) => Cow::Borrowed(truncate_utf8(text, cap)),
+        Cow::Owned(mut text) => {
+            let keep = truncate_utf8(&text, cap).len();
+            text.truncate(keep);
+            Cow::Owned(text)
+        }
+    }
 }

@@ -91,7 +91,7 @@ impl State {
 
     fn open_group(&mut self, own: Option<String>) -> usize {
         let assembly = self.assembly_name();
-        let own = own.map(|n| clean_text(&n)).unwrap_or_default();
+        let own = own.map(clean_text).unwrap_or_default();
         let name = match (assembly.is_empty(), own.is_empty()) {
             (false, false) => format!("{assembly}{SUITE_PATH_SEPARATOR}{own}"),
             (true, _) => own,
@@ -143,11 +143,11 @@ impl Handler for State {
                 let mut case = Case::new(
                     attrs
                         .take("name")
-                        .map(|n| clean_text(&n))
+                        .map(clean_text)
                         .unwrap_or_else(|| UNNAMED_TEST.to_owned()),
                     Status::Passed,
                 );
-                case.classname = attrs.take("type").map(|t| clean_text(&t).into());
+                case.classname = attrs.take("type").map(|t| clean_text(t).into());
                 case.duration = attrs.take("time").and_then(|t| parse_seconds(&t));
                 self.test = Some(TestBuilder {
                     case,
@@ -162,7 +162,7 @@ impl Handler for State {
             "error" if !in_test && self.path.last().is_some_and(|p| p == "errors") => {
                 let kind = attrs.take("type").unwrap_or_else(|| "error".into());
                 let label = match attrs.take("name") {
-                    Some(n) => format!("{kind}: {}", clean_text(&n)),
+                    Some(n) => format!("{kind}: {}", clean_text(n)),
                     None => kind,
                 };
                 let mut case = Case::new(label, Status::Errored);
@@ -205,7 +205,7 @@ impl Handler for State {
                     t.case
                         .details_mut()
                         .properties
-                        .push((clean_text(&k), clean_text(&v)));
+                        .push((clean_text(k), clean_text(v)));
                 }
             }
             _ => {}
@@ -359,7 +359,7 @@ impl TestBuilder {
             case.set_stdout(self.output.and_then(Text::finish));
         }
         case.set_location(self.file.map(|file| Location {
-            file: clean_text(&file),
+            file: clean_text(file),
             line: self.line,
         }));
         case
