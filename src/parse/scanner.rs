@@ -826,8 +826,11 @@ fn walk_tag(tag: &[u8], spans: &mut Vec<AttrSpan>) -> Walk {
         Some(_) => return Walk::Declined,
     }
     let walked = walk_attributes(&tag[name_end..], |span| {
+        if spans.len() == MAX_SCANNED_ATTRIBUTES {
+            return false;
+        }
         spans.push(span);
-        spans.len() < MAX_SCANNED_ATTRIBUTES
+        true
     });
     match walked {
         Ok(Attributes::Gt(gt)) => Walk::End(name_end + gt, Walked { name_end, local }),

@@ -349,6 +349,16 @@ fn a_tag_beyond_the_recorded_attributes_is_read_whole() {
         panic!("an empty element");
     };
     assert!(tag.spans.is_none(), "the scan declined it");
+    // As many as it records: recorded.
+    let attrs: String = (0..MAX_SCANNED_ATTRIBUTES)
+        .map(|i| format!(" k{i}=\"v{i}\""))
+        .collect();
+    let doc = format!("<t{attrs}/>");
+    let mut scanner = Scanner::in_memory(doc.as_bytes());
+    let Token::Empty(full) = scanner.next_token().unwrap() else {
+        panic!("an empty element");
+    };
+    assert_eq!(full.spans.map(<[_]>::len), Some(MAX_SCANNED_ATTRIBUTES));
     let [last] = tag.named([format!("k{}", count - 1).as_str()]).unwrap();
     assert_eq!(last.as_deref(), Some(format!("v{}", count - 1).as_str()));
 }
