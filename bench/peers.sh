@@ -5,7 +5,7 @@
 #     work, and under Node 24 also the parse and the summary alone, which is what the target times),
 #   - xml2js (dorny/test-reporter), xml-js (mikepenz/action-junit-report), junitparser + lxml
 #     (EnricoMi/publish-unit-test-result-action), installed from the registries into a scratch dir.
-# Prints MB/s, peak RSS and ratios. Usage: bench/peers.sh [TESTCASES]   (ROUNDS=n calls in each
+# Prints MB/s, tests/s, peak RSS and ratios. Usage: bench/peers.sh [TESTCASES]   (ROUNDS=n calls in each
 # process, PASSES=n processes per row, the rows interleaved)
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -1,4 +1,4 @@
-// Prints bench/peers.sh's results as a Markdown table with MB/s, peak RSS and ratios.
+// Prints bench/peers.sh's results as a Markdown table with MB/s, tests/s, peak RSS and ratios.
 import { readFileSync, statSync } from 'node:fs';
 
 const [file, results] = process.argv.slice(2);
@@ -32,9 +32,9 @@ console.log(
     'the rows interleaved; RSS is the highest process peak.\n',
 );
 console.log(
-  "| what | tests counted | time | MB/s | peak RSS | faster: ours, the action's work | faster: ours, parse + summary | first call | faster at the first call: the action's work |",
+  "| what | tests counted | time | MB/s | tests/s | peak RSS | faster: ours, the action's work | faster: ours, parse + summary | first call | faster at the first call: the action's work |",
 );
-console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|');
+console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
 // The action calls the core once per job, so a fresh process's first call is what users wait for;
 // the peers' first calls are timed the same way (median over the passes).
 const firstCall = (r) => (r.first_ms === undefined ? '' : `${(r.first_ms / 1e3).toFixed(2)} s`);
@@ -46,8 +46,10 @@ for (const r of rows) {
   const whole = ours ? '' : ratio(r, wholeRow);
   const part = ours ? '' : ratio(r, partRow);
   const first = ours ? '' : firstRatio(r, wholeRow);
+  // The raw pass counts `<`, not tests.
+  const perSecond = r.row.startsWith('raw') ? '' : Math.round(r.tests / (r.ms / 1e3)).toLocaleString('en-US');
   console.log(
-    `| ${r.row} | ${r.tests} | ${(r.ms / 1e3).toFixed(2)} s | ${(mb / (r.ms / 1e3)).toFixed(0)} | ${rss} | ${whole} | ${part} | ${firstCall(r)} | ${first} |`,
+    `| ${r.row} | ${r.tests} | ${(r.ms / 1e3).toFixed(2)} s | ${(mb / (r.ms / 1e3)).toFixed(0)} | ${perSecond} | ${rss} | ${whole} | ${part} | ${firstCall(r)} | ${first} |`,
   );
 }
 const raw = ms('raw');
