@@ -210,12 +210,11 @@ mod tests {
                 );
             }
         }
-        let mut cut = Text::with_cap(4);
+        let mut cut = Text::reusing(big, 4);
         cut.push("  abcdef");
-        assert_eq!(
-            cut.finish().as_deref(),
-            Some("ab\n… [4 more bytes not kept]")
-        );
+        let cut = cut.finish().unwrap_or_default();
+        assert_eq!(cut, "ab\n… [4 more bytes not kept]");
+        assert!(cut.capacity() < 2 * cut.len(), "{}", cut.capacity());
     }
 
     /// Attribute values are capped on a character boundary whether borrowed or owned.
@@ -335,13 +334,13 @@ impl Text {
         kept.truncate(end);
         let start = end - kept.trim_start().len();
         kept.drain(..start);
-        // A buffer reused from a longer output is not kept at that size in the model.
-        if kept.capacity() / 2 > kept.len() {
-            kept.shrink_to_fit();
-        }
         let mut text = clean_text(kept);
         if self.dropped > 0 {
             text.push_str(&format!("\n… [{} more bytes not kept]", self.dropped));
+        }
+        // A buffer reused from a longer output is not kept at that size in the model.
+        if text.capacity() / 2 > text.len() {
+            text.shrink_to_fit();
         }
         (!text.is_empty()).then_some(text)
     }
