@@ -207,25 +207,22 @@ impl<'s> Tag<'s> {
             line: Some(self.line()),
             message: format!("malformed attribute in <{}>: {what}", self.local_name()),
         };
-        if let Some(spans) = self.spans {
-            for span in spans {
-                each(
-                    &self.attrs[span.local..span.key_end],
-                    &self.attrs[span.value..span.value_end],
-                    span.dirty,
-                );
-            }
-            return Ok(());
-        }
-        // The scan declined the tag (see [`Walk::Declined`]): walked now, without a bound on the
-        // attributes' number, to the end of its attribute text or to the first fault.
         let text = self.attrs;
-        let walked = walk_attributes(text.as_bytes(), |span| {
+        let mut visit = |span: &AttrSpan| {
             each(
                 &text[span.local..span.key_end],
                 &text[span.value..span.value_end],
                 span.dirty,
             );
+        };
+        if let Some(spans) = self.spans {
+            spans.iter().for_each(visit);
+            return Ok(());
+        }
+        // The scan declined the tag (see [`Walk::Declined`]): walked now, without a bound on the
+        // attributes' number, to the end of its attribute text or to the first fault.
+        let walked = walk_attributes(text.as_bytes(), |span| {
+            visit(&span);
             true
         });
         let Err(fault) = walked else {
