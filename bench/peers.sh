@@ -3,7 +3,8 @@
 #   - a raw single pass (read + memchr for '<'): the ceiling,
 #   - our native parser, and our wasm core under Node 20 and Node 24 (the action's path: its whole
 #     work, and under Node 24 also the parse and the summary alone, which is what the target times),
-#   - xml2js (dorny/test-reporter), xml-js (mikepenz/action-junit-report), junitparser + lxml
+#   - xml2js (dorny/test-reporter), xml-js (mikepenz/action-junit-report: xml2json and JSON.parse,
+#     as the action does, and xml2js alone beside it), junitparser + lxml
 #     (EnricoMi/publish-unit-test-result-action), installed from the registries into a scratch dir.
 # Prints MB/s, tests/s, peak RSS and ratios. Usage: bench/peers.sh [TESTCASES]   (ROUNDS=n calls in each
 # process, PASSES=n processes per row, the rows interleaved)
@@ -54,7 +55,8 @@ for pass in $(seq "$PASSES"); do
   measure "ours: wasm, node $($node24 --version)" "$node24" bench/peers/ours-wasm.mjs "$file"
   MEASURE=parse-summary measure "ours: wasm, node $($node24 --version), parse + summary only" "$node24" bench/peers/ours-wasm.mjs "$file"
   measure "xml2js (dorny), node $($node24 --version)" "$node24" bench/peers/xml2js.mjs "$file"
-  measure "xml-js (mikepenz), node $($node24 --version)" "$node24" bench/peers/xml-js.mjs "$file"
+  measure "xml-js (mikepenz: xml2json + JSON.parse), node $($node24 --version)" "$node24" bench/peers/xml-js.mjs "$file"
+  XML_JS=direct measure "xml-js xml2js alone (no JSON round trip), node $($node24 --version)" "$node24" bench/peers/xml-js.mjs "$file"
   measure "junitparser + lxml (EnricoMi)" "$scratch/venv/bin/python" bench/peers/junitparser_lxml.py "$file"
 done
 node bench/peers/table.mjs "$file" "$results"
