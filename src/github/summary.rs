@@ -18,7 +18,7 @@ use std::time::Duration;
 use super::markdown::{code_block, format_duration, inline, push_inline};
 use crate::config::{Config, SummaryTests};
 use crate::model::{truncate_utf8, Case, Status, Totals};
-use crate::pipeline::{Conclusion, EnvMap, FileReport, Receipts, Report};
+use crate::pipeline::{Conclusion, EnvMap, FileEntry, FileReport, Receipts, Report};
 
 /// GitHub rejects a step summary larger than 1 MiB ("Step summary upload aborted", docs:
 /// "Adding a job summary": "the maximum size of the summary for a single step is 1MiB").
@@ -163,7 +163,7 @@ fn write_head(
         out.push_str("_The report files contain no tests._\n\n");
     }
     if !report.files.is_empty() {
-        write_files_table(out, files);
+        write_files_table(out, &report.files);
     }
     let broken: Vec<&FileReport> = files.iter().filter(|f| f.error().is_some()).collect();
     if !broken.is_empty() {
@@ -210,11 +210,13 @@ fn totals_sentence(t: &Totals) -> String {
     parts.join(" · ")
 }
 
-fn write_files_table(out: &mut String, files: &[FileReport]) {
+/// One row per file, from the report's entries: their totals were counted once, in
+/// [`Report::new`] (counting them here again walked every case a second time, issue 12).
+fn write_files_table(out: &mut String, files: &[FileEntry]) {
     out.push_str("| Report | Tests | Passed | Failed | Errored | Skipped | Flaky | Time |\n");
     out.push_str("|:--|--:|--:|--:|--:|--:|--:|--:|\n");
     for file in files.iter().take(MAX_FILE_ROWS) {
-        if file.error().is_some() {
+        if file.error.is_some() {
             let _ = writeln!(
                 out,
                 "| ⚠️ `{}` | unreadable | | | | | | |",
@@ -222,7 +224,7 @@ fn write_files_table(out: &mut String, files: &[FileReport]) {
             );
             continue;
         }
-        let t = file.totals();
+        let t = &file.totals;
         let icon = if t.has_failures() {
             "❌"
         } else if t.tests == 0 {
