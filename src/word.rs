@@ -19,6 +19,17 @@ pub(crate) fn equal(x: u64, b: u8) -> u64 {
     below(x ^ (ONES * u64::from(b)), 1)
 }
 
+/// The first eight bytes of `bytes` as a word, zero past its end: one way to read words for every
+/// word-at-a-time loop (a full chunk or a string's last few bytes).
+// Always inlined: most callers pass a chunk of eight, and the padding then compiles away.
+#[inline(always)]
+pub(crate) fn load(bytes: &[u8]) -> u64 {
+    let mut word = [0; 8];
+    let n = bytes.len().min(8);
+    word[..n].copy_from_slice(&bytes[..n]);
+    u64::from_le_bytes(word)
+}
+
 /// The index of the lowest marked byte of a non-zero mask.
 fn first(marks: u64) -> usize {
     (marks.trailing_zeros() / 8) as usize
@@ -35,6 +46,8 @@ pub(crate) fn find(
 ) -> Option<usize> {
     let mut at = from;
     while let Some(eight) = bytes.get(at..at + 8) {
+        // Not `load`: through it the scanner's searches took 0.5 % more instructions (callgrind,
+        // the 20,000-case file), its zero-padding not compiled out here.
         let mut word = [0; 8];
         word.copy_from_slice(eight);
         let found = marks(u64::from_le_bytes(word));
@@ -86,16 +99,20 @@ fn word4(bytes: &[u8], at: usize) -> u32 {
 
 /// The eight bytes at `at` as a word (zero past the end, which [`same`]'s callers never reach).
 fn word8(bytes: &[u8], at: usize) -> u64 {
-    let mut word = [0; 8];
-    if let Some(eight) = bytes.get(at..at + 8) {
-        word.copy_from_slice(eight);
-    }
-    u64::from_le_bytes(word)
+    bytes.get(at..at + 8).map_or(0, load)
 }
 
 #[cfg(test)]
 mod tests {
-    use super::same;
+    use super::{load, same};
+
+    #[test]
+    fn load_reads_the_first_eight_bytes_little_endian_and_pads_with_zeros() {
+        assert_eq!(load(b"abcdefgh"), u64::from_le_bytes(*b"abcdefgh"));
+        assert_eq!(load(b"abcdefghij"), u64::from_le_bytes(*b"abcdefgh"));
+        assert_eq!(load(b"abc"), u64::from_le_bytes(*b"abc\0\0\0\0\0"));
+        assert_eq!(load(b""), 0);
+    }
 
     #[test]
     fn same_tells_every_differing_byte_at_every_length() {

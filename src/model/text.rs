@@ -69,9 +69,7 @@ fn is_clean(bytes: &[u8]) -> bool {
     let chunks = bytes.chunks_exact(8);
     let tail = chunks.remainder();
     chunks.into_iter().all(|chunk| {
-        let mut eight = [0; 8];
-        eight.copy_from_slice(chunk);
-        let x = u64::from_le_bytes(eight);
+        let x = word::load(chunk);
         let marks = word::below(x, 0x20) | word::equal(x, 0x7f) | word::equal(x, 0xc2);
         marks == 0 || !chunk.iter().any(|&b| suspicious(b))
     }) && !tail.iter().any(|&b| suspicious(b))

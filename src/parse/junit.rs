@@ -220,14 +220,11 @@ impl Hasher for KeyHasher {
         let chunks = bytes.chunks_exact(8);
         let tail = chunks.remainder();
         for chunk in chunks {
-            let mut word = [0; 8];
-            word.copy_from_slice(chunk);
-            self.mix(u64::from_le_bytes(word));
+            self.mix(word::load(chunk));
         }
+        // The last few bytes, zero-padded.
         if !tail.is_empty() {
-            let mut word = [0; 8];
-            word[..tail.len()].copy_from_slice(tail);
-            self.mix(u64::from_le_bytes(word));
+            self.mix(word::load(tail));
         }
     }
 

@@ -9,6 +9,8 @@
 
 use std::io::{self, BufRead, Read};
 
+use crate::word;
+
 /// Largest single tag or text run we buffer. Surefire writes a test's whole output as one text
 /// run and real reports carry tens of MB there (EnricoMi#399: libxml2's 10 MB cap broke users),
 /// so the bound is generous; past it memory would follow the file instead of the tests kept.
@@ -113,11 +115,9 @@ pub(super) fn count_newlines(bytes: &[u8]) -> u64 {
     // One count per byte lane, summed across the lanes once at the end: fewer than 32 words,
     // so no lane passes 255, and no popcount per word (x86-64's baseline has no instruction).
     let lanes = chunks.fold(0u64, |lanes, chunk| {
-        let mut word = [0; 8];
-        word.copy_from_slice(chunk);
         // A zero byte of `x` is a newline; the high bit of each zero byte is set in `zeros`, exactly
         // (no carries between bytes: the low seven bits are added apart from the high one).
-        let x = u64::from_ne_bytes(word) ^ NEWLINES;
+        let x = word::load(chunk) ^ NEWLINES;
         let zeros = !(((x & LOW7) + LOW7) | x | LOW7);
         lanes + (zeros >> 7)
     });
