@@ -164,6 +164,9 @@ struct SuiteBuilder {
     /// Time of this suite's cases including nested suites', for suites without a `time`.
     case_time: Duration,
     seen: HashMap<u64, usize, BuildHasherDefault<KeyHasher>>,
+    /// The names of the cases in `seen`: a passed case whose name it has not seen cannot be a
+    /// later attempt of any of them, and needs neither a key nor a lookup.
+    seen_names: NameFilter,
     /// The suite's `tests` attribute, capped: room for its cases is made once, at the first.
     declared_tests: usize,
 }
@@ -244,6 +247,39 @@ impl Hasher for KeyHasher {
 
     fn finish(&self) -> u64 {
         self.0
+    }
+}
+
+/// A set of names that may answer "maybe" for a name it was not given, never "no" for one it was
+/// (a Bloom filter of one hash over 256 bits). Once a suite has a failed test, every later test of
+/// the suite looked itself up among the earlier ones: hashing its names and probing the map was
+/// 2 % of the action's parse and summary in wasm, and most of `State::close` (issue 12).
+#[derive(Debug, Default)]
+struct NameFilter([u64; 4]);
+
+impl NameFilter {
+    /// The name's bit: its length and first and last eight bytes, mixed.
+    fn bit(name: &str) -> (usize, u64) {
+        let bytes = name.as_bytes();
+        let last = bytes
+            .get(bytes.len().saturating_sub(8)..)
+            .unwrap_or_default();
+        let mixed = (bytes.len() as u64 ^ word::load(bytes) ^ word::load(last).rotate_left(29))
+            .wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        let bit = (mixed >> 56) as usize;
+        (bit / 64, 1 << (bit % 64))
+    }
+
+    fn insert(&mut self, name: &str) {
+        let (word, mask) = Self::bit(name);
+        if let Some(w) = self.0.get_mut(word) {
+            *w |= mask;
+        }
+    }
+
+    fn may_contain(&self, name: &str) -> bool {
+        let (word, mask) = Self::bit(name);
+        self.0.get(word).is_some_and(|w| w & mask != 0)
     }
 }
 
@@ -426,6 +462,7 @@ impl State {
             },
             case_time: Duration::ZERO,
             seen: HashMap::default(),
+            seen_names: NameFilter::default(),
             declared_tests: declared_tests.unwrap_or(0).min(MAX_PRESIZED_CASES),
         });
     }
@@ -566,10 +603,10 @@ impl State {
         suite.case_time += case.duration.unwrap_or_default();
         // A test that passed and names no file is never an earlier attempt ([`is_attempt_of`]):
         // not indexing it keeps a suite of passing tests small, and while the suite has indexed
-        // none, such a test needs no key at all (2.5 % of the parse of a report without failures).
+        // no test of its name, such a test needs no key at all.
         let can_be_retried = case.location().is_some()
             || !matches!(case.status, Status::Passed | Status::Flaky { .. });
-        let key = (can_be_retried || !suite.seen.is_empty())
+        let key = (can_be_retried || suite.seen_names.may_contain(&case.name))
             .then(|| key_hash(&case, case.location().map(|l| l.file.as_str())));
         match key.and_then(|key| suite.seen.get(&key).copied()) {
             Some(i)
@@ -586,6 +623,7 @@ impl State {
             _ => {
                 if let (true, Some(key)) = (can_be_retried, key) {
                     suite.seen.insert(key, suite.suite.cases.len());
+                    suite.seen_names.insert(&case.name);
                 }
                 if suite.suite.cases.capacity() == 0 {
                     // Growing by doubling copied each suite's cases about twice over.

@@ -252,3 +252,32 @@ fn output_elements_count_only_inside_a_case_or_suite() {
     assert_eq!(got[0].details().stdout.as_deref(), Some("own"));
     assert_eq!(got[0].problems()[0].trace.as_deref(), Some("trace"));
 }
+
+proptest::proptest! {
+    /// The filter of a suite's indexed names never answers "no" for a name it was given, so no
+    /// retry is missed; names it was not given it mostly turns away.
+    #[test]
+    fn the_name_filter_keeps_every_name_it_was_given(
+        names in proptest::collection::vec("(?s).{0,40}", 1..40),
+    ) {
+        let mut filter = NameFilter::default();
+        for name in &names {
+            filter.insert(name);
+        }
+        for name in &names {
+            proptest::prop_assert!(filter.may_contain(name));
+        }
+    }
+}
+
+#[test]
+fn the_name_filter_turns_most_other_names_away() {
+    let mut filter = NameFilter::default();
+    for i in 0..10 {
+        filter.insert(&format!("should_fail_{i}"));
+    }
+    let let_through = (0..1000)
+        .filter(|i| filter.may_contain(&format!("checks_something_else_{i}")))
+        .count();
+    assert!(let_through < 100, "{let_through} of 1000 let through");
+}
