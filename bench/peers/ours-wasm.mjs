@@ -15,9 +15,9 @@ const rounds = Number(process.env.ROUNDS || 1);
 // here they are dropped, as the peers write nothing either.
 // Without a sink the core builds no CTRF document.
 const ctrf = parseAndSummary ? undefined : { write() {} };
-// The action reads the file as the core parses it (js/src/report-file.js); the peers' rows time
-// their parse of text already in memory, so ours reads the same bytes from memory, in the
-// action's pieces.
+// The action reads the file as the core parses it (js/src/report-file.js); the peers' rows start
+// from the file's bytes in memory (and decode them, as the peers' actions do), so ours reads the
+// same bytes from memory, in the action's pieces.
 const inMemory = () => {
   let at = 0;
   return {
