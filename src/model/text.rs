@@ -66,13 +66,25 @@ fn is_clean(bytes: &[u8]) -> bool {
     }
     // Names and other short strings, most calls: a word at a time, each word with a possibly
     // suspicious byte (line feeds and tabs look so here) checked byte by byte.
-    let chunks = bytes.chunks_exact(8);
-    let tail = chunks.remainder();
-    chunks.into_iter().all(|chunk| {
+    let clean = |chunk: &[u8]| {
         let x = word::load(chunk);
         let marks = word::below(x, 0x20) | word::equal(x, 0x7f) | word::equal(x, 0xc2);
         marks == 0 || !chunk.iter().any(|&b| suspicious(b))
-    }) && !tail.iter().any(|&b| suspicious(b))
+    };
+    let chunks = bytes.chunks_exact(8);
+    let tail = chunks.remainder();
+    // The last few bytes are read as the last eight, some of them read twice: a loop over up to
+    // seven bytes, or a load of fewer than eight (a `memcpy` call), each cost more.
+    let last = bytes
+        .len()
+        .checked_sub(8)
+        .and_then(|from| bytes.get(from..));
+    chunks.into_iter().all(clean)
+        && match last {
+            _ if tail.is_empty() => true,
+            Some(last) => clean(last),
+            None => !tail.iter().any(|&b| suspicious(b)),
+        }
 }
 
 /// Below this length [`is_clean`] reads words; from it on, a vectorized fold is faster.

@@ -146,6 +146,16 @@ enum Opened {
     Line(u64),
 }
 
+/// Where an open element's qualified name is: in the window, while the window holds its start
+/// tag, or in the scanner's own copy once a refill has dropped that text. Copied only then (for
+/// the few elements open at a refill) instead of at every start tag: the copy was a `memcpy`
+/// call per start tag, and in wasm a `memory.copy` costs a call into the engine.
+#[derive(Debug, Clone, Copy)]
+enum OpenName {
+    Window(usize, usize),
+    Kept(usize, usize),
+}
+
 /// One attribute: its local name and its value, both borrowed from the tag unless normalizing
 /// the value changed it.
 pub(super) type Attr<'a> = (&'a str, Cow<'a, str>);
@@ -253,10 +263,11 @@ pub(super) struct Scanner<'a, R> {
     /// What stopped the input early (bad UTF-8, a failed read), raised where the text ends.
     broken: Option<ParseError>,
     lines: Lines,
-    /// Qualified names of the open elements, one after the other, where each starts, and where
-    /// each one's start tag ends (for the line of an element a file ends inside).
-    open_names: String,
-    open_starts: Vec<usize>,
+    /// The qualified names of the open elements, innermost last, those a refill dropped from
+    /// the window copied into `kept_names` one after the other; and where each one's start tag
+    /// ends (for the line of an element a file ends inside).
+    open_names: Vec<OpenName>,
+    kept_names: String,
     opened: Vec<Opened>,
     /// The start tag [`Scanner::scan`] last found, walked, and its attributes.
     walked: Option<Walked>,
@@ -312,8 +323,8 @@ impl<'a, R: BufRead> Scanner<'a, R> {
             scratch: Vec::new(),
             broken,
             lines: Lines::default(),
-            open_names: String::new(),
-            open_starts: Vec::new(),
+            open_names: Vec::new(),
+            kept_names: String::new(),
             opened: Vec::new(),
             walked: None,
             spans: Vec::new(),
@@ -345,7 +356,7 @@ impl<'a, R: BufRead> Scanner<'a, R> {
     /// The local name of the innermost element still open and the line its start tag ends on:
     /// after [`Token::Eof`], the element a cut-off file ends inside.
     pub(super) fn innermost_open(&self) -> Option<(&str, u64)> {
-        let name = local(&self.open_names[*self.open_starts.last()?..]);
+        let name = local(self.innermost_name()?);
         let line = match *self.opened.last()? {
             Opened::At(at) => self.line_at(at),
             Opened::Line(line) => line,
@@ -353,10 +364,18 @@ impl<'a, R: BufRead> Scanner<'a, R> {
         Some((name, line))
     }
 
+    /// The qualified name of the innermost open element.
+    fn innermost_name(&self) -> Option<&str> {
+        match *self.open_names.last()? {
+            OpenName::Window(start, end) => self.window.get(start..end),
+            OpenName::Kept(start, end) => self.kept_names.get(start..end),
+        }
+    }
+
     /// The local name of the innermost open element, for messages.
     fn inside(&self) -> String {
-        match self.open_starts.last() {
-            Some(&start) => format!(" inside <{}>", local(&self.open_names[start..])),
+        match self.innermost_name() {
+            Some(name) => format!(" inside <{}>", local(name)),
             None => String::new(),
         }
     }
@@ -473,10 +492,7 @@ impl<'a, R: BufRead> Scanner<'a, R> {
             Some(b'/') => {
                 // Nearly every end tag is `</name>` closing the innermost element: compared in
                 // place, it needs no search for its `>` and no second look at its name.
-                let open = self
-                    .open_starts
-                    .last()
-                    .map_or(&[][..], |&start| &self.open_names.as_bytes()[start..]);
+                let open = self.innermost_name().unwrap_or_default().as_bytes();
                 let close = 2 + open.len();
                 if !open.is_empty()
                     && rest.get(close) == Some(&b'>')
@@ -563,12 +579,11 @@ impl<'a, R: BufRead> Scanner<'a, R> {
             }
             Kind::EndTag => {
                 let name = self.window[start + 2..end - 1].trim_end_matches(is_xml_space);
-                let Some(&open) = self.open_starts.last() else {
+                let Some(open) = self.innermost_name() else {
                     return Err(self.syntax(start, &format!("</{name}> closes no open element")));
                 };
-                if self.open_names[open..] != *name {
-                    let message =
-                        format!("expected </{}>, found </{name}>", &self.open_names[open..]);
+                if open != name {
+                    let message = format!("expected </{open}>, found </{name}>");
                     return Err(self.syntax(start, &message));
                 }
                 self.close_innermost();
@@ -609,8 +624,9 @@ impl<'a, R: BufRead> Scanner<'a, R> {
                 if empty {
                     return Ok(Token::Empty(tag));
                 }
-                self.open_starts.push(self.open_names.len());
-                self.open_names.push_str(tag.name);
+                let name_start = start + 1;
+                self.open_names
+                    .push(OpenName::Window(name_start, name_start + name_end));
                 self.opened.push(Opened::At(end));
                 Ok(Token::Start(tag))
             }
@@ -619,8 +635,8 @@ impl<'a, R: BufRead> Scanner<'a, R> {
 
     /// Forgets the innermost open element: its end tag matched.
     fn close_innermost(&mut self) {
-        if let Some(open) = self.open_starts.pop() {
-            self.open_names.truncate(open);
+        if let Some(OpenName::Kept(start, _)) = self.open_names.pop() {
+            self.kept_names.truncate(start);
         }
         self.opened.pop();
     }
@@ -675,6 +691,14 @@ impl<'a, R: BufRead> Scanner<'a, R> {
         for opened in &mut self.opened {
             if let Opened::At(at) = *opened {
                 *opened = Opened::Line(self.lines.line_at(&self.window, at));
+            }
+        }
+        for name in &mut self.open_names {
+            if let OpenName::Window(start, end) = *name {
+                let kept = self.kept_names.len();
+                self.kept_names
+                    .push_str(self.window.get(start..end).unwrap_or_default());
+                *name = OpenName::Kept(kept, self.kept_names.len());
             }
         }
         self.lines.drop_before(&self.window, keep_from);
