@@ -2,7 +2,7 @@
 // outputs and the CTRF document, as the action runs them. With MEASURE=parse-summary, the parse
 // and the job summary alone (no annotations, no CTRF document): what issue 12's target times.
 import { readFileSync } from 'node:fs';
-import { run } from '../../js/pkg/test_report.js';
+import { release, run } from '../../js/pkg/test_report.js';
 import { REPORT_PIECE_BYTES } from '../../js/src/report-file.js';
 
 const path = process.argv[2];
@@ -38,5 +38,8 @@ for (let i = 0; i < rounds; i++) {
   first ??= ms;
   best = Math.min(best, ms);
   totals = outcome.report.totals;
+  // The core keeps the last call's reports and frees them when the next call starts; the action
+  // calls once and never pays that, so each round's are freed here, off the clock.
+  release();
 }
 console.log(JSON.stringify({ tests: totals.tests, failed: totals.failed + totals.errored, skipped: totals.skipped, ms: best, first_ms: first }));
