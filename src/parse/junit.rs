@@ -182,8 +182,6 @@ struct CaseBuilder {
     line: Option<u32>,
     disabled: bool,
     problems: Vec<(ProblemKind, Problem)>,
-    stdout: Option<Text>,
-    stderr: Option<Text>,
     /// The line of the `<testcase>` tag, counted only for a case that may end up unnamed.
     tag_line: Option<u64>,
 }
@@ -197,14 +195,52 @@ struct State {
     problem: Option<ProblemBuilder>,
     stack: Vec<Frame>,
     diagnostics: Vec<Diagnostic>,
-    /// Output buffers of passed cases, emptied for the next cases: nearly every case of some
-    /// reports has output that is dropped when it passes, and a buffer each was an allocation,
-    /// its growth and its release per case.
-    spare_outputs: Vec<String>,
+    /// The open case's `<system-out>` and `<system-err>` text.
+    outputs: CaseOutputs,
 }
 
-/// Output buffers kept for reuse: one per stream.
-const SPARE_OUTPUTS: usize = 2;
+/// The open case's output, one buffer per stream serving every case. Nearly every case of some
+/// reports has output, which is dropped when the case passes: the buffers are then emptied for
+/// the next case rather than handed over. (A buffer per case was an allocation, its growth and its
+/// release; then a list of spare buffers, and the moves into it and out of it, 4 % of the parse.)
+#[derive(Debug)]
+struct CaseOutputs([Text; 2]);
+
+impl Default for CaseOutputs {
+    fn default() -> CaseOutputs {
+        CaseOutputs([
+            Text::with_cap(MAX_OUTPUT_BYTES),
+            Text::with_cap(MAX_OUTPUT_BYTES),
+        ])
+    }
+}
+
+impl CaseOutputs {
+    fn push(&mut self, stream: Stream, s: &str) {
+        let [out, err] = &mut self.0;
+        match stream {
+            Stream::Out => out.push(s),
+            Stream::Err => err.push(s),
+        }
+    }
+
+    /// Forgets the text, keeping the buffers.
+    fn clear(&mut self) {
+        for text in &mut self.0 {
+            text.clear();
+        }
+    }
+
+    /// The text of both streams, finished; the buffers that held any are handed over with it.
+    fn take(&mut self) -> [Option<String>; 2] {
+        self.0.each_mut().map(|text| {
+            if text.is_empty() {
+                return None;
+            }
+            std::mem::replace(text, Text::with_cap(MAX_OUTPUT_BYTES)).finish()
+        })
+    }
+}
 
 /// A fast hasher for the retry keys (eight bytes a step, FxHash's constant): SipHash took a
 /// twentieth of the reader's instructions. A collision only makes two tests look alike to the
@@ -474,22 +510,13 @@ impl State {
                     p.body.push(s);
                 }
             }
-            Some(TextTarget::Output(stream)) => match self.case.as_mut() {
-                Some(case) => {
-                    let target = match stream {
-                        Stream::Out => &mut case.stdout,
-                        Stream::Err => &mut case.stderr,
-                    };
-                    let spare = &mut self.spare_outputs;
-                    target
-                        .get_or_insert_with(|| {
-                            let buffer = spare.pop().unwrap_or_default();
-                            Text::reusing(buffer, MAX_OUTPUT_BYTES)
-                        })
-                        .push(s);
+            Some(TextTarget::Output(stream)) => {
+                if self.case.is_some() {
+                    self.outputs.push(stream, s);
+                } else {
+                    self.suite_text(stream, s);
                 }
-                None => self.suite_text(stream, s),
-            },
+            }
             Some(TextTarget::Property) => {
                 if let Some(Frame {
                     kind: FrameKind::Property { value, .. },
@@ -587,7 +614,7 @@ impl State {
             return;
         };
         let line = builder.tag_line;
-        let case = builder.finish(&mut self.spare_outputs);
+        let case = builder.finish(&mut self.outputs);
         if case.name == UNNAMED_TEST {
             let warning = Diagnostic::warning(format!(
                 "a <testcase> has neither name nor classname; it is counted as '{UNNAMED_TEST}'"
@@ -684,14 +711,12 @@ impl CaseBuilder {
             line: line.and_then(|l| l.trim().parse().ok()),
             disabled,
             problems: Vec::new(),
-            stdout: None,
-            stderr: None,
             tag_line: None,
         }
     }
 
-    /// The case; the output buffers of a passed case go back to `spare` for the next cases.
-    fn finish(self, spare: &mut Vec<String>) -> Case {
+    /// The case, with the output in `outputs` when it did not pass; `outputs` is left empty.
+    fn finish(self, outputs: &mut CaseOutputs) -> Case {
         let mut case = self.case;
         if case.name.is_empty() {
             case.name = case
@@ -722,8 +747,8 @@ impl CaseBuilder {
         };
         let bare = self.problems.is_empty() && self.file.is_none() && !case.has_details();
         if bare && case.status == Status::Passed {
-            // Most cases: nothing to attach, only buffers to hand back.
-            Self::spare_buffers([self.stdout, self.stderr], spare);
+            // Most cases: nothing to attach.
+            outputs.clear();
             return case;
         }
         let current: &[ProblemKind] = match case.status {
@@ -739,11 +764,10 @@ impl CaseBuilder {
                 details.retries.push(problem);
             }
         }
-        if case.status != Status::Passed {
-            details.stdout = self.stdout.and_then(Text::finish);
-            details.stderr = self.stderr.and_then(Text::finish);
+        if case.status == Status::Passed {
+            outputs.clear();
         } else {
-            Self::spare_buffers([self.stdout, self.stderr], spare);
+            [details.stdout, details.stderr] = outputs.take();
         }
         details.location = self.file.map(|file| Location {
             file: clean_text(file),
@@ -751,17 +775,6 @@ impl CaseBuilder {
         });
         case.set_details(details);
         case
-    }
-
-    /// Gives the output buffers of a passed case back for the next cases.
-    fn spare_buffers(buffers: [Option<Text>; 2], spare: &mut Vec<String>) {
-        for buffer in buffers.into_iter().flatten() {
-            let buffer = buffer.into_kept();
-            // A buffer grown past the cap by a huge output is not worth holding on to.
-            if spare.len() < SPARE_OUTPUTS && buffer.capacity() <= MAX_OUTPUT_BYTES {
-                spare.push(buffer);
-            }
-        }
     }
 }
 

@@ -321,6 +321,17 @@ impl Text {
         self.dropped += s.len() - part.len();
     }
 
+    /// Forgets the text, keeping the buffer.
+    pub(super) fn clear(&mut self) {
+        self.kept.clear();
+        self.dropped = 0;
+    }
+
+    /// Whether no text was pushed since it was made or cleared.
+    pub(super) fn is_empty(&self) -> bool {
+        self.kept.is_empty() && self.dropped == 0
+    }
+
     /// The text kept so far, raw: for appending to across events before [`Text::finish`].
     pub(super) fn into_kept(self) -> String {
         self.kept
