@@ -3,6 +3,9 @@
 //! values out); file system, environment and clock live at the edges: `src/cli/` for the native
 //! binary and `js/` for the GitHub Action, which calls [`wasm::run`].
 
+#![deny(unsafe_code)]
+#![warn(clippy::undocumented_unsafe_blocks)]
+
 pub mod ci;
 pub mod config;
 pub mod convert;

@@ -29,12 +29,14 @@ use super::source::{count_newlines, EventTooLarge, MAX_EVENT_BYTES};
 use super::{ParseError, ParseErrorKind};
 use crate::model::is_blank;
 use crate::word;
+use window::{StreamBuffer, Window};
 
 /// Bytes read from a stream at a time. A token longer than the window makes the next read as
 /// long as the window, so rescanning an unfinished token stays linear in its size.
 const READ_CHUNK_BYTES: usize = 256 * 1024;
-/// The scratch buffer a stream's reads land in starts this long and doubles as they fill it, up
-/// to [`READ_CHUNK_BYTES`] (or a longer token): a small report zeroes no more than it reads.
+/// The room a stream's reads land in starts this long and doubles as they fill it, up to
+/// [`READ_CHUNK_BYTES`] past what the window holds (or a longer token): a small report zeroes no
+/// more than it reads.
 const FIRST_READ_BYTES: usize = 4 * 1024;
 
 /// The byte-order mark some Windows tools write before the XML declaration.
@@ -252,14 +254,10 @@ impl<'s> Tag<'s> {
 /// Where the scanner's bytes come from: all in memory, or a stream read as the scan goes.
 pub(super) struct Scanner<'a, R> {
     /// The text not yet dropped: all of it in memory; the unread part of a stream's last reads.
-    window: Cow<'a, str>,
+    window: Window<'a>,
     pos: usize,
     /// The stream still to read; `None` in memory and once a stream has ended.
     input: Option<R>,
-    /// The start of a character the last read cut in two.
-    pending: Vec<u8>,
-    /// Bytes of one read, reused.
-    scratch: Vec<u8>,
     /// What stopped the input early (bad UTF-8, a failed read), raised where the text ends.
     broken: Option<ParseError>,
     lines: Lines,
@@ -293,7 +291,7 @@ impl<'a> Scanner<'a, &'a [u8]> {
                 (valid, Some(encoding_error(&bytes[e.valid_up_to()..], line)))
             }
         };
-        Scanner::over(Cow::Borrowed(text), None, broken, usize::MAX)
+        Scanner::over(Window::Borrowed(text), None, broken, usize::MAX)
     }
 }
 
@@ -304,13 +302,18 @@ impl<R: BufRead> Scanner<'static, R> {
     }
 
     pub(super) fn streamed_with_limit(reader: R, limit: usize) -> Scanner<'static, R> {
-        Scanner::over(Cow::Owned(String::new()), Some(reader), None, limit)
+        Scanner::over(
+            Window::Stream(StreamBuffer::default()),
+            Some(reader),
+            None,
+            limit,
+        )
     }
 }
 
 impl<'a, R: BufRead> Scanner<'a, R> {
     fn over(
-        window: Cow<'a, str>,
+        window: Window<'a>,
         input: Option<R>,
         broken: Option<ParseError>,
         limit: usize,
@@ -319,8 +322,6 @@ impl<'a, R: BufRead> Scanner<'a, R> {
             window,
             pos: 0,
             input,
-            pending: Vec::new(),
-            scratch: Vec::new(),
             broken,
             lines: Lines::default(),
             open_names: Vec::new(),
@@ -350,7 +351,7 @@ impl<'a, R: BufRead> Scanner<'a, R> {
 
     /// The line of the byte at `at` in the window.
     fn line_at(&self, at: usize) -> u64 {
-        self.lines.line_at(&self.window, at)
+        self.lines.line_at(self.window.text(), at)
     }
 
     /// The local name of the innermost element still open and the line its start tag ends on:
@@ -367,7 +368,7 @@ impl<'a, R: BufRead> Scanner<'a, R> {
     /// The qualified name of the innermost open element.
     fn innermost_name(&self) -> Option<&str> {
         match *self.open_names.last()? {
-            OpenName::Window(start, end) => self.window.get(start..end),
+            OpenName::Window(start, end) => self.window.text().get(start..end),
             OpenName::Kept(start, end) => self.kept_names.get(start..end),
         }
     }
@@ -403,9 +404,9 @@ impl<'a, R: BufRead> Scanner<'a, R> {
     fn next(&mut self, text: bool) -> Result<Token<'_>, ParseError> {
         loop {
             // The window holds whole characters, so a byte-order mark is there whole or not yet.
-            if !self.started && self.pos < self.window.len() {
+            if !self.started && self.pos < self.window.text().len() {
                 self.started = true;
-                if self.window[self.pos..].starts_with(BYTE_ORDER_MARK) {
+                if self.window.text()[self.pos..].starts_with(BYTE_ORDER_MARK) {
                     self.pos += BYTE_ORDER_MARK.len_utf8();
                 }
             }
@@ -449,7 +450,7 @@ impl<'a, R: BufRead> Scanner<'a, R> {
     /// Where the next token lies, without reading more.
     fn scan(&mut self) -> Result<Scanned, ParseError> {
         let at = self.pos;
-        let rest = &self.window.as_bytes()[at..];
+        let rest = &self.window.text().as_bytes()[at..];
         if rest.is_empty() {
             return Ok(Scanned::End);
         }
@@ -555,17 +556,19 @@ impl<'a, R: BufRead> Scanner<'a, R> {
 
     fn token(&mut self, start: usize, end: usize, kind: Kind) -> Result<Token<'_>, ParseError> {
         match kind {
-            Kind::Space => Ok(Token::Text(Cow::Borrowed(&self.window[start..end]))),
-            Kind::Plain if !self.strict => Ok(Token::Text(Cow::Borrowed(&self.window[start..end]))),
+            Kind::Space => Ok(Token::Text(Cow::Borrowed(&self.window.text()[start..end]))),
+            Kind::Plain if !self.strict => {
+                Ok(Token::Text(Cow::Borrowed(&self.window.text()[start..end])))
+            }
             Kind::Plain | Kind::Text => {
-                let raw = &self.window[start..end];
+                let raw = &self.window.text()[start..end];
                 match decode_text(raw, self.strict) {
                     Ok(text) => Ok(Token::Text(text)),
                     Err(bad) => Err(self.forbidden(start + bad)),
                 }
             }
             Kind::CData => {
-                let raw = &self.window[start + 9..end - 3];
+                let raw = &self.window.text()[start + 9..end - 3];
                 if self.strict {
                     if let Some(bad) = raw.bytes().position(is_forbidden) {
                         return Err(self.forbidden(start + 9 + bad));
@@ -578,7 +581,7 @@ impl<'a, R: BufRead> Scanner<'a, R> {
                 Ok(Token::End)
             }
             Kind::EndTag => {
-                let name = self.window[start + 2..end - 1].trim_end_matches(is_xml_space);
+                let name = self.window.text()[start + 2..end - 1].trim_end_matches(is_xml_space);
                 let Some(open) = self.innermost_name() else {
                     return Err(self.syntax(start, &format!("</{name}> closes no open element")));
                 };
@@ -590,7 +593,7 @@ impl<'a, R: BufRead> Scanner<'a, R> {
                 Ok(Token::End)
             }
             Kind::StartTag => {
-                let content = &self.window[start + 1..end - 1];
+                let content = &self.window.text()[start + 1..end - 1];
                 let (content, empty) = match content.strip_suffix('/') {
                     Some(content) => (content, true),
                     None => (content, false),
@@ -615,7 +618,7 @@ impl<'a, R: BufRead> Scanner<'a, R> {
                     attrs: &content[name_end..],
                     spans,
                     end,
-                    window: &self.window,
+                    window: self.window.text(),
                     lines: &self.lines,
                 };
                 if tag.name.is_empty() {
@@ -642,7 +645,7 @@ impl<'a, R: BufRead> Scanner<'a, R> {
     }
 
     fn forbidden(&self, at: usize) -> ParseError {
-        let c = self.window[at..].chars().next().unwrap_or_default();
+        let c = self.window.text()[at..].chars().next().unwrap_or_default();
         ParseError {
             kind: ParseErrorKind::Syntax,
             line: Some(self.line_at(at)),
@@ -663,14 +666,14 @@ impl<'a, R: BufRead> Scanner<'a, R> {
             return err;
         }
         let at = self.pos;
-        let what = match self.window.as_bytes().get(at..at + 4) {
+        let what = match self.window.text().as_bytes().get(at..at + 4) {
             Some(b"<!--") => "a comment",
-            _ if self.window[at..].starts_with("<![CDATA[") => "a CDATA section",
+            _ if self.window.text()[at..].starts_with("<![CDATA[") => "a CDATA section",
             _ => "a tag",
         };
         ParseError {
             kind: ParseErrorKind::Syntax,
-            line: Some(self.line_at(self.window.len())),
+            line: Some(self.line_at(self.window.text().len())),
             message: format!(
                 "the file ends inside {what}{} begun at line {}: the report was cut off (did the test process crash or the disk fill up?)",
                 self.inside(),
@@ -690,101 +693,53 @@ impl<'a, R: BufRead> Scanner<'a, R> {
         let keep_from = self.pos;
         for opened in &mut self.opened {
             if let Opened::At(at) = *opened {
-                *opened = Opened::Line(self.lines.line_at(&self.window, at));
+                *opened = Opened::Line(self.lines.line_at(self.window.text(), at));
             }
         }
         for name in &mut self.open_names {
             if let OpenName::Window(start, end) = *name {
                 let kept = self.kept_names.len();
                 self.kept_names
-                    .push_str(self.window.get(start..end).unwrap_or_default());
+                    .push_str(self.window.text().get(start..end).unwrap_or_default());
                 *name = OpenName::Kept(kept, self.kept_names.len());
             }
         }
-        self.lines.drop_before(&self.window, keep_from);
-        let window = self.window.to_mut();
-        window.drain(..keep_from);
+        self.lines.drop_before(self.window.text(), keep_from);
         self.pos = 0;
-        if window.len() > self.limit {
-            return Err(too_large(self.lines.last()));
-        }
-        // Past the bound by one byte at most: a refused token is not read further.
-        let room = self.limit.saturating_add(1).saturating_sub(window.len());
-        let want = self.chunk.max(window.len()).min(room.max(1));
-        // The scratch buffer keeps its length between reads, so it is zeroed only when it grows,
-        // and reads land in it directly: a read at least as long as a `BufReader`'s buffer
-        // bypasses that buffer (std's `BufReader::read`), which saves a copy of every byte.
-        // It grows as reads fill it, from [`FIRST_READ_BYTES`] by doubling, not to `want` at
-        // once: zeroing 256 KiB for a report of a few KB was two thirds of reading thousands of
-        // them. (The doublings add up to the read chunk, so a `BufReader` of that size that
-        // detection filled is drained exactly, and the reads after it still bypass it.)
-        let mut fresh = std::mem::take(&mut self.scratch);
-        let carried = self.pending.len();
-        // The start of a cut character is not progress: read past it.
-        let want = want + carried;
-        let first = carried.max(FIRST_READ_BYTES).min(want);
-        if fresh.len() < first {
-            fresh.resize(first, 0);
-        }
-        fresh[..carried].copy_from_slice(&self.pending);
-        self.pending.clear();
-        let mut filled = carried;
-        let Some(reader) = self.input.as_mut() else {
-            self.scratch = fresh;
+        let (Window::Stream(buffer), Some(reader)) = (&mut self.window, self.input.as_mut()) else {
             return Ok(false);
         };
-        let mut ended = false;
-        while filled < want {
-            if filled == fresh.len() {
-                fresh.resize((filled * 2).min(want), 0);
-            }
-            let end = want.min(fresh.len());
-            match reader.read(&mut fresh[filled..end]) {
-                Ok(0) => {
-                    ended = true;
-                    break;
-                }
-                Ok(n) => filled += n,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => {
-                    self.input = None;
-                    self.broken = Some(read_error(&e, self.lines.last()));
-                    return Ok(filled > 0 && self.take_text(fresh, filled, true));
-                }
-            }
+        buffer.drop_before(keep_from);
+        let held = buffer.text().len();
+        if held > self.limit {
+            return Err(too_large(self.lines.last()));
+        }
+        // Past the bound by one byte at most: a refused token is not read further. The start of
+        // a character a read cut in two is held but not counted: it is not progress.
+        let room = self.limit.saturating_add(1).saturating_sub(held);
+        let want = self.chunk.max(held).min(room.max(1));
+        // Read straight into the window's room (see [`window`]); it grows from
+        // [`FIRST_READ_BYTES`] by doubling as reads fill it, so a small report zeroes no more than
+        // it reads, and the doublings add up to the read chunk: a `BufReader` of that size that
+        // detection filled is drained exactly, and the reads after it bypass it.
+        let read = buffer.read_from(reader, want, FIRST_READ_BYTES);
+        let ended = !matches!(read, Ok(false));
+        if let Err(e) = &read {
+            self.broken = Some(read_error(e, self.lines.last()));
         }
         if ended {
             self.input = None;
         }
-        Ok(self.take_text(fresh, filled, ended) || !ended)
-    }
-
-    /// Appends the first `filled` bytes of `fresh`, a read, to the window as text; whether any
-    /// were appended.
-    fn take_text(&mut self, fresh: Vec<u8>, filled: usize, ended: bool) -> bool {
-        let window = self.window.to_mut();
-        let before = window.len();
-        let read = &fresh[..filled];
-        match simdutf8::compat::from_utf8(read) {
-            Ok(text) => window.push_str(text),
-            Err(e) => {
-                let valid = e.valid_up_to();
-                if let Ok(text) = simdutf8::compat::from_utf8(&read[..valid]) {
-                    window.push_str(text);
-                }
-                if e.error_len().is_none() && !ended {
-                    // A character cut in two by the read: its start waits for the rest.
-                    self.pending.extend_from_slice(&read[valid..]);
-                } else {
-                    let line = self.lines.last() + count_newlines(window.as_bytes());
-                    self.broken = Some(encoding_error(&read[valid..], line));
-                    self.input = None;
-                }
-            }
+        let Window::Stream(buffer) = &mut self.window else {
+            return Ok(false);
+        };
+        if let Err((text, bad)) = buffer.validate(ended) {
+            let line = self.lines.last() + count_newlines(text.as_bytes());
+            self.broken = Some(encoding_error(bad, line));
+            self.input = None;
         }
-        let grew = self.window.len() > before;
-        self.scratch = fresh;
-        grew
+        let grew = self.window.text().len() > held;
+        Ok(grew || (read.is_ok() && !ended))
     }
 }
 
@@ -1286,3 +1241,4 @@ fn read_error(err: &io::Error, line: u64) -> ParseError {
 
 #[cfg(test)]
 mod tests;
+mod window;
