@@ -9,7 +9,9 @@ use test_report::convert;
 use test_report::github::repo_path::RepoPaths;
 use test_report::github::workflow_commands::{self, Limits};
 use test_report::github::{annotations, summary};
-use test_report::parse::{parse_bytes, Format, FormatChoice, ParseError, Parsed};
+use test_report::parse::{
+    parse, parse_bytes, Format, FormatChoice, ParseError, ParseErrorKind, Parsed,
+};
 use test_report::pipeline::{Conclusion, EnvMap, FileReport, Receipts, Report};
 
 /// Budget for the degraded summary: small enough that every degradation level is reached.
@@ -31,9 +33,66 @@ pub fn parse_checked(data: &[u8], choice: FormatChoice) -> Result<(Format, Parse
     result
 }
 
-/// One reader, chosen explicitly as `format:` would.
+/// One reader, chosen explicitly as `format:` would. An XML reader must also read the bytes as a
+/// stream cut into reads of a few bytes (the scanner's refills, where its reads land in its window)
+/// as it reads them in memory.
 pub fn parse_as(data: &[u8], format: Format) {
-    let _ = parse_checked(data, FormatChoice::Only(format));
+    let in_memory = parse_checked(data, FormatChoice::Only(format));
+    if !XML_FORMATS.contains(&format) {
+        return;
+    }
+    let step = data.first().map_or(1, |b| usize::from(b % 7) + 1);
+    let trickle = Trickle {
+        data,
+        step,
+        first: true,
+    };
+    let streamed = parse(
+        std::io::BufReader::with_capacity(FIRST_READ_BYTES, trickle),
+        FormatChoice::Only(format),
+    );
+    match (&in_memory, &streamed) {
+        // Detection sees only the first read: all blank there is "empty" to it.
+        (_, Err(e)) if e.kind == ParseErrorKind::Empty => {}
+        (Ok((_, a)), Ok((_, b))) => assert_eq!(format!("{a:?}"), format!("{b:?}")),
+        (Err(a), Err(b)) => assert_eq!((a.kind, &a.message), (b.kind, &b.message)),
+        (a, b) => panic!("in memory {a:?}, streamed {b:?}"),
+    }
+}
+
+/// The formats read by the XML scanner.
+const XML_FORMATS: [Format; 6] = [
+    Format::Junit,
+    Format::Nunit,
+    Format::Xunit,
+    Format::Trx,
+    Format::Testng,
+    Format::Robot,
+];
+
+/// What the first read of a [`Trickle`] answers at most: what format detection looks at.
+const FIRST_READ_BYTES: usize = 64;
+
+/// Bytes handed out `step` at a time after a first read of up to [`FIRST_READ_BYTES`].
+struct Trickle<'a> {
+    data: &'a [u8],
+    step: usize,
+    first: bool,
+}
+
+impl std::io::Read for Trickle<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let most = if self.first {
+            FIRST_READ_BYTES
+        } else {
+            self.step
+        };
+        self.first = false;
+        let n = most.min(buf.len()).min(self.data.len());
+        buf[..n].copy_from_slice(&self.data[..n]);
+        self.data = &self.data[n..];
+        Ok(n)
+    }
 }
 
 /// The whole pure path of one file: detect, parse, totals, summary, annotations, conversion.

@@ -295,14 +295,17 @@ impl Hasher for KeyHasher {
 struct NameFilter([u64; 4]);
 
 impl NameFilter {
-    /// The name's bit: its length and first and last eight bytes, mixed.
+    /// The name's bit: its length and first and last eight bytes, mixed. Names of eight bytes
+    /// or more are read as two fixed eight-byte words (a load of a length the compiler cannot
+    /// know is a `memcpy` call natively, a `memory.copy` in wasm); a shorter one is one word.
     fn bit(name: &str) -> (usize, u64) {
         let bytes = name.as_bytes();
-        let last = bytes
-            .get(bytes.len().saturating_sub(8)..)
-            .unwrap_or_default();
-        let mixed = (bytes.len() as u64 ^ word::load(bytes) ^ word::load(last).rotate_left(29))
-            .wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        let (first, last) = match (bytes.first_chunk::<8>(), bytes.last_chunk::<8>()) {
+            (Some(first), Some(last)) => (u64::from_le_bytes(*first), u64::from_le_bytes(*last)),
+            _ => (word::load(bytes), 0),
+        };
+        let mixed =
+            (bytes.len() as u64 ^ first ^ last.rotate_left(29)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
         let bit = (mixed >> 56) as usize;
         (bit / 64, 1 << (bit % 64))
     }

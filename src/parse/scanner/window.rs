@@ -61,6 +61,14 @@ impl StreamBuffer {
         self.bytes.copy_within(at..self.end, 0);
         self.text -= at;
         self.end -= at;
+        self.debug_check();
+    }
+
+    /// Checks the invariant [`StreamBuffer::text`] rests on, in builds with debug assertions (tests,
+    /// fuzzing) after every change to the text: once per read, not per look at the text.
+    fn debug_check(&self) {
+        debug_assert!(self.end <= self.bytes.len() && self.text <= self.end);
+        debug_assert!(std::str::from_utf8(&self.bytes[..self.text]).is_ok());
     }
 
     /// Reads up to `want` bytes more after those held, in as many reads as the stream needs:
@@ -99,6 +107,7 @@ impl StreamBuffer {
         match simdutf8::compat::from_utf8(read) {
             Ok(_) => {
                 self.text = self.end;
+                self.debug_check();
                 Ok(())
             }
             Err(e) => {
@@ -106,6 +115,7 @@ impl StreamBuffer {
                 let cut = e.error_len().is_none() && !ended;
                 let bad_to = self.end;
                 self.text = bad_from;
+                self.debug_check();
                 if cut {
                     return Ok(());
                 }
