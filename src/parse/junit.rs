@@ -175,6 +175,8 @@ struct SuiteBuilder {
 /// grow from there; a file that lies costs this much per open suite until the suite closes.
 const MAX_PRESIZED_CASES: usize = 1024;
 
+/// The open `<testcase>`, built in place: [`State`] holds one, refilled for every case. Moved in
+/// and out of an `Option` per case instead, its 150 bytes were two `memcpy` calls a case.
 #[derive(Debug)]
 struct CaseBuilder {
     case: Case,
@@ -191,7 +193,9 @@ struct State {
     runs: Vec<TestRun>,
     run: Option<RunBuilder>,
     suites: Vec<SuiteBuilder>,
-    case: Option<CaseBuilder>,
+    /// The open case, when `in_case`.
+    case: CaseBuilder,
+    in_case: bool,
     problem: Option<ProblemBuilder>,
     stack: Vec<Frame>,
     diagnostics: Vec<Diagnostic>,
@@ -341,12 +345,13 @@ impl State {
             });
         }
         let name = e.local_name();
-        let in_case = self.case.is_some();
+        let in_case = self.in_case;
         let in_problem = self.problem.is_some();
         let kind = match name {
             // The tags every case repeats first: each arm before them is a comparison more.
             "testcase" if !in_case => {
-                let attrs = e.named(CaseBuilder::ATTRIBUTES)?;
+                let mut attrs = Default::default();
+                e.named(CaseBuilder::ATTRIBUTES, &mut attrs)?;
                 if self.suites.is_empty() {
                     self.open_suite(None, None, None, None);
                     // A bare <testcase> root: its implicit suite closes with it.
@@ -361,12 +366,13 @@ impl State {
                     .last()
                     .and_then(|s| s.suite.cases.last())
                     .and_then(|c| c.classname.as_ref());
-                let mut case = CaseBuilder::new(attrs, previous);
+                let case = &mut self.case;
+                case.start(attrs, previous);
                 // The line goes into the warning about a test without a name, and only there.
                 if case.case.name.is_empty() || case.case.name == UNNAMED_TEST {
                     case.tag_line = Some(e.line());
                 }
-                self.case = Some(case);
+                self.in_case = true;
                 FrameKind::Case
             }
             "system-out" | "system-err" if in_problem => FrameKind::Ignored,
@@ -418,7 +424,7 @@ impl State {
                     "flakyFailure" | "flakyError" => ProblemKind::Flaky,
                     _ => ProblemKind::Rerun,
                 };
-                if let Some(case) = self.case.as_mut() {
+                if let Some(case) = self.open_case() {
                     // Catch2 and some C harnesses put file/line on the failure element.
                     if case.file.is_none() {
                         case.file = take(&mut attrs, "file").map(Cow::into_owned);
@@ -515,7 +521,7 @@ impl State {
                 }
             }
             Some(TextTarget::Output(stream)) => {
-                if self.case.is_some() {
+                if self.in_case {
                     self.outputs.push(stream, s);
                 } else {
                     self.suite_text(stream, s);
@@ -563,7 +569,7 @@ impl State {
                 }
             }
             FrameKind::Problem => {
-                if let (Some(p), Some(case)) = (self.problem.take(), self.case.as_mut()) {
+                if let (Some(p), Some(case)) = (self.problem.take(), self.open_case()) {
                     let problem = Problem {
                         message: p.message,
                         kind: p.kind_attr,
@@ -574,7 +580,7 @@ impl State {
             }
             FrameKind::Property { name, value } => {
                 let value = value.finish().unwrap_or_default();
-                if let Some(case) = self.case.as_mut() {
+                if let Some(case) = self.open_case() {
                     case.case.details_mut().properties.push((name, value));
                 } else if let Some(suite) = self.suites.last_mut() {
                     suite.suite.properties.push((name, value));
@@ -613,12 +619,17 @@ impl State {
         }
     }
 
+    /// The open case, if any.
+    fn open_case(&mut self) -> Option<&mut CaseBuilder> {
+        self.in_case.then_some(&mut self.case)
+    }
+
     fn close_case(&mut self) {
-        let Some(builder) = self.case.take() else {
+        if !std::mem::take(&mut self.in_case) {
             return;
-        };
-        let line = builder.tag_line;
-        let case = builder.finish(&mut self.outputs);
+        }
+        let line = self.case.tag_line;
+        let case = self.case.finish(&mut self.outputs);
         if case.name == UNNAMED_TEST {
             let warning = Diagnostic::warning(format!(
                 "a <testcase> has neither name nor classname; it is counted as '{UNNAMED_TEST}'"
@@ -677,6 +688,19 @@ impl State {
     }
 }
 
+impl Default for CaseBuilder {
+    fn default() -> CaseBuilder {
+        CaseBuilder {
+            case: Case::new(String::new(), Status::Passed),
+            file: None,
+            line: None,
+            disabled: false,
+            problems: Vec::new(),
+            tag_line: None,
+        }
+    }
+}
+
 impl CaseBuilder {
     /// The `<testcase>` attributes read, in the order [`CaseBuilder::new`] takes them.
     const ATTRIBUTES: [&'static str; 7] = [
@@ -689,9 +713,10 @@ impl CaseBuilder {
         "line",
     ];
 
-    /// `previous` is the classname of the suite's last case: the next case nearly always repeats
-    /// it, and then shares it instead of cleaning and allocating its own copy.
-    fn new(attrs: [Option<Cow<'_, str>>; 7], previous: Option<&Arc<str>>) -> CaseBuilder {
+    /// Starts the next case from its attributes, every field set again. `previous` is the
+    /// classname of the suite's last case: the next case nearly always repeats it, and then
+    /// shares it instead of cleaning and allocating its own copy.
+    fn start(&mut self, attrs: [Option<Cow<'_, str>>; 7], previous: Option<&Arc<str>>) {
         let [name, classname, status, result, time, file, line] = attrs;
         let name = name.map(clean_text);
         // Clean text cleans to itself, so the raw value equal to the previous cleaned one is it.
@@ -709,19 +734,18 @@ impl CaseBuilder {
         let mut case = Case::new(name.unwrap_or_default(), Status::Passed);
         case.classname = classname;
         case.duration = time.and_then(|t| parse_seconds(&t));
-        CaseBuilder {
-            case,
-            file: file.map(Cow::into_owned),
-            line: line.and_then(|l| l.trim().parse().ok()),
-            disabled,
-            problems: Vec::new(),
-            tag_line: None,
-        }
+        self.case = case;
+        self.file = file.map(Cow::into_owned);
+        self.line = line.and_then(|l| l.trim().parse().ok());
+        self.disabled = disabled;
+        self.problems.clear();
+        self.tag_line = None;
     }
 
-    /// The case, with the output in `outputs` when it did not pass; `outputs` is left empty.
-    fn finish(self, outputs: &mut CaseOutputs) -> Case {
-        let mut case = self.case;
+    /// The case, with the output in `outputs` when it did not pass; `outputs` is left empty, and
+    /// the builder holds an empty case until the next [`CaseBuilder::start`].
+    fn finish(&mut self, outputs: &mut CaseOutputs) -> Case {
+        let mut case = std::mem::replace(&mut self.case, Case::new(String::new(), Status::Passed));
         if case.name.is_empty() {
             case.name = case
                 .classname
@@ -761,7 +785,7 @@ impl CaseBuilder {
             _ => &[],
         };
         let mut details = case.take_details();
-        for (kind, problem) in self.problems {
+        for (kind, problem) in self.problems.drain(..) {
             if current.contains(&kind) {
                 details.problems.push(problem);
             } else if matches!(kind, ProblemKind::Flaky | ProblemKind::Rerun) {
@@ -773,7 +797,7 @@ impl CaseBuilder {
         } else {
             [details.stdout, details.stderr] = outputs.take();
         }
-        details.location = self.file.map(|file| Location {
+        details.location = self.file.take().map(|file| Location {
             file: clean_text(file),
             line: self.line,
         });

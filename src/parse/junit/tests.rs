@@ -193,6 +193,36 @@ fn location_comes_from_the_testcase_or_its_failure() {
     );
 }
 
+/// One builder serves every case of a file: nothing of a case (problems, file and line, disabled
+/// status, properties, the line of a nameless tag) may leak into the next.
+#[test]
+fn nothing_of_a_case_carries_over_to_the_next() {
+    let got = cases(
+        r#"<testsuite>
+           <testcase name="a" file="a.rs" line="3" status="disabled">
+             <properties><property name="k" value="v"/></properties>
+             <failure message="m">trace</failure><system-out>out</system-out>
+           </testcase>
+           <testcase name="b"/>
+           <testcase><error/></testcase>
+           <testcase name="c"/></testsuite>"#,
+    );
+    assert_eq!(got.len(), 4);
+    assert_eq!(got[0].status, Status::Skipped);
+    assert!(got[0].location().is_some());
+    for case in [&got[1], &got[3]] {
+        assert_eq!(case.status, Status::Passed, "{}", case.name);
+        assert!(
+            !case.has_details(),
+            "{} has {:?}",
+            case.name,
+            case.details()
+        );
+    }
+    assert_eq!(got[2].status, Status::Errored);
+    assert_eq!(got[2].location(), None);
+}
+
 #[test]
 fn bare_testcase_roots_and_namespaces_are_accepted() {
     assert_eq!(

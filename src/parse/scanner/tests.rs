@@ -317,7 +317,8 @@ fn named_attributes_are_what_taking_them_from_the_list_gives() {
         panic!("an empty element");
     };
     let keys = ["a", "b", "c", "d", "e", "f"];
-    let named = tag.named(keys).unwrap();
+    let mut named = Default::default();
+    tag.named(keys, &mut named).unwrap();
     let mut list = tag.attributes().unwrap();
     let taken: Vec<Option<Cow<'_, str>>> = keys
         .iter()
@@ -359,7 +360,10 @@ fn a_tag_beyond_the_recorded_attributes_is_read_whole() {
         panic!("an empty element");
     };
     assert_eq!(full.spans.map(<[_]>::len), Some(MAX_SCANNED_ATTRIBUTES));
-    let [last] = tag.named([format!("k{}", count - 1).as_str()]).unwrap();
+    let mut found = [None];
+    tag.named([format!("k{}", count - 1).as_str()], &mut found)
+        .unwrap();
+    let [last] = found;
     assert_eq!(last.as_deref(), Some(format!("v{}", count - 1).as_str()));
 }
 
