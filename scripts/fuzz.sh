@@ -20,7 +20,8 @@ if ! cargo fuzz --version >/dev/null 2>&1; then
   cargo install cargo-fuzz
 fi
 
-# Sanitizer none: the readers are safe Rust, so the oracles are panics (overflow checks are on),
+# Sanitizer none: the readers are safe Rust but for the scanner window's one `unsafe` block, whose
+# invariant a debug assertion re-checks here; the oracles are panics (overflow checks are on),
 # timeouts and memory; ASan would only slow the search down.
 RUSTC_BOOTSTRAP=1 nice -n 19 cargo fuzz build --fuzz-dir fuzz --sanitizer none --release --debug-assertions
 bin=fuzz/target/x86_64-unknown-linux-gnu/release

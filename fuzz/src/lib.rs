@@ -33,14 +33,11 @@ pub fn parse_checked(data: &[u8], choice: FormatChoice) -> Result<(Format, Parse
     result
 }
 
-/// One reader, chosen explicitly as `format:` would. An XML reader must also read the bytes as a
-/// stream cut into reads of a few bytes (the scanner's refills, where its reads land in its window)
-/// as it reads them in memory.
+/// One reader, chosen explicitly as `format:` would. It must also read the bytes as a stream cut
+/// into reads of a few bytes (for the XML readers, the scanner's refills, where its reads land in
+/// its window) as it reads them in memory.
 pub fn parse_as(data: &[u8], format: Format) {
     let in_memory = parse_checked(data, FormatChoice::Only(format));
-    if !XML_FORMATS.contains(&format) {
-        return;
-    }
     let step = data.first().map_or(1, |b| usize::from(b % 7) + 1);
     let trickle = Trickle {
         data,
@@ -59,16 +56,6 @@ pub fn parse_as(data: &[u8], format: Format) {
         (a, b) => panic!("in memory {a:?}, streamed {b:?}"),
     }
 }
-
-/// The formats read by the XML scanner.
-const XML_FORMATS: [Format; 6] = [
-    Format::Junit,
-    Format::Nunit,
-    Format::Xunit,
-    Format::Trx,
-    Format::Testng,
-    Format::Robot,
-];
 
 /// What the first read of a [`Trickle`] answers at most: what format detection looks at.
 const FIRST_READ_BYTES: usize = 64;
