@@ -702,7 +702,7 @@ impl Default for CaseBuilder {
 }
 
 impl CaseBuilder {
-    /// The `<testcase>` attributes read, in the order [`CaseBuilder::new`] takes them.
+    /// The `<testcase>` attributes read, in the order [`CaseBuilder::start`] takes them.
     const ATTRIBUTES: [&'static str; 7] = [
         "name",
         "classname",
