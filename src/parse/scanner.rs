@@ -730,16 +730,12 @@ impl<'a, R: BufRead> Scanner<'a, R> {
         if ended {
             self.input = None;
         }
-        let Window::Stream(buffer) = &mut self.window else {
-            return Ok(false);
-        };
         if let Err((text, bad)) = buffer.validate(ended) {
             let line = self.lines.last() + count_newlines(text.as_bytes());
             self.broken = Some(encoding_error(bad, line));
             self.input = None;
         }
-        let grew = self.window.text().len() > held;
-        Ok(grew || (read.is_ok() && !ended))
+        Ok(buffer.text().len() > held || !ended)
     }
 }
 
