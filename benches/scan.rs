@@ -1,5 +1,6 @@
 //! The native rows of `bench/peers.sh` (issue 12): a raw single pass over the bytes (read the file,
-//! count `<` with memchr) as the ceiling, and our parser on the same file, in memory and streamed.
+//! count `<` with memchr) as the ceiling, and our parser on the same file: from the file as the CLI
+//! reads a large one (in parts, one per core) and on one thread, and in memory as the action does.
 //! `BENCH_FILE=path cargo bench --bench scan` prints one JSON line per row. With `BENCH_ONCE=1` it
 //! parses the file once from memory as the action does and prints nothing else: the run to
 //! profile under callgrind (bench/PROFILE.md); `BENCH_ONCE=action` does the action's whole work
@@ -8,13 +9,13 @@
 #![allow(clippy::disallowed_methods)]
 
 use std::fs::File;
-use std::io::BufReader;
+use std::io::{BufReader, Seek};
 use std::time::Instant;
 
 use test_report::config::RawConfig;
 use test_report::convert;
 use test_report::http::recording::{block_on, RecordingClient};
-use test_report::parse::{parse, FormatChoice, ParseError};
+use test_report::parse::{parse, parse_in_parts, FormatChoice, ParseError};
 use test_report::pipeline::{self, EnvMap, FileReport, Inputs};
 
 /// Best of this many rounds: the machines are noisy.
@@ -62,21 +63,28 @@ fn raw_pass(path: &std::ffi::OsStr) -> u64 {
     memchr::memchr_iter(b'<', &bytes).count() as u64
 }
 
-/// Our parse of the file, streamed through the CLI's read buffer: its tests. `keep` leaves the
-/// reports to the process's exit, as the CLI does (src/cli/mod.rs `leave_to_exit`).
-fn parse_file(path: &std::ffi::OsStr, keep: bool) -> u64 {
-    let Ok(file) = File::open(path) else {
-        return 0;
+/// Our parse of the file as the CLI parses a large one (src/cli/mod.rs `parse_file`): in parts,
+/// one per core, each streamed through the CLI's read buffer; with `threads` 1, whole, on one
+/// thread. Answers its tests. `keep` leaves the reports to the process's exit, as the CLI does
+/// (src/cli/mod.rs `leave_to_exit`).
+fn parse_file(path: &std::ffi::OsStr, threads: usize, keep: bool) -> u64 {
+    let len = std::fs::metadata(path).map_or(0, |m| m.len());
+    let open = |at: u64| -> std::io::Result<BufReader<File>> {
+        let mut file = File::open(path)?;
+        file.seek(std::io::SeekFrom::Start(at))?;
+        Ok(BufReader::with_capacity(READ_BUFFER_BYTES, file))
     };
-    let result = parse(
-        BufReader::with_capacity(READ_BUFFER_BYTES, file),
-        FormatChoice::Auto,
-    );
+    let result = parse_in_parts(open, len, threads, FormatChoice::Auto);
     let tests = tests_in(&result);
     if keep {
         std::mem::forget(result);
     }
     tests
+}
+
+/// The parts the CLI reads a large file in: one per core.
+fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
 }
 
 fn row(name: &str, ms: f64, tests: u64) {
@@ -116,7 +124,7 @@ fn main() {
         let (name, tests) = if work == "raw" {
             ("raw read + memchr", raw_pass(&path))
         } else {
-            ("native parse (file)", parse_file(&path, true))
+            ("native parse (file)", parse_file(&path, cores(), true))
         };
         let ms = start.elapsed().as_secs_f64() * 1e3;
         println!("{{\"row\":\"{name}\",\"ms\":{ms:.1},\"first_ms\":{ms:.1},\"tests\":{tests}}}");
@@ -134,8 +142,10 @@ fn main() {
     let (ms, opens) = best(|| raw_pass(&path));
     row("raw read + memchr", ms, opens);
     let bytes = std::fs::read(&path).unwrap_or_default();
-    let (ms, tests) = best(|| parse_file(&path, false));
+    let (ms, tests) = best(|| parse_file(&path, cores(), false));
     row("native parse (file)", ms, tests);
+    let (ms, tests) = best(|| parse_file(&path, 1, false));
+    row("native parse, one thread (file)", ms, tests);
     // What the action does after reading the file (src/wasm.rs `run`), whole and phase by phase:
     // the wasm rows of bench/peers.sh do all of it under wasm.
     let (ms, tests) = best(|| {

@@ -9,7 +9,7 @@ mod spool;
 mod valueedge;
 
 use std::fs::File;
-use std::io::{BufReader, Cursor, IsTerminal, Read, Write};
+use std::io::{BufReader, Cursor, IsTerminal, Read, Seek, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -1022,10 +1022,7 @@ fn in_parallel<T: Send>(
     alone: &[bool],
     read: impl Fn(&Found) -> T + Sync,
 ) -> Vec<T> {
-    let workers = std::thread::available_parallelism()
-        .map_or(1, std::num::NonZeroUsize::get)
-        .min(PARSE_THREADS_MAX)
-        .min(found.len());
+    let workers = parse_threads().min(found.len());
     if workers <= 1 {
         return found.iter().map(read).collect();
     }
@@ -1073,7 +1070,7 @@ fn read_file(found: &Found, cwd: &Path, format: FormatChoice, keep_originals: bo
             match File::open(path) {
                 Ok(file) => FileReport {
                     path: shown,
-                    result: parse::parse(BufReader::with_capacity(READ_BUFFER_BYTES, file), format),
+                    result: parse_file(path, file, format),
                     // Read again rather than held from the parse: most runs upload nothing.
                     original: if keep_originals {
                         std::fs::read(path).ok()
@@ -1103,6 +1100,32 @@ fn read_file(found: &Found, cwd: &Path, format: FormatChoice, keep_originals: bo
             read_stream(STDIN_SHOWN.to_owned(), stdin.lock(), format, keep_originals)
         }
     }
+}
+
+/// A report file parsed: a large one, which is parsed alone ([`in_parallel`]), in parts on every
+/// core ([`parse::parse_in_parts`]; JUnit only, other formats whole).
+fn parse_file(
+    path: &Path,
+    file: File,
+    format: FormatChoice,
+) -> Result<(parse::Format, parse::Parsed), parse::ParseError> {
+    let len = file.metadata().map_or(0, |m| m.len());
+    if len <= PARALLEL_FILE_MAX_BYTES {
+        return parse::parse(BufReader::with_capacity(READ_BUFFER_BYTES, file), format);
+    }
+    let open = |at: u64| -> std::io::Result<BufReader<File>> {
+        let mut file = File::open(path)?;
+        file.seek(std::io::SeekFrom::Start(at))?;
+        Ok(BufReader::with_capacity(READ_BUFFER_BYTES, file))
+    };
+    parse::parse_in_parts(open, len, parse_threads(), format)
+}
+
+/// The threads parses use: one per core, at most [`PARSE_THREADS_MAX`].
+fn parse_threads() -> usize {
+    std::thread::available_parallelism()
+        .map_or(1, std::num::NonZeroUsize::get)
+        .min(PARSE_THREADS_MAX)
 }
 
 /// What the standard input is called in messages, the summary and `--json`.

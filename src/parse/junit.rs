@@ -48,7 +48,42 @@ pub const SUITE_PATH_SEPARATOR: &str = " › ";
 
 pub(super) fn parse<R: BufRead>(mut scanner: Scanner<'_, R>) -> Result<Parsed, ParseError> {
     let mut state = State::default();
-    let last_line = loop {
+    match read(&mut scanner, &mut state, NO_STOP)? {
+        Reached::End(last_line) => finish(&scanner, state, last_line),
+        // Never: nothing stands at the offset that is no offset.
+        Reached::Stop => Err(not_junit()),
+    }
+}
+
+/// The offset of no part's start: a part read with it reads to the end.
+pub(super) const NO_STOP: u64 = u64::MAX;
+
+/// The root element a part of a file may start inside (see [`Part`]).
+const PART_ROOT: &str = "testsuites";
+
+/// Where [`read`] stopped.
+#[derive(Debug, Clone, Copy)]
+enum Reached {
+    /// The end of the input, and the last line.
+    End(u64),
+    /// The offset where the next part starts, in a state the next part can take over from.
+    Stop,
+}
+
+/// Reads tokens into `state` to the end of the input, or until the scanner stands at `stop` with
+/// only the `<testsuites>` root open and no suite, case or failure open: there the state is
+/// the one a part starting at `stop` began in ([`Part::continuing`]), and that part's reading
+/// can take the place of this one's.
+fn read<R: BufRead>(
+    scanner: &mut Scanner<'_, R>,
+    state: &mut State,
+    stop: u64,
+) -> Result<Reached, ParseError> {
+    loop {
+        if scanner.offset() == stop && state.can_be_continued() && scanner.only_root_open(PART_ROOT)
+        {
+            return Ok(Reached::Stop);
+        }
         // Text where nobody wants it (the indentation between elements, mostly) is not even
         // handed out.
         let token = if state.text_target().is_some() {
@@ -64,9 +99,17 @@ pub(super) fn parse<R: BufRead>(mut scanner: Scanner<'_, R>) -> Result<Parsed, P
             }
             Token::End => state.close(),
             Token::Text(text) => state.text(&text),
-            Token::Eof(line) => break line,
+            Token::Eof(line) => return Ok(Reached::End(line)),
         }
-    };
+    }
+}
+
+/// The reports read, once the input has ended on `last_line`.
+fn finish<R: BufRead>(
+    scanner: &Scanner<'_, R>,
+    state: State,
+    last_line: u64,
+) -> Result<Parsed, ParseError> {
     // The scanner's open elements are the stack's (the implicit suite of a bare <testcase> is
     // never the innermost), and it knows their lines without counting every start tag's.
     if let Some((name, opened)) = scanner.innermost_open() {
@@ -79,16 +122,151 @@ pub(super) fn parse<R: BufRead>(mut scanner: Scanner<'_, R>) -> Result<Parsed, P
         });
     }
     if state.runs.is_empty() {
-        return Err(ParseError {
-            kind: ParseErrorKind::Unsupported,
-            line: None,
-            message: "no JUnit <testsuites>, <testsuite> or <testcase> element found".into(),
-        });
+        return Err(not_junit());
     }
     Ok(Parsed {
         runs: state.runs,
         diagnostics: state.diagnostics,
     })
+}
+
+fn not_junit() -> ParseError {
+    ParseError {
+        kind: ParseErrorKind::Unsupported,
+        line: None,
+        message: "no JUnit <testsuites>, <testsuite> or <testcase> element found".into(),
+    }
+}
+
+/// One part of a large JUnit file, read on a thread of its own (native only, [`super::parse_in_parts`];
+/// issue 12). A file is cut where a top-level `<testsuite>` starts ([`part_start`]), and each part
+/// is read from its start to its end, the first as a whole file is, the others as if the
+/// `<testsuites>` root were open and empty. Where the part before reaches the next part's start
+/// in exactly that state ([`Reached::Stop`]), the next part's reading continues it: the reports
+/// are those of one reading of the file, lines and all. Where it does not (the cut was inside a
+/// comment, a CDATA section or a suite, or the root is not `<testsuites>`), or the next part
+/// failed, the part before reads on by itself: a part's work is never trusted unchecked.
+#[cfg(not(target_arch = "wasm32"))]
+pub(super) struct Part<R> {
+    scanner: Scanner<'static, R>,
+    state: State,
+    reached: Result<Reached, ParseError>,
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+impl<R: BufRead> Part<R> {
+    /// Reads the file's first part, from the file's start up to `stop`, the offset of the next
+    /// part's start ([`NO_STOP`] reads to the end).
+    pub(super) fn first(reader: R, stop: u64) -> Part<R> {
+        Part::read(Scanner::streamed(reader), State::default(), stop)
+    }
+
+    /// Reads a later part, from a top-level `<testsuite>` ([`part_start`]) up to `stop`, its
+    /// offset from this part's start.
+    pub(super) fn continuing(reader: R, stop: u64) -> Part<R> {
+        Part::read(
+            Scanner::streamed(reader).within_root(PART_ROOT),
+            State::continuing(),
+            stop,
+        )
+    }
+
+    fn read(mut scanner: Scanner<'static, R>, mut state: State, stop: u64) -> Part<R> {
+        let reached = read(&mut scanner, &mut state, stop);
+        Part {
+            scanner,
+            state,
+            reached,
+        }
+    }
+
+    /// Takes `next`'s reading in place of reading on: this part stopped where `next` starts.
+    fn continue_with(&mut self, mut next: Part<R>) {
+        let lines_before = next.scanner.follow(&self.scanner);
+        let mut mine = std::mem::take(&mut self.state);
+        let mut theirs = next.state;
+        for diagnostic in &mut theirs.diagnostics {
+            if let Some(line) = diagnostic.line.as_mut() {
+                *line += lines_before;
+            }
+        }
+        mine.diagnostics.append(&mut theirs.diagnostics);
+        theirs.diagnostics = mine.diagnostics;
+        // `next` began with an empty, unnamed run for the one this part has open: what it read
+        // into that run joins this part's. It finished that run first if it finished any.
+        if let Some(mut run) = mine.run.take() {
+            if theirs.runs.is_empty() {
+                if let Some(continued) = theirs.run.take() {
+                    run.top_level_time += continued.top_level_time;
+                    run.suites.extend(continued.suites);
+                }
+                theirs.run = Some(run);
+            } else {
+                let continued = theirs.runs.remove(0);
+                // An unnamed run without a `time` declares its top-level suites' time.
+                run.top_level_time += continued.declared_duration.unwrap_or_default();
+                run.suites.extend(continued.suites);
+                mine.runs.push(run.finish());
+            }
+        }
+        mine.runs.append(&mut theirs.runs);
+        theirs.runs = mine.runs;
+        self.state = theirs;
+        self.scanner = next.scanner;
+        // The last line was counted before the lines before this part were known.
+        self.reached = next.reached.map(|reached| match reached {
+            Reached::End(line) => Reached::End(line + lines_before),
+            Reached::Stop => Reached::Stop,
+        });
+    }
+}
+
+/// The reports of a file read in parts, `parts` in the file's order, each the part after the
+/// one before it.
+#[cfg(not(target_arch = "wasm32"))]
+pub(super) fn join<R: BufRead>(
+    first: Part<R>,
+    rest: impl IntoIterator<Item = Part<R>>,
+) -> Result<Parsed, ParseError> {
+    let mut whole = first;
+    for next in rest {
+        // A part that read to its end or failed has read all that followed; a failed next part
+        // is read again by this one, so that its error is what one reading would give.
+        if !matches!(whole.reached, Ok(Reached::Stop)) || next.reached.is_err() {
+            break;
+        }
+        whole.continue_with(next);
+    }
+    if matches!(whole.reached, Ok(Reached::Stop)) {
+        whole.reached = read(&mut whole.scanner, &mut whole.state, NO_STOP);
+    }
+    match whole.reached? {
+        Reached::End(last_line) => finish(&whole.scanner, whole.state, last_line),
+        Reached::Stop => Err(not_junit()),
+    }
+}
+
+/// Where a later part of a JUnit file may start in `bytes`, read from somewhere in the file:
+/// right after the first `>` followed only by white space and a `<testsuite` start tag. Where it
+/// looks so but is not (inside a comment, say), the part before never stops there.
+#[cfg(not(target_arch = "wasm32"))]
+pub(super) fn part_start(bytes: &[u8]) -> Option<usize> {
+    const TAG: &[u8] = b"<testsuite";
+    let mut from = 0;
+    while let Some(i) = memchr::memmem::find(&bytes[from..], TAG) {
+        let at = from + i;
+        from = at + TAG.len();
+        if !matches!(bytes.get(from), Some(b' ' | b'\t' | b'\r' | b'\n' | b'>')) {
+            continue;
+        }
+        let before = bytes[..at]
+            .iter()
+            .rposition(|b| !matches!(b, b' ' | b'\t' | b'\r' | b'\n'));
+        if let Some(gt) = before.filter(|&gt| bytes[gt] == b'>') {
+            return Some(gt + 1);
+        }
+    }
+    None
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -156,6 +334,16 @@ struct RunBuilder {
     declared: Option<Duration>,
     top_level_time: Duration,
     suites: Vec<Suite>,
+}
+
+impl RunBuilder {
+    fn finish(self) -> TestRun {
+        TestRun {
+            name: self.name,
+            declared_duration: Some(self.declared.unwrap_or(self.top_level_time)),
+            suites: self.suites,
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -469,6 +657,37 @@ impl State {
         Ok(())
     }
 
+    /// The state a later part starts in: inside the `<testsuites>` root of an unnamed run, which
+    /// [`Part::continue_with`] makes the part before's run.
+    #[cfg(not(target_arch = "wasm32"))]
+    fn continuing() -> State {
+        State {
+            run: Some(RunBuilder::default()),
+            stack: vec![Frame {
+                implicit: false,
+                kind: FrameKind::Run,
+                text: None,
+            }],
+            ..State::default()
+        }
+    }
+
+    /// Whether a part starting here could read on in this one's place ([`Part::continuing`]): only
+    /// the `<testsuites>` root is open, and nothing inside it.
+    fn can_be_continued(&self) -> bool {
+        matches!(
+            self.stack.as_slice(),
+            [Frame {
+                implicit: false,
+                kind: FrameKind::Run,
+                ..
+            }]
+        ) && self.suites.is_empty()
+            && !self.in_case
+            && self.problem.is_none()
+            && self.run.is_some()
+    }
+
     /// Where text at the current position goes; `None`: nowhere.
     fn text_target(&self) -> Option<TextTarget> {
         self.stack.last().and_then(|frame| frame.text)
@@ -679,11 +898,7 @@ impl State {
     fn finish_run(&mut self) {
         // Suites left open by a bare <testcase> root are closed by their own frames first.
         if let Some(run) = self.run.take() {
-            self.runs.push(TestRun {
-                name: run.name,
-                declared_duration: Some(run.declared.unwrap_or(run.top_level_time)),
-                suites: run.suites,
-            });
+            self.runs.push(run.finish());
         }
     }
 }

@@ -256,6 +256,9 @@ pub(super) struct Scanner<'a, R> {
     /// The text not yet dropped: all of it in memory; the unread part of a stream's last reads.
     window: Window<'a>,
     pos: usize,
+    /// The bytes a stream's refills dropped from the window's front: the window starts at this
+    /// offset of the input.
+    dropped: u64,
     /// The stream still to read; `None` in memory and once a stream has ended.
     input: Option<R>,
     /// What stopped the input early (bad UTF-8, a failed read), raised where the text ends.
@@ -321,6 +324,7 @@ impl<'a, R: BufRead> Scanner<'a, R> {
         Scanner {
             window,
             pos: 0,
+            dropped: 0,
             input,
             broken,
             lines: Lines::default(),
@@ -342,6 +346,52 @@ impl<'a, R: BufRead> Scanner<'a, R> {
     pub(super) fn strict(mut self) -> Self {
         self.strict = true;
         self
+    }
+
+    /// Starts inside the root element `<name>`, its start tag already read: the scan of a part of
+    /// a file that begins past the root's start tag ([`super::junit::Part`]). Its lines count
+    /// from the part's start until [`Scanner::follow`] joins it to the part before.
+    #[cfg(not(target_arch = "wasm32"))]
+    pub(super) fn within_root(mut self, name: &str) -> Self {
+        self.started = true;
+        self.kept_names.push_str(name);
+        self.open_names.push(OpenName::Kept(0, name.len()));
+        self.opened.push(Opened::Line(1));
+        self
+    }
+
+    /// Whether the only open element is the root `<name>`: where a part scanned
+    /// [`Scanner::within_root`] can take over.
+    pub(super) fn only_root_open(&self, name: &str) -> bool {
+        self.open_names.len() == 1 && self.innermost_name() == Some(name)
+    }
+
+    /// Takes over from `earlier`, the scan of the part before this one, which stands where this
+    /// part starts with only the root element open: lines go on from its line, and the root is
+    /// the one it opened. Answers the lines before this part.
+    #[cfg(not(target_arch = "wasm32"))]
+    pub(super) fn follow<S: BufRead>(&mut self, earlier: &Scanner<'_, S>) -> u64 {
+        let before = earlier.line().saturating_sub(1);
+        self.lines.newlines.set(self.lines.newlines.get() + before);
+        if let (Some(root), Some(opened)) = (self.opened.first_mut(), earlier.opened.first()) {
+            *root = Opened::Line(match *opened {
+                Opened::At(at) => earlier.line_at(at),
+                Opened::Line(line) => line,
+            });
+        }
+        before
+    }
+
+    /// Reads `step` bytes at a time, so that tests cut tokens and refills drop text.
+    #[cfg(test)]
+    pub(super) fn reading_by(mut self, step: usize) -> Self {
+        self.chunk = step;
+        self
+    }
+
+    /// The offset in the input of the byte the scanner stands on.
+    pub(super) fn offset(&self) -> u64 {
+        self.dropped + self.pos as u64
     }
 
     /// The 1-based line the scanner stands on.
@@ -705,6 +755,7 @@ impl<'a, R: BufRead> Scanner<'a, R> {
             }
         }
         self.lines.drop_before(self.window.text(), keep_from);
+        self.dropped += keep_from as u64;
         self.pos = 0;
         let (Window::Stream(buffer), Some(reader)) = (&mut self.window, self.input.as_mut()) else {
             return Ok(false);
@@ -1236,5 +1287,5 @@ fn read_error(err: &io::Error, line: u64) -> ParseError {
 }
 
 #[cfg(test)]
-mod tests;
+pub(super) mod tests;
 mod window;

@@ -565,3 +565,61 @@ fn a_piped_report_is_uploaded_byte_for_byte() {
         "{log}"
     );
 }
+
+/// A JUnit file above the size the CLI reads in parts (one per core) reads as one reading:
+/// counts, times, and the line of a warning from the file's second half.
+#[test]
+fn a_large_junit_file_read_in_parts_counts_every_test_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("large.xml");
+    let mut xml = String::from("<?xml version=\"1.0\"?>\n<testsuites name=\"large\">\n");
+    let (suites, per_suite) = (80, 500);
+    let mut unnamed_line = 0;
+    for s in 0..suites {
+        xml.push_str(&format!("  <testsuite name=\"Suite{s}\">\n"));
+        for c in 0..per_suite {
+            xml.push_str(&format!(
+                "    <testcase classname=\"Suite{s}\" name=\"test_{c}\" time=\"0.002\"><system-out>{}</system-out>",
+                "output line of a passing test ".repeat(8)
+            ));
+            if c % 100 == 7 {
+                xml.push_str("<failure message=\"expected 1\">trace</failure>");
+            }
+            xml.push_str("</testcase>\n");
+        }
+        if s == suites * 3 / 4 {
+            unnamed_line = xml.lines().count() + 1;
+            xml.push_str("    <testcase/>\n");
+        }
+        xml.push_str("  </testsuite>\n");
+    }
+    xml.push_str("</testsuites>\n");
+    assert!(
+        xml.len() > 8 << 20,
+        "{} bytes: not above the CLI's bound",
+        xml.len()
+    );
+    std::fs::write(&path, &xml).unwrap();
+    let out = command(&["report", "--json", "large.xml"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("--json prints JSON");
+    let totals = &v["report"]["totals"];
+    assert_eq!(totals["tests"], suites * per_suite + 1, "{totals}");
+    assert_eq!(totals["failed"], suites * per_suite / 100, "{totals}");
+    assert_eq!(
+        totals["passed"],
+        suites * per_suite * 99 / 100 + 1,
+        "{totals}"
+    );
+    let warnings: Vec<_> = v["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["message"].as_str().unwrap_or("").contains("neither name"))
+        .collect();
+    assert_eq!(warnings.len(), 1, "{}", v["diagnostics"]);
+    assert_eq!(warnings[0]["line"], unnamed_line, "{}", warnings[0]);
+    assert_eq!(warnings[0]["file"], "large.xml");
+}

@@ -311,3 +311,175 @@ fn the_name_filter_turns_most_other_names_away() {
         .count();
     assert!(let_through < 100, "{let_through} of 1000 let through");
 }
+
+/// What one reading gives, errors and diagnostics with their lines included.
+type Reading = Result<(Vec<TestRun>, Vec<Diagnostic>), ParseError>;
+
+fn reading(parsed: Result<Parsed, ParseError>) -> Reading {
+    parsed.map(|p| (p.runs, p.diagnostics))
+}
+
+/// `doc` read once, `step` bytes at a time.
+fn read_whole(doc: &[u8], step: usize) -> Reading {
+    reading(parse(Scanner::streamed(doc).reading_by(step)))
+}
+
+/// `doc` read in parts starting at `cuts` (increasing), each `step` bytes at a time, and joined;
+/// with whether each part before a cut stopped there for the next to continue it.
+fn read_in_parts(doc: &[u8], cuts: &[usize], step: usize) -> (Reading, Vec<bool>) {
+    let stop = |from: usize, to: Option<&usize>| to.map_or(NO_STOP, |to| (to - from) as u64);
+    let first = Part::read(
+        Scanner::streamed(doc).reading_by(step),
+        State::default(),
+        stop(0, cuts.first()),
+    );
+    let rest: Vec<_> = cuts
+        .iter()
+        .enumerate()
+        .map(|(i, &cut)| {
+            Part::read(
+                Scanner::streamed(&doc[cut..])
+                    .reading_by(step)
+                    .within_root(PART_ROOT),
+                State::continuing(),
+                stop(cut, cuts.get(i + 1)),
+            )
+        })
+        .collect();
+    let stopped = std::iter::once(&first)
+        .chain(&rest)
+        .take(cuts.len())
+        .map(|part| matches!(part.reached, Ok(Reached::Stop)))
+        .collect();
+    (reading(join(first, rest)), stopped)
+}
+
+/// Where parts of `doc` may start, in order.
+fn part_starts(doc: &[u8]) -> Vec<usize> {
+    let mut starts = Vec::new();
+    let mut from = 0;
+    while let Some(at) = part_start(&doc[from..]) {
+        starts.push(from + at);
+        from += at + 1;
+    }
+    starts
+}
+
+/// Two documents in one file: top-level suites with and without `time`, a nested suite, unnamed
+/// tests (warnings with lines), retries, properties, and markup that looks like a suite's start
+/// inside a comment, a CDATA section and a case.
+const PARTS_DOC: &str = r#"<?xml version="1.0"?>
+<testsuites name="first" >
+  <testsuite name="a" time="1.5"><testcase name="t1" time="0.5"/><testcase classname="" name=""/></testsuite>
+  <!-- the suites below: >
+  <testsuite name="in a comment"> -->
+  <testsuite name="b">
+    <properties><property name="k" value="v"/></properties>
+    <testcase name="r" file="x.py"><failure message="1st"/></testcase>
+    <testcase name="r" file="x.py" time="0.25"/>
+    <testcase name="c"><system-out><![CDATA[>
+  <testsuite name="in CDATA">]]></system-out><failure>t</failure></testcase>
+    <testsuite name="nested"><testcase name="n" time="2"/></testsuite>
+  </testsuite>
+  <testsuite name="c"><testcase/></testsuite>
+</testsuites>
+<testsuites>
+  <testsuite name="d" time="3"><testcase name="d1"/></testsuite>
+  <testsuite name="e"><testcase name="e1" time="0.125"/></testsuite>
+</testsuites>
+"#;
+
+/// Joined parts read exactly as one reading, at every cut: where a cut is not where a top-level
+/// suite starts, the part before reads on by itself.
+#[test]
+fn parts_cut_anywhere_read_as_the_whole_file() {
+    let doc = PARTS_DOC.as_bytes();
+    let whole = read_whole(doc, 7);
+    let (runs, diagnostics) = whole.clone().expect("parses");
+    assert_eq!(runs.len(), 2);
+    assert_eq!(diagnostics.iter().filter_map(|d| d.line).count(), 2);
+    for cut in 1..doc.len() {
+        assert_eq!(read_in_parts(doc, &[cut], 7).0, whole, "cut at {cut}");
+    }
+    // Where a top-level suite starts, the parts join: every part before stops for the next. Not
+    // after a comment: the scan passes over it and the white space after it in one step.
+    let starts = part_starts(doc);
+    assert_eq!(starts.len(), 8, "{starts:?}");
+    let joinable: Vec<usize> = starts
+        .iter()
+        .copied()
+        .filter(|&at| read_in_parts(doc, &[at], 7).1 == [true])
+        .collect();
+    assert_eq!(joinable.len(), 4, "{joinable:?}");
+    for (i, &a) in starts.iter().enumerate() {
+        for &b in &starts[i + 1..] {
+            for step in [3, 4096] {
+                assert_eq!(
+                    read_in_parts(doc, &[a, b], step).0,
+                    whole,
+                    "cuts at {a}, {b}"
+                );
+            }
+        }
+    }
+    assert_eq!(read_in_parts(doc, &joinable, 5), (whole, vec![true; 4]));
+}
+
+/// A later part's errors are one reading's, lines included: the file cut off inside the root,
+/// and a tag that closes the wrong element.
+#[test]
+fn errors_after_a_cut_are_the_whole_file_s() {
+    let cut_off =
+        &PARTS_DOC[..PARTS_DOC.find("\n<testsuites>").unwrap()].replace("</testsuites>", "");
+    let mismatched = PARTS_DOC.replace(r#"<testcase name="d1"/>"#, "<testcase></tastcase>");
+    for doc in [cut_off.as_str(), mismatched.as_str()] {
+        let doc = doc.as_bytes();
+        let whole = read_whole(doc, 11);
+        assert!(whole.is_err());
+        for at in part_starts(doc) {
+            assert_eq!(read_in_parts(doc, &[at], 11).0, whole, "cut at {at}");
+        }
+    }
+    let err = read_in_parts(
+        cut_off.as_bytes(),
+        &part_starts(cut_off.as_bytes())[3..4],
+        11,
+    )
+    .0
+    .unwrap_err();
+    assert!(
+        err.message.contains("inside <testsuites> opened at line 2"),
+        "{}",
+        err.message
+    );
+}
+
+/// Every JUnit report of the corpus reads the same whole and in parts cut where its top-level
+/// suites start.
+#[test]
+#[allow(clippy::disallowed_methods)]
+fn corpus_reports_read_in_parts_as_whole() {
+    let mut files = Vec::new();
+    crate::parse::scanner::tests::xml_files(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/conformance")
+            .as_path(),
+        &mut files,
+    );
+    let (mut read, mut joined) = (0, 0);
+    for path in files {
+        let bytes = std::fs::read(&path).unwrap();
+        let head = &bytes[..bytes.len().min(crate::parse::DETECT_PREFIX_BYTES)];
+        if crate::parse::detect(head, FormatChoice::Auto) != Ok(crate::parse::Format::Junit) {
+            continue;
+        }
+        let whole = read_whole(&bytes, 4096);
+        for at in part_starts(&bytes) {
+            let (parts, stopped) = read_in_parts(&bytes, &[at], 4096);
+            assert_eq!(parts, whole, "{} cut at {at}", path.display());
+            joined += usize::from(stopped == [true]);
+        }
+        read += 1;
+    }
+    assert!(read > 80 && joined > 500, "{read} files, {joined} joins");
+}

@@ -129,7 +129,7 @@ fn theirs(bytes: &[u8]) -> Option<Vec<Seen>> {
     }
 }
 
-fn xml_files(dir: &Path, out: &mut Vec<PathBuf>) {
+pub(in crate::parse) fn xml_files(dir: &Path, out: &mut Vec<PathBuf>) {
     for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
         let path = entry.path();
         if path.is_dir() {
