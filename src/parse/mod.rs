@@ -376,7 +376,8 @@ pub const PART_SEARCH_BYTES: u64 = 256 * 1024;
 /// times faster as there are cores). `open(offset)` gives a reader of the file from `offset` on.
 /// The reports and diagnostics, lines included, are those of one reading of the whole file:
 /// where parts do not join up exactly, the part before reads on by itself (see [`junit::Part`]).
-/// Other formats, and files without a top-level `<testsuite>` after each cut, are read whole.
+/// Other formats, and files with neither a top-level `<testsuite>` nor a `<testcase>` after each
+/// cut, are read whole.
 /// Native only: wasm has no threads.
 #[cfg(not(target_arch = "wasm32"))]
 pub fn parse_in_parts<R, F>(
@@ -391,43 +392,52 @@ where
 {
     let mut first = open(0).map_err(|e| read_failed(&e))?;
     let format = detect_in(&mut first, choice)?;
+    // Whether the file's suites are inside a <testsuites> root, or its root is the one suite.
+    let under_run = first.fill_buf().is_ok_and(
+        |prefix| matches!(sniff(prefix), Sniffed::Xml { root: Some(root) } if root == "testsuites"),
+    );
     let parts = usize::try_from(len / PART_MIN_BYTES).map_or(parts, |most| parts.min(most));
     if format != Format::Junit || parts < 2 {
         return parse(first, choice);
     }
-    // Each later part starts at the first top-level <testsuite> after its planned cut; cuts that
-    // find none, or the one the cut before found, are dropped.
-    let mut starts: Vec<(u64, R)> = Vec::new();
+    // Each later part starts at the first top-level <testsuite> after its planned cut, or failing
+    // that its first <testcase>; cuts that find neither, or what the cut before found, are dropped.
+    let mut starts: Vec<(u64, junit::PartStart, R)> = Vec::new();
     for k in 1..parts as u64 {
         let planned = len / parts as u64 * k;
-        let Some(start) = part_start_after(&open, planned) else {
+        let Some((start, kind)) = part_start_after(&open, planned, under_run) else {
             continue;
         };
-        if starts.last().is_some_and(|(last, _)| *last >= start) {
+        if starts.last().is_some_and(|(last, _, _)| *last >= start) {
             continue;
         }
         if let Ok(reader) = open(start) {
-            starts.push((start, reader));
+            starts.push((start, kind, reader));
         }
     }
     if starts.is_empty() {
         return parse(first, choice);
     }
     // Each part reads up to the next part's start, counted from its own start.
-    let mut stops: Vec<u64> = Vec::with_capacity(starts.len() + 1);
+    let mut stops: Vec<junit::Stop> = Vec::with_capacity(starts.len() + 1);
     let mut from = 0;
-    for (start, _) in &starts {
-        stops.push(start - from);
-        from = *start;
+    for &(start, next, _) in &starts {
+        stops.push(junit::Stop {
+            at: start - from,
+            next,
+        });
+        from = start;
     }
     stops.push(junit::NO_STOP);
     let parsed = std::thread::scope(|scope| {
         let later: Vec<_> = starts
             .into_iter()
             .zip(stops.iter().skip(1).copied())
-            .map(|((_, reader), stop)| scope.spawn(move || junit::Part::continuing(reader, stop)))
+            .map(|((_, kind, reader), stop)| {
+                scope.spawn(move || junit::Part::continuing(reader, kind, stop))
+            })
             .collect();
-        let head = junit::Part::first(first, stops[0]);
+        let head = junit::Part::first(first, stops.first().copied().unwrap_or(junit::NO_STOP));
         let later = later
             .into_iter()
             // A part that panicked is a bug: it goes on as the panic it was.
@@ -437,12 +447,13 @@ where
     Ok((format, parsed))
 }
 
-/// Where the first part starting after `planned` may start ([`junit::part_start`]).
+/// Where the first part after `planned` may start, and how ([`junit::part_start`]).
 #[cfg(not(target_arch = "wasm32"))]
 fn part_start_after<R: BufRead>(
     open: impl Fn(u64) -> std::io::Result<R>,
     planned: u64,
-) -> Option<u64> {
+    under_run: bool,
+) -> Option<(u64, junit::PartStart)> {
     use std::io::Read;
     let mut window = Vec::new();
     open(planned)
@@ -450,7 +461,7 @@ fn part_start_after<R: BufRead>(
         .take(PART_SEARCH_BYTES)
         .read_to_end(&mut window)
         .ok()?;
-    junit::part_start(&window).map(|at| planned + at as u64)
+    junit::part_start(&window, under_run).map(|(at, kind)| (planned + at as u64, kind))
 }
 
 /// The XML formats' readers over the tokens of `scanner`; `None` for the other formats.

@@ -146,6 +146,10 @@ impl Lines {
 enum Opened {
     At(usize),
     Line(u64),
+    /// Open before a part of a file began ([`Scanner::within`]): its line is the part before's.
+    /// (Parts are read on threads, which wasm has not.)
+    #[cfg_attr(target_arch = "wasm32", allow(dead_code))]
+    Assumed,
 }
 
 /// Where an open element's qualified name is: in the window, while the window holds its start
@@ -348,36 +352,48 @@ impl<'a, R: BufRead> Scanner<'a, R> {
         self
     }
 
-    /// Starts inside the root element `<name>`, its start tag already read: the scan of a part of
-    /// a file that begins past the root's start tag ([`super::junit::Part`]). Its lines count
+    /// Starts inside the elements `names` (outermost first), their start tags already read: the
+    /// scan of a part of a file that begins inside them ([`super::junit::Part`]). Its lines count
     /// from the part's start until [`Scanner::follow`] joins it to the part before.
     #[cfg(not(target_arch = "wasm32"))]
-    pub(super) fn within_root(mut self, name: &str) -> Self {
+    pub(super) fn within(mut self, names: &[&str]) -> Self {
         self.started = true;
-        self.kept_names.push_str(name);
-        self.open_names.push(OpenName::Kept(0, name.len()));
-        self.opened.push(Opened::Line(1));
+        for name in names {
+            let start = self.kept_names.len();
+            self.kept_names.push_str(name);
+            self.open_names
+                .push(OpenName::Kept(start, self.kept_names.len()));
+            self.opened.push(Opened::Assumed);
+        }
         self
     }
 
-    /// Whether the only open element is the root `<name>`: where a part scanned
-    /// [`Scanner::within_root`] can take over.
-    pub(super) fn only_root_open(&self, name: &str) -> bool {
-        self.open_names.len() == 1 && self.innermost_name() == Some(name)
+    /// Whether exactly the elements `names` are open (outermost first): where a part scanned
+    /// [`Scanner::within`] them can take over.
+    pub(super) fn only_open(&self, names: &[&str]) -> bool {
+        self.open_names.len() == names.len()
+            && self
+                .open_names
+                .iter()
+                .zip(names)
+                .all(|(open, name)| self.name_of(*open) == Some(*name))
     }
 
     /// Takes over from `earlier`, the scan of the part before this one, which stands where this
-    /// part starts with only the root element open: lines go on from its line, and the root is
-    /// the one it opened. Answers the lines before this part.
+    /// part starts with exactly the elements open that this part took as open: lines go on from
+    /// its line, and those elements are the ones it opened. Answers the lines before this part.
     #[cfg(not(target_arch = "wasm32"))]
     pub(super) fn follow<S: BufRead>(&mut self, earlier: &Scanner<'_, S>) -> u64 {
         let before = earlier.line().saturating_sub(1);
         self.lines.newlines.set(self.lines.newlines.get() + before);
-        if let (Some(root), Some(opened)) = (self.opened.first_mut(), earlier.opened.first()) {
-            *root = Opened::Line(match *opened {
-                Opened::At(at) => earlier.line_at(at),
-                Opened::Line(line) => line,
-            });
+        for (opened, theirs) in self.opened.iter_mut().zip(&earlier.opened) {
+            if let Opened::Assumed = *opened {
+                *opened = Opened::Line(match *theirs {
+                    Opened::At(at) => earlier.line_at(at),
+                    Opened::Line(line) => line,
+                    Opened::Assumed => 1,
+                });
+            }
         }
         before
     }
@@ -411,13 +427,19 @@ impl<'a, R: BufRead> Scanner<'a, R> {
         let line = match *self.opened.last()? {
             Opened::At(at) => self.line_at(at),
             Opened::Line(line) => line,
+            // Only a part's own errors see it, and those are never shown (see `follow`).
+            Opened::Assumed => 1,
         };
         Some((name, line))
     }
 
     /// The qualified name of the innermost open element.
     fn innermost_name(&self) -> Option<&str> {
-        match *self.open_names.last()? {
+        self.name_of(*self.open_names.last()?)
+    }
+
+    fn name_of(&self, name: OpenName) -> Option<&str> {
+        match name {
             OpenName::Window(start, end) => self.window.text().get(start..end),
             OpenName::Kept(start, end) => self.kept_names.get(start..end),
         }

@@ -567,16 +567,22 @@ fn a_piped_report_is_uploaded_byte_for_byte() {
 }
 
 /// A JUnit file above the size the CLI reads in parts (one per core) reads as one reading:
-/// counts, times, and the line of a warning from the file's second half.
-#[test]
-fn a_large_junit_file_read_in_parts_counts_every_test_and_line() {
+/// counts, times, and the line of a warning from the file's last quarter. `one_suite`: all its
+/// tests in one root `<testsuite>`, as pytest writes them, cut where cases start; otherwise 80
+/// suites in a `<testsuites>` root, cut where suites start.
+fn assert_large_junit_reads_in_parts(one_suite: bool) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("large.xml");
-    let mut xml = String::from("<?xml version=\"1.0\"?>\n<testsuites name=\"large\">\n");
+    let mut xml = String::from("<?xml version=\"1.0\"?>\n");
+    if !one_suite {
+        xml.push_str("<testsuites name=\"large\">\n");
+    }
     let (suites, per_suite) = (80, 500);
     let mut unnamed_line = 0;
     for s in 0..suites {
-        xml.push_str(&format!("  <testsuite name=\"Suite{s}\">\n"));
+        if !one_suite || s == 0 {
+            xml.push_str(&format!("  <testsuite name=\"Suite{s}\">\n"));
+        }
         for c in 0..per_suite {
             xml.push_str(&format!(
                 "    <testcase classname=\"Suite{s}\" name=\"test_{c}\" time=\"0.002\"><system-out>{}</system-out>",
@@ -591,9 +597,13 @@ fn a_large_junit_file_read_in_parts_counts_every_test_and_line() {
             unnamed_line = xml.lines().count() + 1;
             xml.push_str("    <testcase/>\n");
         }
-        xml.push_str("  </testsuite>\n");
+        if !one_suite || s == suites - 1 {
+            xml.push_str("  </testsuite>\n");
+        }
     }
-    xml.push_str("</testsuites>\n");
+    if !one_suite {
+        xml.push_str("</testsuites>\n");
+    }
     assert!(
         xml.len() > 8 << 20,
         "{} bytes: not above the CLI's bound",
@@ -613,6 +623,7 @@ fn a_large_junit_file_read_in_parts_counts_every_test_and_line() {
         suites * per_suite * 99 / 100 + 1,
         "{totals}"
     );
+    assert_eq!(totals["duration_ms"], suites * per_suite * 2, "{totals}");
     let warnings: Vec<_> = v["diagnostics"]
         .as_array()
         .unwrap()
@@ -622,4 +633,14 @@ fn a_large_junit_file_read_in_parts_counts_every_test_and_line() {
     assert_eq!(warnings.len(), 1, "{}", v["diagnostics"]);
     assert_eq!(warnings[0]["line"], unnamed_line, "{}", warnings[0]);
     assert_eq!(warnings[0]["file"], "large.xml");
+}
+
+#[test]
+fn a_large_junit_file_read_in_parts_counts_every_test_and_line() {
+    assert_large_junit_reads_in_parts(false);
+}
+
+#[test]
+fn a_large_junit_file_of_one_suite_read_in_parts_counts_every_test_and_line() {
+    assert_large_junit_reads_in_parts(true);
 }
