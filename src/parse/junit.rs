@@ -82,12 +82,17 @@ pub(super) enum PartStart {
     Case { under_run: bool },
 }
 
+/// The root element of a run, the one element of [`PartStart::open_names`] that is not a suite.
+const RUN_ELEMENT: &str = "testsuites";
+
 impl PartStart {
-    /// The qualified names of the elements open where such a part starts, outermost first.
+    /// The qualified names of the elements open where such a part starts, outermost first: the
+    /// scanner's open elements there, and the reader's frames ([`RUN_ELEMENT`] a run, the others
+    /// suites).
     fn open_names(self) -> &'static [&'static str] {
         match self {
-            PartStart::Suite => &["testsuites"],
-            PartStart::Case { under_run: true } => &["testsuites", "testsuite"],
+            PartStart::Suite => &[RUN_ELEMENT],
+            PartStart::Case { under_run: true } => &[RUN_ELEMENT, "testsuite"],
             PartStart::Case { under_run: false } => &["testsuite"],
         }
     }
@@ -452,7 +457,7 @@ impl RunBuilder {
     }
 }
 
-#[derive(Debug)]
+#[derive(Debug, Default)]
 struct SuiteBuilder {
     suite: Suite,
     /// Time of this suite's cases including nested suites', for suites without a `time`.
@@ -463,24 +468,13 @@ struct SuiteBuilder {
     seen_names: NameFilter,
     /// The suite's `tests` attribute, capped: room for its cases is made once, at the first.
     declared_tests: usize,
-    /// The suite a later part of a file starts inside ([`PartStart::Case`]), of which it knows
-    /// nothing but its cases: they join the part before's suite ([`SuiteBuilder::absorb`]).
+    /// The suite a later part of a file starts inside ([`PartStart::Case`], [`State::continuing`]),
+    /// of which it knows nothing but its cases: they join the part before's suite
+    /// ([`SuiteBuilder::absorb`]).
     placeholder: bool,
 }
 
 impl SuiteBuilder {
-    #[cfg(not(target_arch = "wasm32"))]
-    fn placeholder() -> SuiteBuilder {
-        SuiteBuilder {
-            suite: Suite::default(),
-            case_time: Duration::ZERO,
-            seen: HashMap::default(),
-            seen_names: NameFilter::default(),
-            declared_tests: 0,
-            placeholder: true,
-        }
-    }
-
     /// Takes the cases a later part read into its placeholder for this suite, which it had left
     /// open, as if this suite had read them: they follow this suite's, and stay in its index.
     #[cfg(not(target_arch = "wasm32"))]
@@ -818,22 +812,26 @@ impl State {
     /// and, at a case, a placeholder suite ([`Part::continue_with`] makes them the part before's).
     #[cfg(not(target_arch = "wasm32"))]
     fn continuing(start: PartStart) -> State {
-        let frame = |kind| Frame {
-            implicit: false,
-            kind,
-            text: None,
-        };
-        let (stack, suites) = match start {
-            PartStart::Suite => (vec![frame(FrameKind::Run)], Vec::new()),
-            PartStart::Case { under_run: true } => (
-                vec![frame(FrameKind::Run), frame(FrameKind::Suite)],
-                vec![SuiteBuilder::placeholder()],
-            ),
-            PartStart::Case { under_run: false } => (
-                vec![frame(FrameKind::Suite)],
-                vec![SuiteBuilder::placeholder()],
-            ),
-        };
+        let names = start.open_names();
+        let stack = names
+            .iter()
+            .map(|&name| Frame {
+                implicit: false,
+                kind: match name {
+                    RUN_ELEMENT => FrameKind::Run,
+                    _ => FrameKind::Suite,
+                },
+                text: None,
+            })
+            .collect();
+        let suites = names
+            .iter()
+            .filter(|&&name| name != RUN_ELEMENT)
+            .map(|_| SuiteBuilder {
+                placeholder: true,
+                ..SuiteBuilder::default()
+            })
+            .collect();
         State {
             run: Some(RunBuilder::default()),
             stack,
@@ -845,23 +843,17 @@ impl State {
     /// Whether a part starting here as `next` does could read on in this one's place
     /// ([`State::continuing`]): exactly what it takes as open is, and nothing inside it.
     fn can_be_continued(&self, next: PartStart) -> bool {
-        let is = |frame: &Frame, run: bool| {
-            !frame.implicit
-                && match frame.kind {
-                    FrameKind::Run => run,
-                    FrameKind::Suite => !run,
-                    _ => false,
-                }
-        };
-        let (frames, suites) = match (next, self.stack.as_slice()) {
-            (PartStart::Suite, [run]) => (is(run, true), 0),
-            (PartStart::Case { under_run: true }, [run, suite]) => {
-                (is(run, true) && is(suite, false), 1)
-            }
-            (PartStart::Case { under_run: false }, [suite]) => (is(suite, false), 1),
-            _ => (false, 0),
-        };
-        frames
+        let names = next.open_names();
+        let suites = names.iter().filter(|&&name| name != RUN_ELEMENT).count();
+        self.stack.len() == names.len()
+            && self.stack.iter().zip(names).all(|(frame, &name)| {
+                !frame.implicit
+                    && match frame.kind {
+                        FrameKind::Run => name == RUN_ELEMENT,
+                        FrameKind::Suite => name != RUN_ELEMENT,
+                        _ => false,
+                    }
+            })
             && self.suites.len() == suites
             && !self.in_case
             && self.problem.is_none()
